@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+import { writeFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import pino from 'pino'
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig } from './config/load.js'
+import type { Config } from './config/schema.js'
+import { SwitchboardError } from './core/errors.js'
+import { createServices, type Services } from './core/services.js'
+import { serve } from './serve.js'
+
+const usage = `usage: switchboard <command>
+  serve [--config FILE]                         run the server
+  user add NAME --password P [--email E] [--admin] [--config FILE]
+  user list [--config FILE]
+  user remove NAME [--config FILE]
+  token NAME [--config FILE]                    print an access token for a user
+  openapi [--out FILE]                          print (or write) the OpenAPI document
+  config check FILE                             validate a config file`
+
+const options = {
+  config: { type: 'string' },
+  password: { type: 'string' },
+  email: { type: 'string' },
+  admin: { type: 'boolean' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+/** Config used to generate the OpenAPI document: defaults only, so the document never depends on a local file. */
+export function openapiConfig (): Config {
+  return loadConfig({ overrides: { storage: { database: 'sqlite::memory:' }, auth: { jwtSecret: 'openapi-generation-only-secret' }, log: { level: 'silent' }, users: [] } })
+}
+
+async function withServices<T> (config: Config, work: (services: Services) => Promise<T>): Promise<T> {
+  const services = await createServices(config, pino({ level: 'warn' }, pino.destination(2)))
+  try {
+    return await work(services)
+  } finally {
+    await services.close()
+  }
+}
+
+/** Runs one command; resolves to the process exit code. */
+export async function main (argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true })
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${usage}`)
+    return 2
+  }
+  const { values, positionals: [command, ...rest] } = parsed
+  if (values.help || !command) {
+    console.log(usage)
+    return command || values.help ? 0 : 2
+  }
+  try {
+    const config = () => loadConfig({ file: values.config, env })
+    switch (`${command} ${rest[0] ?? ''}`.trim()) {
+      case 'serve':
+        await serve(config())
+        return 0
+      case 'config check': {
+        if (!rest[1]) break
+        loadConfig({ file: rest[1], env: {} })
+        console.log(`${rest[1]}: ok`)
+        return 0
+      }
+      case 'user add': {
+        if (!rest[1] || !values.password) break
+        const user = await withServices(config(), (s) => s.identity.create({ username: rest[1], password: values.password!, email: values.email ?? null, admin: values.admin ?? false }))
+        console.log(`added ${user.username}${user.admin ? ' (admin)' : ''}`)
+        return 0
+      }
+      case 'user list': {
+        const users = await withServices(config(), (s) => s.identity.list())
+        for (const u of users) console.log(`${u.username}\t${u.admin ? 'admin' : 'user'}\t${u.email ?? ''}`)
+        return 0
+      }
+      case 'user remove': {
+        if (!rest[1]) break
+        const removed = await withServices(config(), (s) => s.identity.remove(rest[1]))
+        if (!removed) {
+          console.error(`no user ${rest[1]}`)
+          return 1
+        }
+        console.log(`removed ${rest[1]}`)
+        return 0
+      }
+      case 'token': {
+        const cfg = config()
+        if (!rest[1]) break
+        if (!cfg.auth.jwtSecret) console.error('warning: auth.jwtSecret is not set, so no server will accept this token')
+        const token = await withServices(cfg, async (s) => {
+          const user = await s.identity.find(rest[1])
+          return user ? s.tokens.issueAccess(user).token : null
+        })
+        if (!token) {
+          console.error(`no user ${rest[1]}`)
+          return 1
+        }
+        console.log(token)
+        return 0
+      }
+      case 'openapi': {
+        const app = await buildApp(openapiConfig(), { logger: false })
+        await app.ready()
+        const document = `${JSON.stringify(app.swagger(), null, 2)}\n`
+        await app.close()
+        if (values.out) writeFileSync(values.out, document)
+        else process.stdout.write(document)
+        return 0
+      }
+    }
+    console.error(usage)
+    return 2
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message)
+      return 2
+    }
+    if (err instanceof SwitchboardError) {
+      console.error(err.message)
+      return 1
+    }
+    throw err
+  }
+}
+
+// Run when executed directly (bin or `node dist/src/cli.js`), not when imported.
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/.*\//, '/'))) {
+  process.exitCode = await main(process.argv.slice(2))
+}

@@ -1,0 +1,153 @@
+import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox'
+import { durationPattern, sizePattern } from './units.js'
+
+// Durations and sizes accept a number or a string with a unit in the file; the loader turns
+// them into numbers (ms / bytes), so their static type is already `number` for the code.
+const Duration = (defaultValue: string) => Type.Union(
+  [Type.Integer({ minimum: 0 }), Type.String({ pattern: durationPattern })],
+  { default: defaultValue, 'x-unit': 'duration' },
+) as unknown as TUnsafe<number>
+const Size = (defaultValue: string) => Type.Union(
+  [Type.Integer({ minimum: 1 }), Type.String({ pattern: sizePattern })],
+  { default: defaultValue, 'x-unit': 'size' },
+) as unknown as TUnsafe<number>
+const Section = <T extends Record<string, TSchema>>(properties: T) =>
+  Type.Object(properties, { additionalProperties: false, default: {} })
+
+const Path = (defaultValue: string) => Type.String({ pattern: '^(/[^/?#]*)*$', default: defaultValue })
+
+export const Permission = Type.Union([Type.Literal('READ'), Type.Literal('WRITE'), Type.Literal('MANAGE')])
+
+export const ServerSection = Section({
+  host: Type.String({ default: '0.0.0.0' }),
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  allowedOrigins: Type.Array(Type.String(), { default: [] }),
+  maxPayload: Size('64kb'),
+  sendBufferLimit: Size('1mb'),
+  shutdownGrace: Duration('10s'),
+  // How long a socket closed for policy reasons may take to finish its close handshake
+  // before it is destroyed (a consumer that stopped reading never finishes it).
+  closeTimeout: Duration('2s'),
+})
+
+export const StorageSection = Section({
+  dataDir: Type.String({ default: './data' }),
+  // null: an SQLite file in dataDir. `sqlite::memory:`, `sqlite:PATH` or `postgres://…`.
+  database: Type.Union([Type.String({ pattern: '^(sqlite:|postgres(ql)?://)' }), Type.Null()], { default: null }),
+  redis: Type.Union([Type.String({ pattern: '^rediss?://' }), Type.Null()], { default: null }),
+  // Every Redis key and channel starts with this, so several deployments (or test runs) can share a server.
+  redisPrefix: Type.String({ default: 'switchboard:' }),
+})
+
+export const AuthSection = Section({
+  jwtSecret: Type.Union([Type.String({ minLength: 16 }), Type.Null()], { default: null }),
+  accessTokenTtl: Duration('1h'),
+  refreshTokenTtl: Duration('30d'),
+  apiKeys: Type.Array(Type.String({ minLength: 8 }), { default: [] }),
+  oauthClients: Type.Array(Type.String({ minLength: 1 }), { default: ['das_web_client'] }),
+})
+
+export const UserEntry = Type.Object({
+  username: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$' }),
+  password: Type.String({ minLength: 1 }),
+  email: Type.Union([Type.String(), Type.Null()], { default: null }),
+  admin: Type.Boolean({ default: false }),
+}, { additionalProperties: false })
+
+export const SyscacheSection = Section({
+  enabled: Type.Boolean({ default: true }),
+  path: Path('/syscache'),
+  tokenLifetime: Duration('5m'),
+  idleTimeout: Duration('10m'),
+  authWindow: Duration('30s'),
+  allowLocalWithoutPassword: Type.Boolean({ default: false }),
+  eventFormat: Type.Union([Type.Literal('legacy'), Type.Literal('typed')], { default: 'legacy' }),
+  backendUrl: Type.Union([Type.String({ pattern: '^https?://' }), Type.Null()], { default: null }),
+})
+
+export const WebrocketUser = Type.Object({
+  name: Type.String({ minLength: 1 }),
+  secret: Type.String({ default: '' }),
+  permissions: Type.Array(Permission, { default: ['READ'] }),
+}, { additionalProperties: false })
+
+export const WebrocketSection = Section({
+  enabled: Type.Boolean({ default: true }),
+  prefix: Path('/webrocket'),
+  triggerUrl: Type.Union([Type.String({ pattern: '^https?://' }), Type.Null()], { default: null }),
+  vhosts: Type.Record(Type.String({ pattern: '^/[^/?#]+$' }), Type.Object({
+    users: Type.Array(WebrocketUser, { default: [] }),
+  }, { additionalProperties: false }), {
+    default: { '/echo': { users: [{ name: 'joe', secret: 's3cret', permissions: ['READ', 'WRITE'] }] } },
+  }),
+})
+
+export const TelegraphySection = Section({
+  enabled: Type.Boolean({ default: true }),
+  path: Path('/telegraphy'),
+  requireAuth: Type.Boolean({ default: true }),
+  authTokenTtl: Duration('5s'),
+  connectTimeout: Duration('10s'),
+  reconnectWindow: Duration('3s'),
+  events: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+  sendUnregistered: Type.Boolean({ default: true }),
+})
+
+export const ReallyField = Type.Object({
+  type: Type.Union([Type.Literal('string'), Type.Literal('long'), Type.Literal('double'), Type.Literal('boolean')]),
+  required: Type.Optional(Type.Boolean()),
+  default: Type.Optional(Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
+}, { additionalProperties: false })
+
+export const ReallySection = Section({
+  enabled: Type.Boolean({ default: true }),
+  prefix: Type.String({ pattern: '^(/[^/?#]+)*$', default: '' }),
+  versions: Type.Array(Type.String({ minLength: 1 }), { default: ['v0.1'] }),
+  idleTimeout: Duration('120s'),
+  anonymousTokenTtl: Duration('1d'),
+  passwordTokenTtl: Duration('7d'),
+  requestTimeout: Duration('60s'),
+  models: Type.Record(Type.String({ pattern: '^(/[A-Za-z_$][A-Za-z0-9_$-]*/(\\*/)?)+$' }), Type.Object({
+    fields: Type.Record(Type.String({ minLength: 1 }), ReallyField, { default: {} }),
+  }, { additionalProperties: false }), { default: {} }),
+})
+
+export const DasSection = Section({
+  enabled: Type.Boolean({ default: true }),
+  path: Path('/socket.io'),
+  namespace: Type.String({ pattern: '^/', default: '/das' }),
+  authWindow: Duration('1s'),
+  connectAckDelay: Duration('1s'),
+  traceTtl: Duration('60s'),
+  cleanupInterval: Duration('30s'),
+  allowEIO3: Type.Boolean({ default: true }),
+})
+
+export const ConfigSchema = Type.Object({
+  server: ServerSection,
+  storage: StorageSection,
+  auth: AuthSection,
+  log: Section({
+    level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  }),
+  backend: Section({
+    // Upper bound on one call to a protocol backend (syscache classes, WebRocket triggers).
+    timeout: Duration('10s'),
+  }),
+  users: Type.Array(UserEntry, { default: [{ username: 'admin', password: 'change-me', email: null, admin: true }] }),
+  protocols: Section({
+    syscache: SyscacheSection,
+    webrocket: WebrocketSection,
+    telegraphy: TelegraphySection,
+    really: ReallySection,
+    das: DasSection,
+  }),
+}, { additionalProperties: false })
+
+export type Config = Static<typeof ConfigSchema>
+export type ServerConfig = Config['server']
+export type SyscacheConfig = Config['protocols']['syscache']
+export type WebrocketConfig = Config['protocols']['webrocket']
+export type TelegraphyConfig = Config['protocols']['telegraphy']
+export type ReallyConfig = Config['protocols']['really']
+export type DasConfig = Config['protocols']['das']

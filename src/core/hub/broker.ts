@@ -1,0 +1,16 @@
+/** Called for every message on a channel this node subscribed to. */
+export type BrokerHandler = (channel: string, payload: string) => void
+
+/**
+ * Carries hub messages between nodes. A publish reaches the handler of every node subscribed
+ * to the channel, this node included, exactly once each.
+ */
+export interface Broker {
+  onMessage (handler: BrokerHandler): void
+  subscribe (channel: string): Promise<void>
+  unsubscribe (channel: string): Promise<void>
+  publish (channel: string, payload: string): Promise<void>
+  /** False while the distributed transport is unreachable (local delivery still works). */
+  isReady (): boolean
+  close (): Promise<void>
+}

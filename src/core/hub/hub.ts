@@ -1,0 +1,70 @@
+import type { Broker } from './broker.js'
+import { HubMessage } from './message.js'
+
+/** Anything that wants the messages of a topic: usually a protocol session. */
+export interface Subscriber {
+  deliver (message: HubMessage): void
+}
+
+/**
+ * Topic → local subscribers, over a Broker that carries messages between nodes. The broker
+ * channel of a topic is subscribed when its first local subscriber appears and dropped after
+ * the last one leaves.
+ */
+export class Hub {
+  readonly #topics = new Map<string, Set<Subscriber>>()
+  readonly #pending = new Map<string, Promise<void>>()
+
+  constructor (readonly broker: Broker, private readonly onError: (err: unknown, topic: string) => void = () => {}) {
+    broker.onMessage((topic, payload) => this.#dispatch(topic, payload))
+  }
+
+  /** Resolves once messages published anywhere on `topic` reach `subscriber`. */
+  async subscribe (topic: string, subscriber: Subscriber): Promise<void> {
+    let subscribers = this.#topics.get(topic)
+    if (!subscribers) {
+      subscribers = new Set()
+      this.#topics.set(topic, subscribers)
+      this.#pending.set(topic, this.broker.subscribe(topic).finally(() => this.#pending.delete(topic)))
+    }
+    subscribers.add(subscriber)
+    await this.#pending.get(topic)
+  }
+
+  async unsubscribe (topic: string, subscriber: Subscriber): Promise<void> {
+    const subscribers = this.#topics.get(topic)
+    if (!subscribers?.delete(subscriber) || subscribers.size > 0) return
+    this.#topics.delete(topic)
+    await this.#pending.get(topic)
+    // A new subscriber may have come while the broker was subscribing.
+    if (!this.#topics.has(topic)) await this.broker.unsubscribe(topic)
+  }
+
+  /** Publishes a JSON-serialisable value; it is stringified once for every node and subscriber. */
+  publish (topic: string, data: unknown): Promise<void> {
+    return this.broker.publish(topic, JSON.stringify(data))
+  }
+
+  /** Publishes JSON text as it is (the caller already encoded it). */
+  publishRaw (topic: string, raw: string): Promise<void> {
+    return this.broker.publish(topic, raw)
+  }
+
+  subscriberCount (topic: string): number {
+    return this.#topics.get(topic)?.size ?? 0
+  }
+
+  #dispatch (topic: string, payload: string): void {
+    const subscribers = this.#topics.get(topic)
+    if (!subscribers) return
+    const message = new HubMessage(topic, payload)
+    for (const subscriber of subscribers) {
+      try {
+        subscriber.deliver(message)
+      } catch (err) {
+        // One subscriber's failure must not keep the message from the others.
+        this.onError(err, topic)
+      }
+    }
+  }
+}

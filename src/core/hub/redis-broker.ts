@@ -1,0 +1,75 @@
+import type { Redis } from 'ioredis'
+import { randomId } from '../ids.js'
+import { closeRedis, connectRedis, redisReady } from '../redis/client.js'
+import type { Broker, BrokerHandler } from './broker.js'
+
+export interface RedisBrokerOptions {
+  url: string
+  prefix: string
+  onError?: (err: Error) => void
+}
+
+/**
+ * Redis PUBLISH/SUBSCRIBE between nodes. A node delivers its own publishes locally at once
+ * (so local traffic keeps flowing while Redis is away) and skips their echo from Redis, which
+ * it recognises by the node id written in front of every payload.
+ */
+export class RedisBroker implements Broker {
+  readonly nodeId = randomId(9)
+  readonly #pub: Redis
+  readonly #sub: Redis
+  readonly #prefix: string
+  readonly #channels = new Set<string>()
+  readonly #onError: (err: Error) => void
+  #handler: BrokerHandler = () => {}
+
+  constructor ({ url, prefix, onError = () => {} }: RedisBrokerOptions) {
+    this.#prefix = prefix
+    this.#onError = onError
+    this.#pub = connectRedis(url, 'switchboard-pub')
+    this.#sub = connectRedis(url, 'switchboard-sub')
+    this.#pub.on('error', onError)
+    this.#sub.on('error', onError)
+    this.#sub.on('message', (redisChannel: string, message: string) => this.#receive(redisChannel, message))
+  }
+
+  #receive (redisChannel: string, message: string): void {
+    const space = message.indexOf(' ')
+    if (message.slice(0, space) === this.nodeId) return
+    const channel = redisChannel.slice(this.#prefix.length)
+    if (this.#channels.has(channel)) this.#handler(channel, message.slice(space + 1))
+  }
+
+  onMessage (handler: BrokerHandler): void {
+    this.#handler = handler
+  }
+
+  async subscribe (channel: string): Promise<void> {
+    this.#channels.add(channel)
+    await this.#sub.subscribe(this.#prefix + channel)
+  }
+
+  async unsubscribe (channel: string): Promise<void> {
+    this.#channels.delete(channel)
+    await this.#sub.unsubscribe(this.#prefix + channel)
+  }
+
+  async publish (channel: string, payload: string): Promise<void> {
+    if (this.#channels.has(channel)) this.#handler(channel, payload)
+    try {
+      await this.#pub.publish(this.#prefix + channel, `${this.nodeId} ${payload}`)
+    } catch (err) {
+      // Other nodes miss this message while Redis is down; this node already delivered it.
+      this.#onError(err as Error)
+    }
+  }
+
+  isReady (): boolean {
+    return redisReady(this.#pub) && redisReady(this.#sub)
+  }
+
+  async close (): Promise<void> {
+    this.#channels.clear()
+    await Promise.all([closeRedis(this.#pub), closeRedis(this.#sub)])
+  }
+}

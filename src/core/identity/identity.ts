@@ -1,0 +1,101 @@
+import type { Database } from '../db/database.js'
+import type { UsersTable } from '../db/tables.js'
+import { SwitchboardError } from '../errors.js'
+import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js'
+
+export interface User {
+  username: string
+  email: string | null
+  admin: boolean
+  createdAt: string
+}
+
+export interface NewUser {
+  username: string
+  password: string
+  email?: string | null
+  admin?: boolean
+}
+
+const toUser = (row: UsersTable): User => ({
+  username: row.username,
+  email: row.email,
+  admin: row.admin === 1,
+  createdAt: row.created_at,
+})
+
+/** Users with scrypt-hashed passwords, in the durable database. */
+export class Identity {
+  readonly #removedListeners: Array<(username: string) => void | Promise<void>> = []
+
+  constructor (private readonly database: Database) {}
+
+  /** Called after a user is removed (token revocation hangs off this). */
+  onRemoved (listener: (username: string) => void | Promise<void>): void {
+    this.#removedListeners.push(listener)
+  }
+
+  async find (username: string): Promise<User | null> {
+    const row = await this.database.kysely.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst()
+    return row ? toUser(row) : null
+  }
+
+  async list (): Promise<User[]> {
+    const rows = await this.database.kysely.selectFrom('users').selectAll().orderBy('username').execute()
+    return rows.map(toUser)
+  }
+
+  /** Creates a user; CONFLICT if the name is taken. */
+  async create (user: NewUser): Promise<User> {
+    if (await this.find(user.username)) throw new SwitchboardError('CONFLICT', `user ${user.username} already exists`)
+    const row: UsersTable = {
+      username: user.username,
+      password_hash: await hashPassword(user.password),
+      email: user.email ?? null,
+      admin: user.admin ? 1 : 0,
+      created_at: new Date().toISOString(),
+    }
+    try {
+      await this.database.kysely.insertInto('users').values(row).execute()
+    } catch {
+      // Lost a race with another node creating the same name.
+      throw new SwitchboardError('CONFLICT', `user ${user.username} already exists`)
+    }
+    return toUser(row)
+  }
+
+  /** Creates or replaces a user's password, email and admin flag (config users at start-up). */
+  async upsert (user: NewUser): Promise<User> {
+    const existing = await this.database.kysely.selectFrom('users').selectAll().where('username', '=', user.username).executeTakeFirst()
+    if (!existing) return this.create(user).catch(async (err) => {
+      if (err instanceof SwitchboardError) return this.upsert(user)
+      throw err
+    })
+    const keepHash = await verifyPassword(existing.password_hash, user.password)
+    const changes = {
+      password_hash: keepHash ? existing.password_hash : await hashPassword(user.password),
+      email: user.email ?? null,
+      admin: user.admin ? 1 : 0,
+    }
+    await this.database.kysely.updateTable('users').set(changes).where('username', '=', user.username).execute()
+    return toUser({ ...existing, ...changes })
+  }
+
+  async remove (username: string): Promise<boolean> {
+    const result = await this.database.kysely.deleteFrom('users').where('username', '=', username).executeTakeFirst()
+    const removed = Number(result.numDeletedRows) > 0
+    if (removed) for (const listener of this.#removedListeners) await listener(username)
+    return removed
+  }
+
+  /** The user whose name (or email, when `byEmail`) and password match, else null; constant time either way. */
+  async verify (login: string, password: string, { byEmail = false } = {}): Promise<User | null> {
+    const row = await this.database.kysely.selectFrom('users').selectAll()
+      .where(byEmail ? 'email' : 'username', '=', login).executeTakeFirst()
+    if (!row) {
+      await burnPasswordCheck(password)
+      return null
+    }
+    return await verifyPassword(row.password_hash, password) ? toUser(row) : null
+  }
+}

@@ -1,0 +1,49 @@
+import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
+
+// scrypt cost parameters (N, r, p): ~16 MiB of memory and tens of milliseconds per hash.
+const N = 16384
+const R = 8
+const P = 1
+const KEY_LENGTH = 32
+
+function derive (password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scrypt(password, salt, KEY_LENGTH, { N: n, r, p, maxmem: 256 * n * r }, (err, key) => err ? reject(err) : resolve(key))
+  })
+}
+
+/** `scrypt$N$r$p$salt$hash`, salt and hash in base64url. */
+export async function hashPassword (password: string): Promise<string> {
+  const salt = randomBytes(16)
+  const key = await derive(password, salt, N, R, P)
+  return `scrypt$${N}$${R}$${P}$${salt.toString('base64url')}$${key.toString('base64url')}`
+}
+
+// Successful verifications are remembered as an HMAC of the password under a key that lives
+// only in this process, so a client that reconnects often (WebRocket authenticates on every
+// connection) pays for scrypt once, not on every connection. Bounded; oldest dropped first.
+const CACHE_LIMIT = 10_000
+const cacheKey = randomBytes(32)
+const verified = new Map<string, Buffer>()
+const mac = (stored: string, password: string) => createHmac('sha256', cacheKey).update(stored).update('\0').update(password).digest()
+
+/** Constant-time check of `password` against a stored `scrypt$…` hash. */
+export async function verifyPassword (stored: string, password: string): Promise<boolean> {
+  const remembered = verified.get(stored)
+  if (remembered && timingSafeEqual(remembered, mac(stored, password))) return true
+  const [scheme, n, r, p, salt, hash] = stored.split('$')
+  if (scheme !== 'scrypt' || !hash) return false
+  const expected = Buffer.from(hash, 'base64url')
+  const actual = await derive(password, Buffer.from(salt, 'base64url'), Number(n), Number(r), Number(p))
+  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) return false
+  if (verified.size >= CACHE_LIMIT) verified.delete(verified.keys().next().value as string)
+  verified.set(stored, mac(stored, password))
+  return true
+}
+
+// Checked when the user does not exist, so "no such user" takes as long as "wrong password".
+let dummyHash: Promise<string> | undefined
+export async function burnPasswordCheck (password: string): Promise<void> {
+  dummyHash ??= hashPassword(randomBytes(16).toString('hex'))
+  await verifyPassword(await dummyHash, password)
+}

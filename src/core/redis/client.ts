@@ -1,0 +1,31 @@
+import { Redis } from 'ioredis'
+
+/**
+ * One Redis connection that keeps retrying for ever: a node must survive a Redis restart and
+ * resume by itself. Commands issued while Redis is away fail fast instead of queueing without bound.
+ */
+export function connectRedis (url: string, name: string): Redis {
+  return new Redis(url, {
+    connectionName: name,
+    lazyConnect: false,
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
+  })
+}
+
+/** True once the connection is usable. */
+export function redisReady (client: Redis): boolean {
+  return client.status === 'ready'
+}
+
+/** Quits politely, or drops the socket if Redis is not there to answer. */
+export async function closeRedis (client: Redis): Promise<void> {
+  if (client.status === 'end') return
+  try {
+    if (client.status === 'ready') await client.quit()
+    else client.disconnect()
+  } catch {
+    client.disconnect()
+  }
+}

@@ -1,0 +1,72 @@
+import type { Redis } from 'ioredis'
+import { closeRedis, connectRedis, redisReady } from '../redis/client.js'
+import type { EphemeralStore } from './store.js'
+
+export interface RedisStoreOptions {
+  url: string
+  prefix: string
+  onError?: (err: Error) => void
+}
+
+/** The cluster-wide store: GETDEL for take, SET PX for ttl, PEXPIRE for sliding expiry. */
+export class RedisStore implements EphemeralStore {
+  readonly #redis: Redis
+  readonly #prefix: string
+
+  constructor ({ url, prefix, onError = () => {} }: RedisStoreOptions) {
+    this.#prefix = prefix
+    this.#redis = connectRedis(url, 'switchboard-store')
+    this.#redis.on('error', onError)
+  }
+
+  async set (key: string, value: string, ttlMs?: number): Promise<void> {
+    if (ttlMs) await this.#redis.set(this.#prefix + key, value, 'PX', ttlMs)
+    else await this.#redis.set(this.#prefix + key, value)
+  }
+
+  async setIfAbsent (key: string, value: string, ttlMs?: number): Promise<boolean> {
+    const reply = ttlMs
+      ? await this.#redis.set(this.#prefix + key, value, 'PX', ttlMs, 'NX')
+      : await this.#redis.set(this.#prefix + key, value, 'NX')
+    return reply === 'OK'
+  }
+
+  get (key: string): Promise<string | null> {
+    return this.#redis.get(this.#prefix + key)
+  }
+
+  take (key: string): Promise<string | null> {
+    return this.#redis.getdel(this.#prefix + key)
+  }
+
+  async touch (key: string, ttlMs: number): Promise<boolean> {
+    return (await this.#redis.pexpire(this.#prefix + key, ttlMs)) === 1
+  }
+
+  async delete (key: string): Promise<boolean> {
+    return (await this.#redis.del(this.#prefix + key)) === 1
+  }
+
+  async push (key: string, value: string, ttlMs?: number): Promise<number> {
+    const k = this.#prefix + key
+    const multi = this.#redis.multi().rpush(k, value)
+    if (ttlMs) multi.pexpire(k, ttlMs)
+    else multi.persist(k)
+    const results = await multi.exec()
+    return results![0][1] as number
+  }
+
+  async drain (key: string): Promise<string[]> {
+    const k = this.#prefix + key
+    const results = await this.#redis.multi().lrange(k, 0, -1).del(k).exec()
+    return results![0][1] as string[]
+  }
+
+  isReady (): boolean {
+    return redisReady(this.#redis)
+  }
+
+  close (): Promise<void> {
+    return closeRedis(this.#redis)
+  }
+}

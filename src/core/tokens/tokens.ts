@@ -1,0 +1,174 @@
+import { createSigner, createVerifier } from 'fast-jwt'
+import { randomId } from '../ids.js'
+import type { EphemeralStore } from '../state/store.js'
+
+export interface TokensOptions {
+  secret: string
+  accessTtlMs: number
+  refreshTtlMs: number
+  store: EphemeralStore
+  now?: () => number
+}
+
+export interface AccessClaims {
+  username: string
+  admin: boolean
+  jti: string
+  /** Expiry, ms since epoch. */
+  expiresAt: number
+}
+
+export interface IssuedAccess {
+  token: string
+  expiresIn: number
+}
+
+/** Result of checking a JWT signed with the shared secret. */
+export type JwtCheck<T> = { ok: true, claims: T } | { ok: false, reason: 'invalid' | 'expired' }
+
+const REFRESH = 'refresh:'
+const REVOKED_JTI = 'revoked:jti:'
+const REVOKED_USER = 'revoked:user:'
+
+/**
+ * Every token Switchboard issues. JWTs (HS256, fast-jwt — the engine of @fastify/jwt) for access
+ * tokens and Really-format tokens; opaque tokens in the EphemeralStore for refresh tokens,
+ * one-time tokens (taken atomically) and sliding tokens (ttl restarted on use). Revocation is
+ * cluster-wide through the store.
+ */
+export class Tokens {
+  readonly #store: EphemeralStore
+  readonly #accessTtlMs: number
+  readonly #refreshTtlMs: number
+  readonly #now: () => number
+  readonly #sign: (payload: Record<string, unknown>) => string
+  readonly #verify: (token: string) => Record<string, unknown>
+
+  constructor ({ secret, accessTtlMs, refreshTtlMs, store, now = Date.now }: TokensOptions) {
+    this.#store = store
+    this.#accessTtlMs = accessTtlMs
+    this.#refreshTtlMs = refreshTtlMs
+    this.#now = now
+    this.#sign = createSigner({ key: secret, algorithm: 'HS256' })
+    // Expiry is checked here, not by fast-jwt, so callers can tell "expired" from "invalid"
+    // and Really's own `expires` claim (ms) gets the same treatment as `exp`.
+    this.#verify = createVerifier({ key: secret, algorithms: ['HS256'], ignoreExpiration: true })
+  }
+
+  get accessTtlMs (): number {
+    return this.#accessTtlMs
+  }
+
+  get refreshTtlMs (): number {
+    return this.#refreshTtlMs
+  }
+
+  /** Signs arbitrary claims (used by protocols with their own token format). */
+  signJwt (claims: Record<string, unknown>): string {
+    return this.#sign(claims)
+  }
+
+  /** Verifies the signature only; the caller interprets the claims. */
+  verifyJwt (token: string): Record<string, unknown> | null {
+    try {
+      return this.#verify(token)
+    } catch {
+      return null
+    }
+  }
+
+  issueAccess (user: { username: string, admin: boolean }): IssuedAccess {
+    const now = this.#now()
+    const token = this.#sign({
+      sub: user.username,
+      adm: user.admin,
+      typ: 'access',
+      jti: randomId(12),
+      iat: Math.floor(now / 1000),
+      iatMs: now,
+      exp: Math.floor((now + this.#accessTtlMs) / 1000),
+    })
+    return { token, expiresIn: Math.round(this.#accessTtlMs / 1000) }
+  }
+
+  /** The claims of a valid, unexpired, unrevoked access token. */
+  async verifyAccess (token: string): Promise<JwtCheck<AccessClaims>> {
+    const claims = this.verifyJwt(token)
+    if (!claims || claims.typ !== 'access' || typeof claims.sub !== 'string' || typeof claims.exp !== 'number') {
+      return { ok: false, reason: 'invalid' }
+    }
+    if (claims.exp * 1000 <= this.#now()) return { ok: false, reason: 'expired' }
+    const jti = String(claims.jti)
+    if (await this.#store.get(REVOKED_JTI + jti)) return { ok: false, reason: 'invalid' }
+    if (await this.isUserRevoked(claims.sub, Number(claims.iatMs))) return { ok: false, reason: 'invalid' }
+    return { ok: true, claims: { username: claims.sub, admin: claims.adm === true, jti, expiresAt: claims.exp * 1000 } }
+  }
+
+  /** An opaque refresh token, good for one use within the refresh ttl. */
+  async issueRefresh (username: string): Promise<string> {
+    const token = randomId(32)
+    await this.#store.set(REFRESH + token, JSON.stringify({ username, issuedAt: this.#now() }), this.#refreshTtlMs)
+    return token
+  }
+
+  /** Consumes a refresh token: the username it was issued to, or null if unknown, used or expired. */
+  async useRefresh (token: string): Promise<string | null> {
+    const raw = await this.#store.take(REFRESH + token)
+    if (!raw) return null
+    const { username, issuedAt } = JSON.parse(raw) as { username: string, issuedAt: number }
+    return await this.isUserRevoked(username, issuedAt) ? null : username
+  }
+
+  /** RFC 7009: revokes a refresh token or an access token; unknown tokens are ignored. */
+  async revoke (token: string): Promise<void> {
+    if (await this.#store.delete(REFRESH + token)) return
+    const claims = this.verifyJwt(token)
+    if (claims?.typ === 'access' && typeof claims.exp === 'number') {
+      const ttl = claims.exp * 1000 - this.#now()
+      if (ttl > 0) await this.#store.set(REVOKED_JTI + String(claims.jti), '1', ttl)
+    }
+  }
+
+  /** Every token issued to `username` up to now stops working, on every node. */
+  async revokeUser (username: string): Promise<void> {
+    const ttl = Math.max(this.#accessTtlMs, this.#refreshTtlMs)
+    await this.#store.set(REVOKED_USER + username, String(this.#now()), ttl)
+  }
+
+  /** True when the user's tokens issued at `issuedAtMs` were revoked afterwards. */
+  async isUserRevoked (username: string, issuedAtMs: number): Promise<boolean> {
+    const revokedAt = await this.#store.get(REVOKED_USER + username)
+    return revokedAt !== null && !(issuedAtMs > Number(revokedAt))
+  }
+
+  /** A single-use token for `purpose` carrying `value`; `generate` shapes the token string. */
+  async issueOneTime (purpose: string, value: string, ttlMs: number, generate: () => string = () => randomId(24)): Promise<string> {
+    const token = generate()
+    await this.#store.set(`once:${purpose}:${token}`, value, ttlMs)
+    return token
+  }
+
+  /** The value of a one-time token; of many concurrent callers exactly one gets it. */
+  takeOneTime (purpose: string, token: string): Promise<string | null> {
+    return this.#store.take(`once:${purpose}:${token}`)
+  }
+
+  /** A token that stays valid while it keeps being used within `ttlMs` of its last use. */
+  async issueSliding (purpose: string, value: string, ttlMs: number, generate: () => string = () => randomId(24)): Promise<string> {
+    const token = generate()
+    await this.#store.set(`sliding:${purpose}:${token}`, value, ttlMs)
+    return token
+  }
+
+  /** Uses a sliding token: its value with the ttl restarted, or null if it expired or was revoked. */
+  async useSliding (purpose: string, token: string, ttlMs: number): Promise<string | null> {
+    const key = `sliding:${purpose}:${token}`
+    const value = await this.#store.get(key)
+    if (value === null || !(await this.#store.touch(key, ttlMs))) return null
+    return value
+  }
+
+  async revokeSliding (purpose: string, token: string): Promise<boolean> {
+    return this.#store.delete(`sliding:${purpose}:${token}`)
+  }
+}

@@ -1,0 +1,77 @@
+import { timingSafeEqual, createHash } from 'node:crypto'
+import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify'
+import type { Services } from '../../core/services.js'
+
+/** Who called a REST route. */
+export type Caller =
+  | { kind: 'service' }
+  | { kind: 'user', username: string, admin: boolean }
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller?: Caller
+  }
+}
+
+/** OpenAPI security requirements matching the guards below. */
+export const bearerSecurity: Array<Record<string, string[]>> = [{ bearerAuth: [] }]
+export const serviceSecurity: Array<Record<string, string[]>> = [{ apiKey: [] }, { bearerAuth: [] }]
+
+const digest = (value: string) => createHash('sha256').update(value).digest()
+
+/** Compares an API key with every configured key in constant time. */
+export function isApiKey (services: Services, presented: string): boolean {
+  const wanted = digest(presented)
+  let match = false
+  for (const key of services.config.auth.apiKeys) match = timingSafeEqual(digest(key), wanted) || match
+  return match
+}
+
+export function bearerToken (request: FastifyRequest): string | null {
+  const header = request.headers.authorization
+  if (!header) return null
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
+  return match ? match[1] : null
+}
+
+function deny (reply: FastifyReply, statusCode: 401 | 403, message: string) {
+  if (statusCode === 401) reply.header('www-authenticate', 'Bearer')
+  return reply.code(statusCode).send({ statusCode, error: statusCode === 401 ? 'Unauthorized' : 'Forbidden', message })
+}
+
+async function userFromBearer (services: Services, request: FastifyRequest): Promise<Caller | null> {
+  const token = bearerToken(request)
+  if (!token) return null
+  const check = await services.tokens.verifyAccess(token)
+  return check.ok ? { kind: 'user', username: check.claims.username, admin: check.claims.admin } : null
+}
+
+/** Requires a valid access token (`Authorization: Bearer …`). */
+export function requireBearer (services: Services): preHandlerHookHandler {
+  return async function bearerGuard (request, reply) {
+    const caller = await userFromBearer(services, request)
+    if (!caller) return deny(reply, 401, request.headers.authorization ? 'invalid or expired access token' : 'missing bearer token')
+    request.caller = caller
+  }
+}
+
+/**
+ * Requires service credentials: a configured `X-API-Key`, or the Bearer token of an admin
+ * user. `allowUser` lets a route admit some non-admin users too (it decides what they may do).
+ */
+export function requireService (services: Services, allowUser?: (caller: Extract<Caller, { kind: 'user' }>, request: FastifyRequest) => boolean | Promise<boolean>): preHandlerHookHandler {
+  return async function serviceGuard (request, reply) {
+    const key = request.headers['x-api-key']
+    if (typeof key === 'string') {
+      if (!isApiKey(services, key)) return deny(reply, 401, 'unknown API key')
+      request.caller = { kind: 'service' }
+      return
+    }
+    const caller = await userFromBearer(services, request)
+    if (!caller || caller.kind !== 'user') {
+      return deny(reply, 401, request.headers.authorization ? 'invalid or expired access token' : 'missing X-API-Key or bearer token')
+    }
+    if (!caller.admin && !(allowUser && await allowUser(caller, request))) return deny(reply, 403, 'not allowed for this user')
+    request.caller = caller
+  }
+}

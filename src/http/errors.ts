@@ -1,0 +1,29 @@
+import { STATUS_CODES } from 'node:http'
+import type { FastifyError, FastifyInstance } from 'fastify'
+import { SwitchboardError } from '../core/errors.js'
+
+const statusOf: Record<SwitchboardError['code'], [number, string]> = {
+  INVALID: [400, 'Bad Request'],
+  UNAUTHORIZED: [401, 'Unauthorized'],
+  FORBIDDEN: [403, 'Forbidden'],
+  NOT_FOUND: [404, 'Not Found'],
+  CONFLICT: [409, 'Conflict'],
+}
+
+/** Domain errors become their HTTP status in Fastify's error shape; the rest is Fastify's default. */
+export function installErrorHandler (app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | SwitchboardError, request, reply) => {
+    if (err instanceof SwitchboardError) {
+      const [statusCode, error] = statusOf[err.code]
+      return reply.code(statusCode).send({ statusCode, error, message: err.message })
+    }
+    const statusCode = err.statusCode ?? 500
+    if (statusCode >= 500) request.log.error({ err }, 'request failed')
+    return reply.code(statusCode).send({
+      statusCode,
+      code: err.code,
+      error: STATUS_CODES[statusCode] ?? 'Error',
+      message: statusCode >= 500 ? 'internal error' : err.message,
+    })
+  })
+}

@@ -1,0 +1,32 @@
+import { Type } from '@sinclair/typebox'
+
+/** Fastify's error shape, used by every non-OAuth REST error. */
+export const ErrorReply = Type.Object({
+  statusCode: Type.Integer(),
+  code: Type.Optional(Type.String()),
+  error: Type.String(),
+  message: Type.String(),
+}, { $id: 'ErrorReply', description: 'Error' })
+
+export const errorRef = Type.Ref('ErrorReply')
+
+/** Response schemas for the error statuses a route can answer. */
+export function errors (...codes: Array<400 | 401 | 403 | 404 | 409 | 503>): Record<number, typeof errorRef> {
+  return Object.fromEntries(codes.map((code) => [code, errorRef]))
+}
+
+export const TokenPair = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer({ description: 'seconds' }),
+  refresh_token: Type.String(),
+})
+
+export const UserView = Type.Object({
+  username: Type.String(),
+  email: Type.Union([Type.String(), Type.Null()]),
+  admin: Type.Boolean(),
+  createdAt: Type.String({ format: 'date-time' }),
+})
+
+export const Username = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$' })

@@ -1,0 +1,86 @@
+import type { Socket } from 'node:net'
+import type { WebSocket } from 'ws'
+import type { Connection, ConnectionRegistry, Frame, Principal } from '../../core/connection.js'
+
+export interface WriterLimits {
+  /** Outbound bytes a connection may have queued before it is closed as a slow consumer. */
+  sendBufferLimit: number
+  /** How long a closing socket may take before it is destroyed. */
+  closeTimeout: number
+}
+
+// Every frame of the five protocols is JSON text; Buffers are text frames encoded once for fan-out.
+const TEXT = { binary: false } as const
+const OPEN = 1
+
+// Connections corked during this tick; one setImmediate uncorks them all, so every frame a
+// socket gets in one tick leaves in one write (design.md §4).
+const corked: WsConnection[] = []
+let flushScheduled = false
+function flushCorked (): void {
+  flushScheduled = false
+  for (let i = 0; i < corked.length; i++) corked[i].uncork()
+  corked.length = 0
+}
+
+/** A `ws` socket adapted to the core Connection, with the writer rules of design.md §4. */
+export class WsConnection implements Connection {
+  principal: Principal | null = null
+  #corked = false
+  #closeTimer: NodeJS.Timeout | undefined
+  readonly #socket: Socket | undefined
+
+  constructor (
+    readonly id: string,
+    readonly protocol: string,
+    readonly remoteAddress: string,
+    private readonly ws: WebSocket,
+    private readonly limits: WriterLimits,
+    private readonly registry: ConnectionRegistry,
+  ) {
+    this.#socket = (ws as unknown as { _socket?: Socket })._socket
+    ws.once('close', () => clearTimeout(this.#closeTimer))
+  }
+
+  get open (): boolean {
+    return this.ws.readyState === OPEN
+  }
+
+  /** Bytes accepted but not yet handed to the kernel. */
+  get bufferedAmount (): number {
+    return this.ws.bufferedAmount
+  }
+
+  send (frame: Frame): void {
+    if (this.ws.readyState !== OPEN) return
+    if (!this.#corked && this.#socket) {
+      this.#socket.cork()
+      this.#corked = true
+      corked.push(this)
+      if (!flushScheduled) {
+        flushScheduled = true
+        setImmediate(flushCorked)
+      }
+    }
+    this.ws.send(frame, TEXT)
+    if (this.ws.bufferedAmount > this.limits.sendBufferLimit) {
+      // A consumer that does not read must not make the server buffer without bound.
+      this.registry.slowConsumersClosed++
+      this.close(1008, 'send buffer limit exceeded')
+    }
+  }
+
+  uncork (): void {
+    if (!this.#corked) return
+    this.#corked = false
+    this.#socket?.uncork()
+  }
+
+  close (code: number, reason = ''): void {
+    if (this.ws.readyState > OPEN) return
+    this.uncork()
+    this.ws.close(code, reason)
+    this.#closeTimer = setTimeout(() => this.ws.terminate(), this.limits.closeTimeout)
+    this.#closeTimer.unref()
+  }
+}

@@ -1,0 +1,32 @@
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from './app.js'
+import type { Config } from './config/schema.js'
+
+/**
+ * Starts listening and installs graceful shutdown (design.md §5): on SIGTERM/SIGINT readiness
+ * flips to 503, new upgrades are refused, sockets are closed with 1001, and the process exits
+ * once everything closed or `shutdownGrace` ran out.
+ */
+export async function serve (config: Config): Promise<FastifyInstance> {
+  const app = await buildApp(config)
+  await app.listen({ host: config.server.host, port: config.server.port })
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    app.log.info({ signal }, 'shutting down')
+    app.services.accepting = false
+    const deadline = setTimeout(() => {
+      app.log.warn({}, 'shutdown grace ran out; exiting')
+      process.exit(1)
+    }, config.server.shutdownGrace)
+    deadline.unref()
+    app.close().then(() => process.exit(0), (err) => {
+      app.log.error({ err }, 'shutdown failed')
+      process.exit(1)
+    })
+  }
+  process.once('SIGTERM', () => stop('SIGTERM'))
+  process.once('SIGINT', () => stop('SIGINT'))
+  return app
+}
