@@ -1,0 +1,98 @@
+import t from 'tap'
+import { openDatabase, type Database } from '../../../src/core/db/database.js'
+import { migrate } from '../../../src/core/db/migrate.js'
+import { SwitchboardError } from '../../../src/core/errors.js'
+import { Identity } from '../../../src/core/identity/identity.js'
+import { hashPassword, verifyPassword } from '../../../src/core/identity/passwords.js'
+import { postgresUrl } from '../../helpers/infra.js'
+
+type Make = (t: Parameters<Parameters<typeof t.test>[1]>[0]) => Promise<Database>
+
+// One contract for the durable store, run against SQLite and PostgreSQL.
+function databaseContract (name: string, make: Make) {
+  t.test(`${name}: users are created, found, listed, upserted and removed`, async (t) => {
+    const database = await make(t)
+    t.equal(await database.ping(), true)
+    const identity = new Identity(database)
+    const removed: string[] = []
+    identity.onRemoved((u) => { removed.push(u) })
+    const bob = await identity.create({ username: 'bob', password: 'pw-bob', email: 'bob@x.test' })
+    t.match(bob, { username: 'bob', email: 'bob@x.test', admin: false })
+    await t.rejects(identity.create({ username: 'bob', password: 'other' }), SwitchboardError)
+    await identity.create({ username: 'ann', password: 'pw-ann', admin: true })
+    t.same((await identity.list()).map((u) => u.username), ['ann', 'bob'])
+    t.equal((await identity.find('ann'))?.admin, true)
+    t.equal(await identity.find('nobody'), null)
+
+    t.equal((await identity.verify('bob', 'pw-bob'))?.username, 'bob')
+    t.equal(await identity.verify('bob', 'wrong'), null)
+    t.equal(await identity.verify('nobody', 'pw-bob'), null)
+    t.equal((await identity.verify('bob@x.test', 'pw-bob', { byEmail: true }))?.username, 'bob')
+
+    await identity.upsert({ username: 'bob', password: 'new-pw', admin: true })
+    t.equal(await identity.verify('bob', 'pw-bob'), null, 'old password replaced')
+    t.equal((await identity.verify('bob', 'new-pw'))?.admin, true)
+    await identity.upsert({ username: 'bob', password: 'new-pw', admin: false })
+    t.equal((await identity.find('bob'))?.admin, false, 'same password keeps the hash, flags change')
+    await identity.upsert({ username: 'carl', password: 'pw' })
+    t.ok(await identity.find('carl'), 'upsert creates')
+
+    t.equal(await identity.remove('bob'), true)
+    t.equal(await identity.remove('bob'), false)
+    t.same(removed, ['bob'])
+  })
+
+  t.test(`${name}: migrations are idempotent and per owner`, async (t) => {
+    const database = await make(t)
+    const migrations = {
+      '0001': {
+        async up (db: import('kysely').Kysely<unknown>) {
+          await db.schema.createTable('things').addColumn('name', 'varchar(20)', (c) => c.primaryKey()).execute()
+        },
+      },
+    }
+    await migrate(database, 'things', migrations)
+    await migrate(database, 'things', migrations)
+    const things = database.tables<{ things: { name: string } }>()
+    await things.insertInto('things').values({ name: 'x' }).execute()
+    t.same(await things.selectFrom('things').selectAll().execute(), [{ name: 'x' }])
+  })
+}
+
+databaseContract('SQLite', async (t) => {
+  const database = await openDatabase('sqlite::memory:')
+  t.teardown(() => database.close())
+  return database
+})
+
+databaseContract('PostgreSQL', async (t) => {
+  const database = await openDatabase(await postgresUrl(t))
+  t.teardown(() => database.close())
+  return database
+})
+
+t.test('SQLite file databases are created with their directory', async (t) => {
+  const dir = t.testdir({})
+  const database = await openDatabase(`sqlite:${dir}/nested/db.sqlite`)
+  t.teardown(() => database.close())
+  t.equal(database.dialect, 'sqlite')
+})
+
+t.test('an unreachable PostgreSQL fails to open, and ping reports false once it is gone', async (t) => {
+  await t.rejects(openDatabase('postgres://127.0.0.1:1/none'))
+  const database = await openDatabase(await postgresUrl(t))
+  await database.close()
+  t.equal(await database.ping(), false)
+})
+
+t.test('password hashes: scrypt format, salted, verified, malformed refused', async (t) => {
+  const a = await hashPassword('secret')
+  const b = await hashPassword('secret')
+  t.match(a, /^scrypt\$16384\$8\$1\$[\w-]+\$[\w-]+$/)
+  t.not(a, b, 'salted')
+  t.equal(await verifyPassword(a, 'secret'), true)
+  t.equal(await verifyPassword(a, 'secret'), true, 'cached verification agrees')
+  t.equal(await verifyPassword(a, 'Secret'), false, 'cache never accepts a different password')
+  t.equal(await verifyPassword('plain-text', 'plain-text'), false)
+  t.equal(await verifyPassword('scrypt$16384$8$1$c2FsdA$c2hvcnQ', 'secret'), false, 'wrong length')
+})

@@ -1,0 +1,87 @@
+import type { Test } from 'tap'
+import type { EphemeralStore } from '../../../src/core/state/store.js'
+
+const until = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** The one contract every EphemeralStore implementation must meet. */
+export function storeContract (t: Test, name: string, make: (t: Test) => Promise<EphemeralStore>): void {
+  t.test(`${name}: set, get, delete`, async (t) => {
+    const store = await make(t)
+    t.equal(await store.get('a'), null)
+    await store.set('a', 'one')
+    t.equal(await store.get('a'), 'one')
+    await store.set('a', 'two')
+    t.equal(await store.get('a'), 'two')
+    t.equal(await store.delete('a'), true)
+    t.equal(await store.delete('a'), false)
+    t.equal(await store.get('a'), null)
+  })
+
+  t.test(`${name}: ttl expires keys`, async (t) => {
+    const store = await make(t)
+    await store.set('short', 'v', 40)
+    await store.set('long', 'v', 10_000)
+    t.equal(await store.get('short'), 'v')
+    // Expiry is the behaviour under test: waiting past the ttl is the only way to observe it.
+    await until(80)
+    t.equal(await store.get('short'), null)
+    t.equal(await store.get('long'), 'v')
+  })
+
+  t.test(`${name}: touch restarts the ttl`, async (t) => {
+    const store = await make(t)
+    await store.set('k', 'v', 60)
+    await until(40)
+    t.equal(await store.touch('k', 60), true)
+    await until(40)
+    t.equal(await store.get('k'), 'v', 'still there 80 ms after set thanks to touch')
+    await until(60)
+    t.equal(await store.get('k'), null)
+    t.equal(await store.touch('k', 60), false, 'touching a gone key fails')
+  })
+
+  t.test(`${name}: setIfAbsent`, async (t) => {
+    const store = await make(t)
+    t.equal(await store.setIfAbsent('k', '1', 1000), true)
+    t.equal(await store.setIfAbsent('k', '2', 1000), false)
+    t.equal(await store.get('k'), '1')
+    t.equal(await store.setIfAbsent('forever', 'x'), true)
+  })
+
+  t.test(`${name}: take is get-and-delete`, async (t) => {
+    const store = await make(t)
+    await store.set('once', 'secret', 1000)
+    t.equal(await store.take('once'), 'secret')
+    t.equal(await store.take('once'), null)
+    t.equal(await store.get('once'), null)
+  })
+
+  t.test(`${name}: a key taken concurrently by many callers is granted exactly once`, async (t) => {
+    const store = await make(t)
+    for (let round = 0; round < 5; round++) {
+      await store.set(`race${round}`, 'prize', 5000)
+      const results = await Promise.all(Array.from({ length: 50 }, () => store.take(`race${round}`)))
+      t.equal(results.filter((r) => r === 'prize').length, 1, `round ${round}: one winner`)
+    }
+  })
+
+  t.test(`${name}: push and drain`, async (t) => {
+    const store = await make(t)
+    t.same(await store.drain('list'), [])
+    t.equal(await store.push('list', 'a', 1000), 1)
+    t.equal(await store.push('list', 'b', 1000), 2)
+    t.equal(await store.push('list', 'c'), 3)
+    t.same(await store.drain('list'), ['a', 'b', 'c'])
+    t.same(await store.drain('list'), [], 'drained lists are gone')
+    await store.push('expiring', 'x', 40)
+    await until(80)
+    t.same(await store.drain('expiring'), [])
+  })
+
+  t.test(`${name}: keys are strings, values keep unicode`, async (t) => {
+    const store = await make(t)
+    await store.set('ü:key', 'välue ✓')
+    t.equal(await store.get('ü:key'), 'välue ✓')
+    t.equal(store.isReady(), true)
+  })
+}
