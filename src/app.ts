@@ -28,8 +28,10 @@ export interface BuildOptions {
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger === false ? false : loggerOptions(config),
-    trustProxy: true,
+    trustProxy: config.server.trustProxy,
     forceCloseConnections: true,
+    // A wrong type is a 400 naming the field, not silently turned into the expected type.
+    ajv: { customOptions: { coerceTypes: false } },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   const services = await createServices(config, app.log)

@@ -57,7 +57,10 @@ export async function main (argv: string[], env: NodeJS.ProcessEnv = process.env
   }
   try {
     const config = () => loadConfig({ file: values.config, env })
-    switch (`${command} ${rest[0] ?? ''}`.trim()) {
+    // `user` and `config` take a sub-command; the others take their argument directly.
+    const grouped = command === 'user' || command === 'config'
+    if (!grouped) rest.unshift('')
+    switch (grouped ? `${command} ${rest[0] ?? ''}` : command) {
       case 'serve':
         await serve(config())
         return 0
@@ -89,8 +92,8 @@ export async function main (argv: string[], env: NodeJS.ProcessEnv = process.env
         return 0
       }
       case 'token': {
-        const cfg = config()
         if (!rest[1]) break
+        const cfg = config()
         if (!cfg.auth.jwtSecret) console.error('warning: auth.jwtSecret is not set, so no server will accept this token')
         const token = await withServices(cfg, async (s) => {
           const user = await s.identity.find(rest[1])

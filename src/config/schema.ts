@@ -22,6 +22,9 @@ export const ServerSection = Section({
   host: Type.String({ default: '0.0.0.0' }),
   port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
   allowedOrigins: Type.Array(Type.String(), { default: [] }),
+  // Client addresses come from X-Forwarded-For only from these proxies (true = any; false =
+  // none). Addresses matter: syscache local login and Telegraphy RECONNECT check them.
+  trustProxy: Type.Union([Type.Boolean(), Type.String()], { default: false }),
   maxPayload: Size('64kb'),
   sendBufferLimit: Size('1mb'),
   shutdownGrace: Duration('10s'),

@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { openDatabase, type Database } from '../../../src/core/db/database.js'
 import { migrate } from '../../../src/core/db/migrate.js'
 import { SwitchboardError } from '../../../src/core/errors.js'
@@ -6,7 +6,7 @@ import { Identity } from '../../../src/core/identity/identity.js'
 import { hashPassword, verifyPassword } from '../../../src/core/identity/passwords.js'
 import { postgresUrl } from '../../helpers/infra.js'
 
-type Make = (t: Parameters<Parameters<typeof t.test>[1]>[0]) => Promise<Database>
+type Make = (t: Test) => Promise<Database>
 
 // One contract for the durable store, run against SQLite and PostgreSQL.
 function databaseContract (name: string, make: Make) {

@@ -1,0 +1,81 @@
+import t from 'tap'
+import { ADMIN, ALICE } from '../helpers/config.js'
+import { login, request, startApp, TEST_API_KEY } from '../helpers/app.js'
+
+t.test('login, me, refresh (single use)', async (t) => {
+  const { url } = await startApp(t)
+  const ok = await request(url, 'POST', '/api/auth/login', { body: ALICE })
+  t.equal(ok.status, 200)
+  t.match(ok.body, { token_type: 'Bearer', expires_in: 3600, access_token: String, refresh_token: String })
+  const me = await request(url, 'GET', '/api/auth/me', { token: ok.body.access_token })
+  t.same(me.body, { username: 'alice', admin: false })
+
+  const refreshed = await request(url, 'POST', '/api/auth/refresh', { body: { refresh_token: ok.body.refresh_token } })
+  t.equal(refreshed.status, 200)
+  t.not(refreshed.body.access_token, ok.body.access_token)
+  const reused = await request(url, 'POST', '/api/auth/refresh', { body: { refresh_token: ok.body.refresh_token } })
+  t.equal(reused.status, 401)
+  t.match(reused.body, { statusCode: 401, error: 'Unauthorized', message: /used/ })
+})
+
+t.test('bad input and bad credentials', async (t) => {
+  const { url } = await startApp(t)
+  const wrong = await request(url, 'POST', '/api/auth/login', { body: { username: 'alice', password: 'nope' } })
+  t.equal(wrong.status, 401)
+  const unknown = await request(url, 'POST', '/api/auth/login', { body: { username: 'nobody', password: 'nope' } })
+  t.equal(unknown.status, 401)
+  const missing = await request(url, 'POST', '/api/auth/login', { body: { username: 'alice' } })
+  t.equal(missing.status, 400)
+  t.match(missing.body, { statusCode: 400, error: 'Bad Request', message: /password/ })
+  const wrongType = await request(url, 'POST', '/api/auth/login', { body: { username: ['a'], password: 'x' } })
+  t.equal(wrongType.status, 400)
+  const malformed = await request(url, 'POST', '/api/auth/login', { body: '{"username":', headers: {} })
+  t.equal(malformed.status, 400)
+  t.match(malformed.body, { statusCode: 400, error: 'Bad Request' })
+  const noToken = await request(url, 'GET', '/api/auth/me')
+  t.equal(noToken.status, 401)
+  t.equal(noToken.headers.get('www-authenticate'), 'Bearer')
+  const badToken = await request(url, 'GET', '/api/auth/me', { token: 'not.a.jwt' })
+  t.equal(badToken.status, 401)
+})
+
+t.test('admin users: service auth, create, conflict, list, delete revokes tokens', async (t) => {
+  const { url } = await startApp(t)
+  const adminToken = await login(url, ADMIN)
+  const aliceToken = await login(url, ALICE)
+
+  t.equal((await request(url, 'GET', '/api/admin/users')).status, 401)
+  t.equal((await request(url, 'GET', '/api/admin/users', { apiKey: 'wrong-key-123' })).status, 401)
+  t.equal((await request(url, 'GET', '/api/admin/users', { token: aliceToken })).status, 403)
+  const listed = await request(url, 'GET', '/api/admin/users', { apiKey: TEST_API_KEY })
+  t.same(listed.body.map((u: { username: string }) => u.username), ['admin', 'alice'])
+
+  const created = await request(url, 'POST', '/api/admin/users', { token: adminToken, body: { username: 'bob', password: 'bob-pass', email: 'bob@example.test' } })
+  t.equal(created.status, 201)
+  t.match(created.body, { username: 'bob', admin: false, email: 'bob@example.test' })
+  t.notOk('password' in created.body)
+  const conflict = await request(url, 'POST', '/api/admin/users', { apiKey: TEST_API_KEY, body: { username: 'bob', password: 'x' } })
+  t.equal(conflict.status, 409)
+  const invalid = await request(url, 'POST', '/api/admin/users', { apiKey: TEST_API_KEY, body: { username: 'has space', password: 'x' } })
+  t.equal(invalid.status, 400)
+
+  const bobToken = await login(url, { username: 'bob', password: 'bob-pass' })
+  t.equal((await request(url, 'DELETE', '/api/admin/users/bob', { apiKey: TEST_API_KEY })).status, 204)
+  t.equal((await request(url, 'DELETE', '/api/admin/users/bob', { apiKey: TEST_API_KEY })).status, 404)
+  t.equal((await request(url, 'GET', '/api/auth/me', { token: bobToken })).status, 401, 'removed user tokens stop working')
+})
+
+t.test('health, ready, docs', async (t) => {
+  const { url } = await startApp(t)
+  const health = await request(url, 'GET', '/health')
+  t.match(health.body, { status: 'ok', connections: {}, slowConsumersClosed: 0 })
+  t.same((await request(url, 'GET', '/ready')).body, { ready: true })
+  const docs = await fetch(`${url}/docs/`)
+  t.equal(docs.status, 200)
+  t.match(await docs.text(), /swagger/i)
+  const spec = await request(url, 'GET', '/docs/json')
+  t.equal(spec.body.openapi, '3.0.3')
+  t.ok(spec.body.paths['/api/auth/login'])
+  t.same(spec.body.paths['/api/admin/users'].get.security, [{ apiKey: [] }, { bearerAuth: [] }])
+  t.same(spec.body.paths['/api/admin/users'].get.tags, ['admin'])
+})

@@ -1,0 +1,148 @@
+import type { Socket } from 'node:net'
+import t, { type Test } from 'tap'
+import type { WebSocket } from 'ws'
+import { buildApp } from '../../src/app.js'
+import { acceptWebSocket, type AcceptedSocket } from '../../src/http/websocket/accept.js'
+import { testConfig, type ConfigOverrides } from '../helpers/config.js'
+import { eventually, WsClient } from '../helpers/ws-client.js'
+
+interface Harness {
+  url: string
+  accepted: () => Promise<AcceptedSocket>
+  app: Awaited<ReturnType<typeof buildApp>>
+}
+
+// An app with one raw route that hands its sockets to the test.
+async function harness (t: Test, overrides: ConfigOverrides = {}): Promise<Harness> {
+  const app = await buildApp(testConfig(overrides), { logger: false })
+  t.teardown(() => app.close())
+  const queue: AcceptedSocket[] = []
+  const waiters: Array<(a: AcceptedSocket) => void> = []
+  app.get('/writer-test', { websocket: true }, (socket: WebSocket, request) => {
+    const accepted = acceptWebSocket(socket, request, 'test', app.services)
+    const waiter = waiters.shift()
+    if (waiter) waiter(accepted)
+    else queue.push(accepted)
+  })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const port = (app.server.address() as { port: number }).port
+  return {
+    app,
+    url: `ws://127.0.0.1:${port}/writer-test`,
+    accepted: () => queue.length ? Promise.resolve(queue.shift()!) : new Promise((resolve) => waiters.push(resolve)),
+  }
+}
+
+/** The HTTP status an upgrade was refused with. */
+async function refusal (attempt: Promise<WsClient>): Promise<number | undefined> {
+  return attempt.then((c) => { c.close(); return undefined }, (err: { statusCode?: number }) => err.statusCode)
+}
+
+t.test('frames sent in one tick leave in one write', async (t) => {
+  const h = await harness(t)
+  const client = await WsClient.connect(h.url)
+  t.teardown(() => client.close())
+  const { connection } = await h.accepted()
+  const socket = (connection as unknown as { ws: { _socket: Socket } }).ws._socket
+  let writes = 0
+  const original = { write: socket._write, writev: socket._writev }
+  socket._write = function (...args: Parameters<Socket['_write']>) { writes++; return original.write.apply(this, args) }
+  socket._writev = function (...args: Parameters<NonNullable<Socket['_writev']>>) { writes++; return original.writev!.apply(this, args) }
+  const frame = Buffer.from(JSON.stringify({ hello: 'world' }))
+  for (let i = 0; i < 100; i++) connection.send(frame)
+  connection.send('a string frame')
+  for (let i = 0; i < 100; i++) t.equal(await client.next(), '{"hello":"world"}')
+  t.equal(await client.next(), 'a string frame')
+  t.equal(writes, 1, '101 frames, one write')
+  t.equal(client.ws.readyState, 1)
+})
+
+t.test('a client that never reads is closed with 1008 once past the byte cap; memory stays bounded', async (t) => {
+  const h = await harness(t, { server: { sendBufferLimit: 256 * 1024, closeTimeout: 200 } })
+  const client = await WsClient.connect(h.url)
+  const { connection, onClose } = await h.accepted()
+  const closed = new Promise<number>((resolve) => onClose(resolve))
+  // The client stops reading: the kernel buffers fill, then the server-side buffer grows.
+  ;(client.ws as unknown as { _socket: Socket })._socket.pause()
+  const frame = Buffer.alloc(16 * 1024, 'x')
+  let maxBuffered = 0
+  for (let i = 0; i < 5000 && connection.open; i++) {
+    connection.send(frame)
+    maxBuffered = Math.max(maxBuffered, connection.bufferedAmount)
+    if (i % 50 === 0) await new Promise((resolve) => setImmediate(resolve))
+  }
+  t.equal(connection.open, false, 'closed before 80 MB were queued')
+  t.ok(maxBuffered <= 256 * 1024 + frame.length, `buffer peaked at ${maxBuffered} bytes`)
+  connection.send(frame)
+  t.ok(connection.bufferedAmount <= maxBuffered, 'frames after the close are dropped')
+  t.equal(h.app.services.connections.slowConsumersClosed, 1)
+  await closed
+  t.equal(h.app.services.connections.size, 0, 'the socket was destroyed and unregistered')
+  client.ws.terminate()
+})
+
+t.test('close() sends the code, binary frames arrive as text, a throwing handler closes with 1011 only that socket', async (t) => {
+  const h = await harness(t)
+  const a = await WsClient.connect(h.url)
+  const acceptedA = await h.accepted()
+  const b = await WsClient.connect(h.url)
+  const acceptedB = await h.accepted()
+  acceptedA.onText((text) => {
+    if (text === 'boom') throw new Error('session bug')
+    acceptedA.connection.send(`echo:${text}`)
+  })
+  acceptedB.onText(async (text) => {
+    if (text === 'async boom') throw new Error('async session bug')
+    acceptedB.connection.send(`echo:${text}`)
+  })
+  a.sendRaw(Buffer.from('bin'), true)
+  t.equal(await a.next(), 'echo:bin')
+  a.send('boom')
+  t.equal((await a.closed()).code, 1011)
+  b.send('still fine')
+  t.equal(await b.next(), 'echo:still fine')
+  b.send('async boom')
+  t.equal((await b.closed()).code, 1011)
+  t.equal(acceptedB.connection.open, false)
+})
+
+t.test('shutdown closes every socket with 1001 and refuses new upgrades', async (t) => {
+  const h = await harness(t)
+  const client = await WsClient.connect(h.url)
+  const { connection } = await h.accepted()
+  t.equal(connection.remoteAddress, '127.0.0.1')
+  t.equal(connection.protocol, 'test')
+  const health = await (await fetch(h.url.replace('ws:', 'http:').replace('/writer-test', '/health'))).json() as { connections: unknown }
+  t.same(health.connections, { test: 1 })
+  h.app.services.accepting = false
+  t.equal(await refusal(WsClient.connect(h.url)), 503)
+  const ready = await fetch(h.url.replace('ws:', 'http:').replace('/writer-test', '/ready'))
+  t.equal(ready.status, 503)
+  const closing = h.app.close()
+  t.equal((await client.closed()).code, 1001)
+  await closing
+  await eventually(() => h.app.services.connections.size === 0)
+})
+
+t.test('origins outside the allowlist are refused', async (t) => {
+  const h = await harness(t, { server: { allowedOrigins: ['https://good.example'] } })
+  t.equal(await refusal(WsClient.connect(h.url, { origin: 'https://evil.example' })), 403)
+  const ok = await WsClient.connect(h.url, { origin: 'https://good.example' })
+  ok.close()
+  const noOrigin = await WsClient.connect(h.url)
+  noOrigin.close()
+})
+
+t.test('frames over maxPayload close only that connection', async (t) => {
+  const h = await harness(t, { server: { maxPayload: 1024 } })
+  const big = await WsClient.connect(h.url)
+  await h.accepted()
+  const small = await WsClient.connect(h.url)
+  const acceptedSmall = await h.accepted()
+  acceptedSmall.onText((text) => acceptedSmall.connection.send(text))
+  big.send('x'.repeat(4096))
+  t.equal((await big.closed()).code, 1009)
+  small.send('ok')
+  t.equal(await small.next(), 'ok')
+  small.close()
+})
