@@ -41,6 +41,9 @@ t.test('config check', async (t) => {
   t.equal(bad.code, 2)
   t.match(bad.err, 'config /server/port: Expected integer')
   t.notMatch(bad.err, /at .*\.ts/, 'no stack trace')
+  const serveBad = await run(['serve', '--config', join(dir, 'bad.yaml')])
+  t.equal(serveBad.code, 2, 'serve refuses an invalid config with exit code 2')
+  t.match(serveBad.err, 'config /server/port')
 })
 
 t.test('user add, list, token, remove against an SQLite file', async (t) => {

@@ -96,3 +96,14 @@ t.test('password hashes: scrypt format, salted, verified, malformed refused', as
   t.equal(await verifyPassword('plain-text', 'plain-text'), false)
   t.equal(await verifyPassword('scrypt$16384$8$1$c2FsdA$c2hvcnQ', 'secret'), false, 'wrong length')
 })
+
+t.test('concurrent creation of one name: one wins, the other gets a conflict; concurrent upserts both succeed', async (t) => {
+  const database = await openDatabase('sqlite::memory:')
+  t.teardown(() => database.close())
+  const identity = new Identity(database)
+  const results = await Promise.allSettled([identity.create({ username: 'race', password: 'a' }), identity.create({ username: 'race', password: 'b' })])
+  t.same(results.map((r) => r.status).sort(), ['fulfilled', 'rejected'])
+  const upserts = await Promise.all([identity.upsert({ username: 'twice', password: 'a' }), identity.upsert({ username: 'twice', password: 'a' })])
+  t.same(upserts.map((u) => u.username), ['twice', 'twice'])
+  t.equal((await identity.list()).length, 2)
+})
