@@ -8,6 +8,7 @@ const statusOf: Record<SwitchboardError['code'], [number, string]> = {
   FORBIDDEN: [403, 'Forbidden'],
   NOT_FOUND: [404, 'Not Found'],
   CONFLICT: [409, 'Conflict'],
+  UNAVAILABLE: [503, 'Service Unavailable'],
 }
 
 /** Domain errors become their HTTP status in Fastify's error shape; the rest is Fastify's default. */

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis'
+import { SwitchboardError } from '../errors.js'
 import { closeRedis, connectRedis, redisReady } from '../redis/client.js'
 import type { EphemeralStore } from './store.js'
 
@@ -19,32 +20,40 @@ export class RedisStore implements EphemeralStore {
     this.#redis.on('error', onError)
   }
 
+  // While Redis is away, callers get one recognisable error (HTTP 503) instead of a driver's.
+  async #run<T> (command: () => Promise<T>): Promise<T> {
+    try {
+      return await command()
+    } catch (err) {
+      throw new SwitchboardError('UNAVAILABLE', `the shared store is unavailable: ${(err as Error).message}`)
+    }
+  }
+
   async set (key: string, value: string, ttlMs?: number): Promise<void> {
-    if (ttlMs) await this.#redis.set(this.#prefix + key, value, 'PX', ttlMs)
-    else await this.#redis.set(this.#prefix + key, value)
+    await this.#run(() => ttlMs ? this.#redis.set(this.#prefix + key, value, 'PX', ttlMs) : this.#redis.set(this.#prefix + key, value))
   }
 
   async setIfAbsent (key: string, value: string, ttlMs?: number): Promise<boolean> {
-    const reply = ttlMs
-      ? await this.#redis.set(this.#prefix + key, value, 'PX', ttlMs, 'NX')
-      : await this.#redis.set(this.#prefix + key, value, 'NX')
+    const reply = await this.#run(() => ttlMs
+      ? this.#redis.set(this.#prefix + key, value, 'PX', ttlMs, 'NX')
+      : this.#redis.set(this.#prefix + key, value, 'NX'))
     return reply === 'OK'
   }
 
   get (key: string): Promise<string | null> {
-    return this.#redis.get(this.#prefix + key)
+    return this.#run(() => this.#redis.get(this.#prefix + key))
   }
 
   take (key: string): Promise<string | null> {
-    return this.#redis.getdel(this.#prefix + key)
+    return this.#run(() => this.#redis.getdel(this.#prefix + key))
   }
 
   async touch (key: string, ttlMs: number): Promise<boolean> {
-    return (await this.#redis.pexpire(this.#prefix + key, ttlMs)) === 1
+    return (await this.#run(() => this.#redis.pexpire(this.#prefix + key, ttlMs))) === 1
   }
 
   async delete (key: string): Promise<boolean> {
-    return (await this.#redis.del(this.#prefix + key)) === 1
+    return (await this.#run(() => this.#redis.del(this.#prefix + key))) === 1
   }
 
   async push (key: string, value: string, ttlMs?: number): Promise<number> {
@@ -52,13 +61,13 @@ export class RedisStore implements EphemeralStore {
     const multi = this.#redis.multi().rpush(k, value)
     if (ttlMs) multi.pexpire(k, ttlMs)
     else multi.persist(k)
-    const results = await multi.exec()
+    const results = await this.#run(() => multi.exec())
     return results![0][1] as number
   }
 
   async drain (key: string): Promise<string[]> {
     const k = this.#prefix + key
-    const results = await this.#redis.multi().lrange(k, 0, -1).del(k).exec()
+    const results = await this.#run(() => this.#redis.multi().lrange(k, 0, -1).del(k).exec())
     return results![0][1] as string[]
   }
 

@@ -27,3 +27,12 @@ t.test('RedisStore: two clients see one key space (cluster-wide single use)', as
   const [x, y] = await Promise.all([a.take('token'), b.take('token')])
   t.same([x, y].filter(Boolean), ['v'])
 })
+
+t.test('RedisStore: while Redis is unreachable every call fails with UNAVAILABLE', async (t) => {
+  const store = new RedisStore({ url: 'redis://127.0.0.1:1', prefix: 'x:' })
+  t.teardown(() => store.close())
+  t.equal(store.isReady(), false)
+  for (const call of [() => store.set('k', 'v'), () => store.set('k', 'v', 10), () => store.setIfAbsent('k', 'v'), () => store.get('k'), () => store.take('k'), () => store.touch('k', 10), () => store.delete('k'), () => store.push('k', 'v'), () => store.drain('k')]) {
+    await t.rejects(call(), { code: 'UNAVAILABLE' })
+  }
+})
