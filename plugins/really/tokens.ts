@@ -33,7 +33,7 @@ export function issueReallyToken (tokens: Tokens, user: UserInfo, ttlMs: number,
 
 /** An anonymous uid: a random positive Long-sized decimal, as upstream generated ids. */
 export function anonymousUid (): string {
-  return `${randomInt(1, 2 ** 47)}${randomInt(0, 1e6).toString().padStart(6, '0')}`
+  return `${randomInt(1, 9_000_000_000_000)}${randomInt(0, 1e6).toString().padStart(6, '0')}`
 }
 
 /** Checks a token's signature and claims; `expired` is decided by the caller against the clock. */
