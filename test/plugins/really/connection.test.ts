@@ -113,7 +113,7 @@ t.test('token expiry during the connection pushes token-expired (§4.7)', async 
 })
 
 t.test('password tokens; removing the user revokes them', async (t) => {
-  const app = await startReally(t, {}, { users: [{ username: 'admin', password: 'admin-pass', admin: true }, { username: 'bob', password: 'bob-pass', email: 'bob@example.test' }] })
+  const app = await startReally(t, {}, { users: [{ username: 'admin', password: 'admin-pass', email: null, admin: true }, { username: 'bob', password: 'bob-pass', email: 'bob@example.test', admin: false }] })
   const byEmail = await request(app.url, 'POST', '/auth/password/login/', { body: { email: 'bob@example.test', password: 'bob-pass' } })
   t.equal(byEmail.status, 200)
   t.equal(byEmail.body.authType, 'password')

@@ -12,7 +12,7 @@ export const MODELS = {
     },
   },
   '/users/*/posts/': { fields: { title: { type: 'string', required: true }, likes: { type: 'long' } } },
-}
+} as const
 
 interface TestLike { teardown (fn: () => unknown): void }
 
