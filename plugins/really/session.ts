@@ -171,14 +171,15 @@ export class ReallySession {
     ]
     const { finish } = await this.#bounded(this.#subscriptions.subscribe(requests))
     this.#answer(tag, { ...result.reply, meta: { subscription: result.reply.r } })
-    await finish()
+    await this.#bounded(finish()).catch(() => {})
   }
 
   async #subscribe (tag: number, frame: Json): Promise<void> {
     const request = commands.validate(checkSubscribe, frame)
     const { accepted, finish } = await this.#bounded(this.#subscriptions.subscribe(request.body.subscriptions))
     this.#answer(tag, { body: { subscriptions: accepted } })
-    await this.#bounded(finish())
+    // The reply is out: what goes wrong from here is told per subscription by `failed` pushes.
+    await this.#bounded(finish()).catch(() => {})
   }
 
   /** Bounds a request by `requestTimeout` (spec §4.7): late answers become 500. */

@@ -59,10 +59,6 @@ export class Subscriptions {
 
   constructor (private readonly ctx: ReallyContext, private readonly sink: PushSink) {}
 
-  get size (): number {
-    return this.#byR.size
-  }
-
   /**
    * Subscribes to every R (spec §4.10 items 10, 15): structural problems fail the whole request
    * with 409 (thrown); a subscription that cannot start (unknown model, missing or deleted
@@ -77,7 +73,7 @@ export class Subscriptions {
     })
     const accepted: Subscription[] = []
     const failures: Array<{ r: string, error: CommandError }> = []
-    const catchUps: Array<() => Promise<void>> = []
+    const catchUps: Array<[Subscription, () => Promise<void>]> = []
     for (const { r, request } of parsed) {
       try {
         const model = this.ctx.models.get(r.model)
@@ -90,9 +86,9 @@ export class Subscriptions {
             await this.#stop(subscription)
             throw new ReallyError(object ? Errors.objectGone() : Errors.objectMissing(), r.text)
           }
-          catchUps.push(() => this.#catchUp(subscription, request.rev, object.id, object))
+          catchUps.push([subscription, () => this.#catchUp(subscription, request.rev, object.id, object)])
         } else {
-          catchUps.push(async () => subscription.release())
+          catchUps.push([subscription, async () => subscription.release()])
         }
         accepted.push(subscription)
       } catch (err) {
@@ -102,7 +98,15 @@ export class Subscriptions {
     }
     const finish = async () => {
       for (const { r, error } of failures) this.sink.push(JSON.stringify({ r, evt: 'failed', error }))
-      for (const catchUp of catchUps) await catchUp()
+      for (const [subscription, catchUp] of catchUps) {
+        try {
+          await catchUp()
+        } catch {
+          // The change log could not be read: this subscription fails, the others go on.
+          this.sink.push(JSON.stringify({ r: subscription.r.text, evt: 'failed', error: Errors.internal() }))
+          await this.#stop(subscription)
+        }
+      }
     }
     return { accepted: accepted.map((s) => s.r.text), finish }
   }

@@ -1,7 +1,8 @@
 import t from 'tap'
 import { postgresUrl } from '../../helpers/infra.js'
 import type { WsClient } from '../../helpers/ws-client.js'
-import { initialized, startReally } from './helpers.js'
+import { request } from '../../helpers/app.js'
+import { connect, initialized, startReally } from './helpers.js'
 
 // The object store runs on both databases the core supports.
 const databases: Array<[string, (t: { teardown (fn: () => unknown): void }) => Promise<string>]> = [
@@ -180,4 +181,30 @@ t.test('a database failure answers 500 internal.server.error and keeps the conne
   t.same(await ask(c, { cmd: 'get', r }), { tag, r, error: { code: 500, message: 'internal.server.error' } })
   t.same(await ask(c, { cmd: 'create', r: '/users/', body: { name: 'B' } }), { tag, r: '/users/', error: { code: 500, message: 'internal.server.error' } })
   t.same(await ask(c, { cmd: 'ping' }), { tag, evt: 'pinged' })
+})
+
+t.test('a failed publish does not fail the write; a failed revocation check answers 500', async (t) => {
+  const app = await startReally(t)
+  const c = await initialized(t, app)
+  const { hub, tokens } = app.app.services
+  const publish = hub.publish
+  hub.publish = async () => { throw new Error('broker down') }
+  t.teardown(() => { hub.publish = publish })
+  const { r } = await ask(c, { cmd: 'create', r: '/users/', body: { name: 'A' } })
+  t.same(await ask(c, { cmd: 'update', r, rev: 1, body: { ops: [{ op: 'set', key: 'name', value: 'B' }] } }), { tag, r, rev: 2 })
+
+  tokens.isUserRevoked = async () => { throw new Error('store down') }
+  const login = await request(app.url, 'POST', '/auth/password/login/', { body: { username: 'alice', password: 'alice-pass' } })
+  const other = await connect(t, app)
+  t.same(await other.request({ tag: 1, cmd: 'initialize', accessToken: login.body.accessToken }), { tag: 1, error: { code: 500, message: 'internal.server.error' } })
+})
+
+t.test('too many pipelined requests close the connection', async (t) => {
+  const app = await startReally(t)
+  const c = await initialized(t, app)
+  const socket = (c.ws as unknown as { _socket: import('node:net').Socket })._socket
+  socket.cork()
+  for (let i = 0; i < 400; i++) c.send({ tag: i, cmd: 'get', r: '/users/1/' })
+  socket.uncork()
+  await c.closed()
 })
