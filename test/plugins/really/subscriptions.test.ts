@@ -150,3 +150,25 @@ t.test('read with subscribe: true subscribes to the collection and the objects r
   t.same((await reader.json()).body, { age: 7, _r: b.r, _rev: 1 }, 'created, with the fields read')
   t.same(await ask(reader, { cmd: 'read', r: '/users/', cmdOpts: { subscribe: false, limit: 1 } }).then((x) => x.meta), undefined, 'no meta without subscribe')
 })
+
+t.test('changeLogSize 0 keeps no log: resuming gets a snapshot', async (t) => {
+  const app = await startReally(t, { changeLogSize: 0 })
+  const writer = await initialized(t, app)
+  const { r } = await ask(writer, { cmd: 'create', r: '/users/', body: { name: 'A' } })
+  await update(writer, r, set('name', 'B'))
+  const late = await initialized(t, app)
+  await ask(late, { cmd: 'subscribe', body: { subscriptions: [{ r, rev: 1 }] } })
+  t.same(await late.json(), { r, rev: 2, evt: 'snapshot', body: { name: 'B', age: 0, _r: r, _rev: 2 } })
+})
+
+t.test('a command exceeding requestTimeout answers 500 and the connection goes on', async (t) => {
+  const app = await startReally(t, { requestTimeout: 200 })
+  const c = await initialized(t, app)
+  const { r } = await ask(c, { cmd: 'create', r: '/users/', body: { name: 'A' } })
+  const { hub } = app.app.services
+  const subscribe = hub.subscribe
+  hub.subscribe = () => new Promise(() => {})
+  t.teardown(() => { hub.subscribe = subscribe })
+  t.same(await ask(c, { cmd: 'subscribe', body: { subscriptions: [{ r, rev: 1 }] } }), { tag, error: { code: 500, message: 'internal.server.error' } })
+  t.same(await ask(c, { cmd: 'ping' }), { tag, evt: 'pinged' })
+})
