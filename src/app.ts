@@ -8,6 +8,7 @@ import { registerDocs } from './http/docs.js'
 import { registerHttp } from './http/index.js'
 import { loggerOptions } from './http/logging.js'
 import { version } from './version.js'
+import really from '../plugins/really/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -54,6 +55,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   })
   await app.register(formbody)
   await registerHttp(app, services)
+  if (config.protocols.really.enabled) await app.register(really, { services })
 
   return app
 }

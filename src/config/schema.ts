@@ -110,6 +110,8 @@ export const ReallySection = Section({
   anonymousTokenTtl: Duration('1d'),
   passwordTokenTtl: Duration('7d'),
   requestTimeout: Duration('60s'),
+  // Changes kept per object for subscriptions that resume from an older `rev` (older ones get a snapshot).
+  changeLogSize: Type.Integer({ minimum: 0, default: 100 }),
   models: Type.Record(Type.String({ pattern: '^(/[A-Za-z_$][A-Za-z0-9_$-]*/(\\*/)?)+$' }), Type.Object({
     fields: Type.Record(Type.String({ minLength: 1 }), ReallyField, { default: {} }),
   }, { additionalProperties: false }), { default: {} }),

@@ -1,0 +1,57 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { SwitchboardError } from '../../src/core/errors.js'
+import type { Services } from '../../src/core/services.js'
+import { errors } from '../../src/http/schemas.js'
+import { anonymousUid, issueReallyToken } from './tokens.js'
+
+const TokenReply = (authType: string) => Type.Object({ authType: Type.Literal(authType), accessToken: Type.String() })
+
+/**
+ * Really's token endpoints (spec §4.8, design.md §3), under `protocols.really.prefix`.
+ * Anonymous tokens carry the request body as `data`; password tokens are for core users
+ * (`uid` = username, so removing the user revokes them).
+ */
+export const reallyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  const { prefix, anonymousTokenTtl, passwordTokenTtl } = services.config.protocols.really
+
+  app.post(`${prefix}/auth/anonymous/`, {
+    schema: {
+      tags: ['really'],
+      summary: 'Issue an anonymous Really access token',
+      description: 'The optional JSON body becomes the token\'s `data` claim.',
+      body: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()])),
+      response: { 200: TokenReply('anonymous'), ...errors(400) },
+    },
+  }, async (request) => {
+    const data = (request.body ?? {}) as Record<string, unknown>
+    const accessToken = issueReallyToken(services.tokens, { authType: 'anonymous', uid: anonymousUid(), data }, anonymousTokenTtl)
+    return { authType: 'anonymous' as const, accessToken }
+  })
+
+  app.post(`${prefix}/auth/password/login/`, {
+    schema: {
+      tags: ['really'],
+      summary: 'Log in with email or username and password for a Really access token',
+      body: Type.Object({
+        email: Type.Optional(Type.String({ minLength: 1 })),
+        username: Type.Optional(Type.String({ minLength: 1 })),
+        password: Type.String({ minLength: 1 }),
+      }),
+      response: { 200: TokenReply('password'), ...errors(400, 401) },
+    },
+  }, async (request) => {
+    const { email, username, password } = request.body
+    if ((email === undefined) === (username === undefined)) throw new SwitchboardError('INVALID', 'give either email or username')
+    const user = email !== undefined
+      ? await services.identity.verify(email, password, { byEmail: true })
+      : await services.identity.verify(username as string, password)
+    if (!user) throw new SwitchboardError('UNAUTHORIZED', 'wrong credentials')
+    const accessToken = issueReallyToken(services.tokens, {
+      authType: 'password',
+      uid: user.username,
+      data: { username: user.username, email: user.email },
+    }, passwordTokenTtl)
+    return { authType: 'password' as const, accessToken }
+  })
+}

@@ -1,0 +1,222 @@
+import type { Frame } from '../../src/core/connection.js'
+import type { WsConnection } from '../../src/http/websocket/ws-connection.js'
+import * as commands from './commands.js'
+import type { ReallyContext } from './context.js'
+import { Errors, ReallyError, type CommandError } from './errors.js'
+import { checkEnvelope, checkInitialize, checkSubscribe, checkUnsubscribe } from './messages.js'
+import { Subscriptions } from './subscriptions.js'
+import { readReallyToken, usernameOf, type UserInfo } from './tokens.js'
+
+type Json = Record<string, unknown>
+
+// setTimeout cannot wait longer than this; longer waits are done in steps.
+const MAX_TIMER = 2 ** 31 - 1
+// A client may pipeline requests, but not without bound.
+const MAX_PENDING = 256
+
+class RequestTimeout extends Error {}
+
+/**
+ * One Really connection (spec §4.4): uninitialized until a valid `initialize`, then commands.
+ * Frames are handled one at a time in arrival order, so replies keep the request order and a
+ * `create` followed by a `get` sees its object. Every reply echoes the request's `tag`; pushes
+ * never carry one (spec §6.2).
+ */
+export class ReallySession {
+  user: UserInfo | null = null
+  #username: string | null = null
+  #closed = false
+  #queue: Promise<void> = Promise.resolve()
+  #pending = 0
+  #idleTimer: NodeJS.Timeout | undefined
+  #expiryTimer: NodeJS.Timeout | undefined
+  readonly #subscriptions: Subscriptions
+
+  constructor (private readonly ctx: ReallyContext, private readonly connection: WsConnection, private readonly onInitialized: (s: ReallySession) => void) {
+    this.#subscriptions = new Subscriptions(ctx, { push: (frame: Frame) => this.connection.send(frame) })
+    if (ctx.config.idleTimeout > 0) {
+      this.#idleTimer = setTimeout(() => this.#kick(), ctx.config.idleTimeout)
+    }
+  }
+
+  get username (): string | null {
+    return this.#username
+  }
+
+  /** A frame arrived: any frame counts as activity (spec §4.7). */
+  receive (text: string): void {
+    if (this.#closed) return
+    this.#idleTimer?.refresh()
+    if (++this.#pending > MAX_PENDING) {
+      this.connection.close(1008, 'too many pending requests')
+      return
+    }
+    this.#queue = this.#queue.then(() => this.#handle(text)).finally(() => { this.#pending-- })
+  }
+
+  /** The user's tokens were revoked (user removed): spec §4.4 "Token Revoked". */
+  revoked (): void {
+    this.#tokenExpired()
+  }
+
+  async closed (): Promise<void> {
+    this.#closed = true
+    clearTimeout(this.#idleTimer)
+    clearTimeout(this.#expiryTimer)
+    await this.#subscriptions.close()
+  }
+
+  #send (frame: Json): void {
+    this.connection.send(JSON.stringify(frame))
+  }
+
+  #reply (tag: number | undefined, error: CommandError, r?: string): void {
+    this.#send({ ...(tag === undefined ? {} : { tag }), ...(r === undefined ? {} : { r }), error })
+  }
+
+  async #handle (text: string): Promise<void> {
+    if (this.#closed) return
+    let frame: unknown
+    try {
+      frame = JSON.parse(text)
+    } catch {
+      frame = undefined
+    }
+    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) {
+      // Spec §4.4: malformed JSON closes the connection, before and after initialization.
+      this.#reply(undefined, Errors.badJson())
+      this.#close(1008, 'json.malformed')
+      return
+    }
+    if (this.user === null) await this.#initialize(frame as Json)
+    else await this.#command(frame as Json)
+  }
+
+  async #initialize (frame: Json): Promise<void> {
+    if (!checkInitialize.Check(frame)) {
+      this.#reply(undefined, Errors.initializeInvalid())
+      return
+    }
+    const { tag, cmd, accessToken } = frame
+    if (cmd.toLowerCase() !== 'initialize') return this.#reply(tag, Errors.initializeRequired())
+    const claims = readReallyToken(this.ctx.services.tokens, accessToken)
+    if (!claims) return this.#reply(tag, Errors.tokenInvalid())
+    if (claims.expires !== null && claims.expires <= Date.now()) return this.#reply(tag, Errors.tokenExpired())
+    const username = usernameOf(claims.user)
+    if (username !== null) {
+      let revoked: boolean
+      try {
+        revoked = await this.#bounded(this.ctx.services.tokens.isUserRevoked(username, claims.issuedAt))
+      } catch {
+        return this.#reply(tag, Errors.internal())
+      }
+      // A revoked token is no longer valid, whatever its expiry says.
+      if (revoked) return this.#reply(tag, Errors.tokenInvalid())
+      if (this.#closed) return
+    }
+    this.user = claims.user
+    this.#username = username
+    this.connection.principal = username !== null
+      ? { kind: 'user', username, admin: false }
+      : { kind: 'anonymous', id: claims.user.uid }
+    if (claims.expires !== null) this.#scheduleExpiry(claims.expires)
+    this.onInitialized(this)
+    // Spec §4.10 item 1: the seed's handle + user, and the UserInfo flattened as upstream code sent it.
+    this.#send({ tag, evt: 'initialized', body: { 'connection-handle': this.connection.id, user: claims.user, ...claims.user } })
+  }
+
+  async #command (frame: Json): Promise<void> {
+    if (!checkEnvelope.Check(frame)) {
+      // Spec §4.4 item 2 / §4.10 item 7: no usable tag or cmd after initialization, connection kept.
+      return this.#reply(typeof frame.tag === 'number' ? frame.tag : undefined, Errors.badJson())
+    }
+    const { tag } = frame
+    const cmd = frame.cmd.toLowerCase()
+    const user = this.user as UserInfo
+    try {
+      switch (cmd) {
+        case 'ping': return this.#send({ tag, evt: 'pinged' })
+        case 'create': return this.#answer(tag, await this.#bounded(commands.create(this.ctx, user, frame)))
+        case 'get': return this.#answer(tag, await this.#bounded(commands.get(this.ctx, user, frame)))
+        case 'update': return this.#answer(tag, await this.#bounded(commands.update(this.ctx, user, frame)))
+        case 'delete': return this.#answer(tag, await this.#bounded(commands.remove(this.ctx, user, frame)))
+        case 'read': return await this.#read(tag, frame)
+        case 'subscribe': return await this.#subscribe(tag, frame)
+        case 'unsubscribe': {
+          const request = commands.validate(checkUnsubscribe, frame)
+          const subscriptions = await this.#bounded(this.#subscriptions.unsubscribe(request.body.subscriptions))
+          return this.#answer(tag, { body: { subscriptions } })
+        }
+        default: return this.#reply(tag, Errors.invalidCommand(cmd))
+      }
+    } catch (err) {
+      if (err instanceof ReallyError) return this.#reply(tag, err.error, err.r)
+      // Database down, request timeout, a bug: the request still gets its answer (spec §4.7).
+      return this.#reply(tag, Errors.internal(), typeof (frame as Json).r === 'string' ? (frame as Json).r as string : undefined)
+    }
+  }
+
+  #answer (tag: number, reply: commands.Reply): void {
+    if (!this.#closed) this.#send({ tag, ...reply })
+  }
+
+  async #read (tag: number, frame: Json): Promise<void> {
+    const result = await this.#bounded(commands.read(this.ctx, this.user as UserInfo, frame))
+    const opts = frame.cmdOpts as { subscribe?: boolean } | undefined
+    if (!opts?.subscribe) return this.#answer(tag, result.reply)
+    // `subscribe: true`: the collection (for `created`) and every object read, from the revision read.
+    const requests = [
+      { r: result.reply.r as string, rev: 0, fields: result.fields },
+      ...result.objects.map((o) => ({ r: o.r, rev: o.rev, fields: result.fields })),
+    ]
+    const { finish } = await this.#bounded(this.#subscriptions.subscribe(requests))
+    this.#answer(tag, { ...result.reply, meta: { subscription: result.reply.r } })
+    await this.#bounded(finish()).catch(() => {})
+  }
+
+  async #subscribe (tag: number, frame: Json): Promise<void> {
+    const request = commands.validate(checkSubscribe, frame)
+    const { accepted, finish } = await this.#bounded(this.#subscriptions.subscribe(request.body.subscriptions))
+    this.#answer(tag, { body: { subscriptions: accepted } })
+    // The reply is out: what goes wrong from here is told per subscription by `failed` pushes.
+    await this.#bounded(finish()).catch(() => {})
+  }
+
+  /** Bounds a request by `requestTimeout` (spec §4.7): late answers become 500. */
+  #bounded<T> (work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new RequestTimeout()), this.ctx.config.requestTimeout)
+    })
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer))
+  }
+
+  #scheduleExpiry (expires: number): void {
+    const wait = expires - Date.now()
+    this.#expiryTimer = setTimeout(() => {
+      if (expires > Date.now()) this.#scheduleExpiry(expires)
+      else this.#tokenExpired()
+    }, Math.min(Math.max(wait, 0), MAX_TIMER))
+  }
+
+  /** Spec §4.7: `{"evt":"token-expired"}` then close (1008). */
+  #tokenExpired (): void {
+    if (this.#closed) return
+    this.#send({ evt: 'token-expired' })
+    this.#close(1008, 'token expired')
+  }
+
+  /** Spec §4.7: `kicked` (with upstream's 408 `socket.idle`) then close (1000). */
+  #kick (): void {
+    if (this.#closed) return
+    this.#send({ evt: 'kicked', error: Errors.socketIdle() })
+    this.#close(1000, 'idle')
+  }
+
+  #close (code: number, reason: string): void {
+    this.#closed = true
+    clearTimeout(this.#idleTimer)
+    clearTimeout(this.#expiryTimer)
+    this.connection.close(code, reason)
+  }
+}

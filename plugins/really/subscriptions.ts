@@ -1,0 +1,174 @@
+import type { Frame } from '../../src/core/connection.js'
+import type { Subscriber } from '../../src/core/hub/hub.js'
+import type { HubMessage } from '../../src/core/hub/message.js'
+import { checkFields, view } from './commands.js'
+import { topicOf, type ReallyContext } from './context.js'
+import { Errors, ReallyError, type CommandError } from './errors.js'
+import { createdFrame, objectFrame, objectPush, type ObjectEvent } from './pushes.js'
+import { hasConcreteParents, parseR, type R } from './r.js'
+
+/** Where a subscription's frames go (the session). */
+export interface PushSink {
+  push (frame: Frame): void
+}
+
+/**
+ * One (connection, R) subscription (spec §4.5, upstream `ObjectSubscriber`). An object
+ * subscription remembers the last revision it pushed; while it catches up from the change log,
+ * live messages are held back and afterwards only those past that revision go out, so nothing
+ * is lost or sent twice between the log and the hub.
+ */
+class Subscription implements Subscriber {
+  lastRev = 0
+  #held: HubMessage[] | null = []
+
+  constructor (readonly r: R, readonly fields: string[], private readonly sink: PushSink, private readonly onDeleted: (s: Subscription) => void) {}
+
+  deliver (message: HubMessage): void {
+    if (this.#held) this.#held.push(message)
+    else this.#send(message)
+  }
+
+  /** Ends the catch-up: held messages past `lastRev` go out in order. */
+  release (): void {
+    const held = this.#held ?? []
+    this.#held = null
+    for (const message of held) this.#send(message)
+  }
+
+  #send (message: HubMessage): void {
+    if (!this.r.isObject) {
+      this.sink.push(createdFrame(message, this.fields))
+      return
+    }
+    const event = message.data as ObjectEvent
+    if (event.rev <= this.lastRev) return
+    this.lastRev = event.rev
+    const frame = objectFrame(message, this.fields)
+    if (frame !== null) this.sink.push(frame)
+    if (event.evt === 'deleted') this.onDeleted(this)
+  }
+}
+
+export interface SubscriptionRequest { r: string, rev: number, fields?: string[] }
+
+/** A connection's subscriptions, keyed by normalised R. */
+export class Subscriptions {
+  readonly #byR = new Map<string, Subscription>()
+  #closed = false
+
+  constructor (private readonly ctx: ReallyContext, private readonly sink: PushSink) {}
+
+  /**
+   * Subscribes to every R (spec §4.10 items 10, 15): structural problems fail the whole request
+   * with 409 (thrown); a subscription that cannot start (unknown model, missing or deleted
+   * object) gets a `failed` push instead. Returns the accepted Rs and a `finish` to call after
+   * the reply went out: it sends the failures and the catch-up pushes.
+   */
+  async subscribe (requests: readonly SubscriptionRequest[]): Promise<{ accepted: string[], finish: () => Promise<void> }> {
+    const parsed = requests.map((request, i) => {
+      const r = parseR(request.r)
+      if (!r || !hasConcreteParents(r)) throw new ReallyError(Errors.validationFailed({ [`obj.body.subscriptions[${i}].r`]: [{ msg: 'error.invalid.r', args: [] }] }))
+      return { r, request }
+    })
+    const accepted: Subscription[] = []
+    const failures: Array<{ r: string, error: CommandError }> = []
+    const catchUps: Array<[Subscription, () => Promise<void>]> = []
+    for (const { r, request } of parsed) {
+      try {
+        const model = this.ctx.models.get(r.model)
+        if (!model) throw new ReallyError(Errors.modelUnknown(), r.text)
+        const fields = checkFields(model, request.fields, 'obj.fields')
+        const subscription = await this.#start(r, fields)
+        if (r.isObject) {
+          const object = await this.ctx.store.find(r)
+          if (!object || object.deleted) {
+            await this.#stop(subscription)
+            throw new ReallyError(object ? Errors.objectGone() : Errors.objectMissing(), r.text)
+          }
+          catchUps.push([subscription, () => this.#catchUp(subscription, request.rev, object.id, object)])
+        } else {
+          catchUps.push([subscription, async () => subscription.release()])
+        }
+        accepted.push(subscription)
+      } catch (err) {
+        if (!(err instanceof ReallyError)) throw err
+        failures.push({ r: r.text, error: err.error })
+      }
+    }
+    const finish = async () => {
+      for (const { r, error } of failures) this.sink.push(JSON.stringify({ r, evt: 'failed', error }))
+      for (const [subscription, catchUp] of catchUps) {
+        try {
+          await catchUp()
+        } catch {
+          // The change log could not be read: this subscription fails, the others go on.
+          this.sink.push(JSON.stringify({ r: subscription.r.text, evt: 'failed', error: Errors.internal() }))
+          await this.#stop(subscription)
+        }
+      }
+    }
+    return { accepted: accepted.map((s) => s.r.text), finish }
+  }
+
+  /** Drops the subscriptions of these Rs; returns the normalised Rs (spec §4.10 item 11). */
+  async unsubscribe (rs: readonly string[]): Promise<string[]> {
+    const parsed = rs.map((text, i) => parseR(text) ?? (() => {
+      throw new ReallyError(Errors.validationFailed({ [`obj.body.subscriptions[${i}]`]: [{ msg: 'error.invalid.r', args: [] }] }))
+    })())
+    for (const r of parsed) {
+      const subscription = this.#byR.get(r.text)
+      if (subscription) await this.#stop(subscription)
+    }
+    return parsed.map((r) => r.text)
+  }
+
+  async close (): Promise<void> {
+    this.#closed = true
+    await Promise.allSettled([...this.#byR.values()].map((s) => this.#stop(s)))
+  }
+
+  async #start (r: R, fields: string[]): Promise<Subscription> {
+    const previous = this.#byR.get(r.text)
+    if (previous) await this.#stop(previous)
+    const subscription = new Subscription(r, fields, this.sink, (s) => { this.#stop(s).catch(() => {}) })
+    this.#byR.set(r.text, subscription)
+    await this.ctx.services.hub.subscribe(topicOf(r.text), subscription)
+    // The connection closed while the broker was subscribing.
+    if (this.#closed) await this.#stop(subscription)
+    return subscription
+  }
+
+  async #stop (subscription: Subscription): Promise<void> {
+    if (this.#byR.get(subscription.r.text) === subscription) this.#byR.delete(subscription.r.text)
+    await this.ctx.services.hub.unsubscribe(topicOf(subscription.r.text), subscription)
+  }
+
+  /**
+   * Replays what a subscriber missed since `rev` from the change log, or pushes a `snapshot`
+   * when the log no longer reaches back that far (spec §4.5).
+   */
+  async #catchUp (subscription: Subscription, rev: number, id: number, object: { r: string, rev: number, body: Record<string, unknown> }): Promise<void> {
+    // A client claiming a revision from the future gets the live changes from now on.
+    subscription.lastRev = Math.min(rev, object.rev)
+    try {
+      if (rev < object.rev) {
+        const changes = await this.ctx.store.changesSince(id, rev)
+        const replayable = changes.length > 0 && changes[0].rev === rev + 1 && changes.every((c, i) => c.rev === rev + 1 + i)
+        if (replayable) {
+          for (const { rev: changeRev, change } of changes) {
+            const push = objectPush({ r: object.r, rev: changeRev, ...change }, subscription.fields)
+            if (push) this.sink.push(JSON.stringify(push))
+            subscription.lastRev = changeRev
+            if (change.evt === 'deleted') await this.#stop(subscription)
+          }
+        } else {
+          this.sink.push(JSON.stringify({ r: object.r, rev: object.rev, evt: 'snapshot', body: view(object, subscription.fields) }))
+          subscription.lastRev = object.rev
+        }
+      }
+    } finally {
+      subscription.release()
+    }
+  }
+}
