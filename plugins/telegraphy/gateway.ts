@@ -49,7 +49,6 @@ export class Gateway implements TelegraphyApi {
   readonly #detached = new Map<string, DetachedSession>()
   readonly #waiting = new Map<string, () => void>()
   #seq = 0
-  #stopped = false
   readonly #control = { deliver: (message: HubMessage) => this.#onControl(message.data as Control) }
 
   constructor (readonly services: Services, readonly log: CoreLogger) {
@@ -57,20 +56,17 @@ export class Gateway implements TelegraphyApi {
     this.registry = new EventRegistry(services.store, this.config.events)
   }
 
-  get stopped (): boolean {
-    return this.#stopped
-  }
-
   async start (): Promise<void> {
     await this.services.hub.subscribe(controlTopic(this.nodeId), this.#control)
   }
 
   /** On shutdown: wake waiting RECONNECTs and let go of the sessions kept for others. */
-  stop (): void {
-    this.#stopped = true
+  async stop (): Promise<void> {
     for (const done of this.#waiting.values()) done()
-    for (const session of this.#detached.values()) void session.handOver()
+    const sessions = Array.from(this.#detached.values())
     this.#detached.clear()
+    // Events already kept reach the store before it closes; a RECONNECT elsewhere drains them.
+    await Promise.all(sessions.map((session) => session.handOver()))
   }
 
   async issueAuthToken (username?: string): Promise<string> {

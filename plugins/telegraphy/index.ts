@@ -18,7 +18,7 @@ export type { TelegraphyApi } from './gateway.js'
 export default fp<{ services: Services }>(async (app, { services }) => {
   const gateway = new Gateway(services, app.log)
   await gateway.start()
-  app.addHook('onClose', async () => gateway.stop())
+  app.addHook('onClose', () => gateway.stop())
 
   app.get(gateway.config.path, { websocket: true }, (socket, request) => {
     const accepted = acceptWebSocket(socket, request, 'telegraphy', services)

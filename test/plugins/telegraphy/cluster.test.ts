@@ -1,5 +1,7 @@
 import t from 'tap'
+import { Redis } from 'ioredis'
 import { sharedClusterOverrides, startApp } from '../../helpers/app.js'
+import { REDIS_URL } from '../../helpers/infra.js'
 import { eventually } from '../../helpers/ws-client.js'
 import { authToken, connected, emit, frames, open, subscribe, telegraphyOverrides } from './helpers.js'
 
@@ -94,4 +96,24 @@ t.test('hand-over while events keep coming: none lost, none twice, each publishe
     t.same(got.filter((e) => e.data.from === from).map((e) => e.data.n), Array.from({ length: count }, (_v, i) => i + 1), `publisher ${from}`)
   }
   await back.expectNothing(300)
+})
+
+t.test('RECONNECT when the old node is gone: the kept events are still delivered after handoverTimeout', async (t) => {
+  const [a, b] = await twoNodes(t, { reconnectWindow: 3000, handoverTimeout: 200 })
+  const { client, sessionToken } = await connected(a.url, a.wsUrl)
+  await subscribe(client, 1, { event_name: 'demo.Item' })
+  client.close()
+  await eventually(async () => (await a.app.services.store.get(`telegraphy:session:${sessionToken}`)) !== null, 2000, 'session kept')
+  await emit(b.url, 'demo.Item', { id: 1 })
+  // Node A has kept the event once it is in the store list (peeked without draining it).
+  const redis = new Redis(REDIS_URL)
+  t.teardown(() => redis.disconnect())
+  const listKey = `${a.app.services.config.storage.redisPrefix}telegraphy:missed:${sessionToken}`
+  await eventually(async () => (await redis.llen(listKey)) === 1, 2000, 'event kept by node A')
+  await a.app.close()
+  const back = await open(b.wsUrl)
+  t.match(await back.request({ message: 'RECONNECT', id: 1, session_token: sessionToken }), { status: 'CONNECTED' })
+  t.match(await back.json(), { data: { id: 1 } })
+  await emit(b.url, 'demo.Item', { id: 2 })
+  t.match(await back.json(), { data: { id: 2 } })
 })
