@@ -1,5 +1,6 @@
 import t from 'tap'
 import { startApp } from '../../helpers/app.js'
+import { eventually } from '../../helpers/ws-client.js'
 import { authToken, connected, emit, open, subscribe, telegraphyOverrides } from './helpers.js'
 
 t.test('bad input gets INVALID_MESSAGE / UNKNOWN_MESSAGE / NOT_CONNECTED and keeps the connection', async (t) => {
@@ -124,16 +125,41 @@ t.test('filters match equal keys of the event data; one event goes out once per 
   await subscribe(b, 1, { event_name: 'demo.Item', filters: {} })
   await subscribe(c, 1, { event_name: 'demo.Item', filters: { owner: 'bob', meta: { level: 1 } } })
 
+  await emit(url, 'demo.Item', { id: 0, owner: 'alice', tags: { 0: 'x' } })
+  await emit(url, 'demo.Item', { id: 0, owner: 'bob', meta: { level: 2 } })
+  await emit(url, 'demo.Item', { id: 0, owner: 'bob', meta: { other: 1 } })
   await emit(url, 'demo.Item', { id: 1, owner: 'alice', tags: ['x'] })
   await emit(url, 'demo.Item', { id: 2, owner: 'bob', meta: { level: 1, extra: true } })
   await emit(url, 'demo.Item', { id: 3, owner: 'bob', meta: { level: 1 } })
 
+  t.match(await a.json(), { data: { id: 0, owner: 'alice' } }, 'a\'s first subscription')
   t.match(await a.json(), { data: { id: 1 } }, 'both of a\'s subscriptions match, one frame')
+  for (let i = 0; i < 3; i++) t.same((await b.json()).data.id, 0)
   t.same((await b.json()).data.id, 1)
   t.same((await b.json()).data.id, 2)
   t.same((await b.json()).data.id, 3)
   t.match(await c.json(), { data: { id: 3 } }, 'nested filter values compare by value')
   await Promise.all([a.expectNothing(250), b.expectNothing(250), c.expectNothing(250)])
+})
+
+t.test('events whose data is not an object match only unfiltered subscriptions', async (t) => {
+  const { app, url, wsUrl } = await startApp(t, telegraphyOverrides())
+  const filtered = (await connected(url, wsUrl)).client
+  const all = (await connected(url, wsUrl)).client
+  await subscribe(filtered, 1, { event_name: 'demo.Item', filters: { id: 1 } })
+  await subscribe(all, 1, { event_name: 'demo.Item' })
+  await app.telegraphy.emit('demo.Item', { data: 5 })
+  t.match(await all.json(), { data: 5 })
+  await filtered.expectNothing(250)
+})
+
+t.test('a socket closed before CONNECT leaves nothing behind', async (t) => {
+  const { app, wsUrl } = await startApp(t, telegraphyOverrides({ connectTimeout: 100 }))
+  const client = await open(wsUrl)
+  await eventually(() => app.services.connections.size === 1, 2000, 'registered')
+  client.close()
+  await client.closed()
+  await eventually(() => app.services.connections.size === 0, 2000, 'gone')
 })
 
 t.test('sendUnregistered false: unregistered events are dropped', async (t) => {

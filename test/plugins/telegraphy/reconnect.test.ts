@@ -10,7 +10,8 @@ t.test('RECONNECT within the window restores subscriptions and delivers missed e
   const store = app.services.store
   const { client, sessionToken } = await connected(url, wsUrl)
   await subscribe(client, 1, { event_name: 'demo.Item', permanent: true })
-  await subscribe(client, 2, { event_name: 'lazy.X', filters: { n: 2 }, lazy: true })
+  await subscribe(client, 2, { event_name: 'lazy.X', filters: { n: 2 }, lazy: true, permanent: true })
+  await subscribe(client, 3, { event_name: 'lazy.X', filters: { n: 2 }, lazy: true })
   client.close()
   await eventually(async () => (await store.get(sessionKey(sessionToken))) !== null, 2000, 'session kept')
 
@@ -23,7 +24,7 @@ t.test('RECONNECT within the window restores subscriptions and delivers missed e
   const reply = await back.request({ message: 'RECONNECT', id: 100, session_token: sessionToken })
   const subscriptions = [
     { event_name: 'demo.Item', filters: null, permanent: true, lazy: false },
-    { event_name: 'lazy.X', filters: { n: 2 }, permanent: false, lazy: true },
+    { event_name: 'lazy.X', filters: { n: 2 }, permanent: false, lazy: true }, // the second SUBSCRIBE updated the flags
   ]
   t.same(reply, { success: true, status: 'CONNECTED', message: 'CONNECTED', id: 100, subscriptions, data: { subscriptions } })
   t.same((await frames(back, 3)).map((e) => [e.name, e.data]), [['demo.Item', { id: 1 }], ['lazy.X', { n: 2 }], ['demo.Item', { id: 2 }]], 'missed events after the reply, in order')
