@@ -1,7 +1,7 @@
 import type { TelegraphyConfig } from '../../src/config/schema.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
 import { randomId } from '../../src/core/ids.js'
-import type { CoreLogger, Services } from '../../src/core/services.js'
+import { REVOCATIONS_TOPIC, type CoreLogger, type Services } from '../../src/core/services.js'
 import { encodeEventPayload, eventTimestamp, eventTopic } from './event-wire.js'
 import { EventRegistry } from './registry.js'
 
@@ -18,10 +18,12 @@ type Control =
   | { type: 'claim', session: string, from: string }
   | { type: 'handed', session: string }
 
-/** A dropped session kept by the node that held it, until it is claimed or its window ends. */
-export interface DetachedSession {
+/** A session as the gateway sees it: live on this node, or dropped and kept here. */
+export interface GatewaySession {
   /** Stops keeping events; resolves once every event kept so far is in the store. */
   handOver (): Promise<void>
+  /** The user was removed: end the session for good if it is that user's. */
+  endFor (username: string): void
 }
 
 export interface EmitInput {
@@ -46,10 +48,12 @@ export class Gateway implements TelegraphyApi {
   readonly nodeId = randomId(9)
   readonly config: TelegraphyConfig
   readonly registry: EventRegistry
-  readonly #detached = new Map<string, DetachedSession>()
+  readonly #detached = new Map<string, GatewaySession>()
+  readonly #live = new Set<GatewaySession>()
   readonly #waiting = new Map<string, () => void>()
   #seq = 0
   readonly #control = { deliver: (message: HubMessage) => this.#onControl(message.data as Control) }
+  readonly #revocations = { deliver: (message: HubMessage) => this.#onRevoked((message.data as { username: string }).username) }
 
   constructor (readonly services: Services, readonly log: CoreLogger) {
     this.config = services.config.protocols.telegraphy
@@ -58,6 +62,7 @@ export class Gateway implements TelegraphyApi {
 
   async start (): Promise<void> {
     await this.services.hub.subscribe(controlTopic(this.nodeId), this.#control)
+    await this.services.hub.subscribe(REVOCATIONS_TOPIC, this.#revocations)
   }
 
   /** On shutdown: wake waiting RECONNECTs and let go of the sessions kept for others. */
@@ -97,12 +102,26 @@ export class Gateway implements TelegraphyApi {
     return true
   }
 
+  /** Connected sessions of this node (so a removed user's sessions can be ended). */
+  addLive (session: GatewaySession): void {
+    this.#live.add(session)
+  }
+
+  removeLive (session: GatewaySession): void {
+    this.#live.delete(session)
+  }
+
+  #onRevoked (username: string): void {
+    for (const session of this.#live) session.endFor(username)
+    for (const session of this.#detached.values()) session.endFor(username)
+  }
+
   /** Remembers a dropped session of this node so a RECONNECT anywhere can claim it. */
-  keepDetached (token: string, session: DetachedSession): void {
+  keepDetached (token: string, session: GatewaySession): void {
     this.#detached.set(token, session)
   }
 
-  forgetDetached (token: string, session: DetachedSession): void {
+  forgetDetached (token: string, session: GatewaySession): void {
     if (this.#detached.get(token) === session) this.#detached.delete(token)
   }
 

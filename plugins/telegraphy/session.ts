@@ -3,7 +3,7 @@ import type { Subscriber } from '../../src/core/hub/hub.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
 import { randomId } from '../../src/core/ids.js'
 import { encodeEventFrame, eventIdOf, frameOf } from './event-wire.js'
-import { AUTH_TOKEN_PURPOSE, missedKey, sessionKey, type DetachedSession, type Gateway } from './gateway.js'
+import { AUTH_TOKEN_PURPOSE, missedKey, sessionKey, type GatewaySession, type Gateway } from './gateway.js'
 import {
   checkConnect, checkEnvelope, checkSubscribe, checkUnsubscribe, reconnectReply, reply,
   type Envelope, type Status, type SubscriptionView,
@@ -34,14 +34,15 @@ const noop = () => {}
  * One Telegraphy connection (§3.3–3.6): frames in, core calls, frames out. Frames are handled
  * strictly in order (§3.9.4); nothing a client sends throws out of here.
  */
-export class Session implements Subscriber, DetachedSession {
+export class Session implements Subscriber, GatewaySession {
   #state: State = 'new'
   /** Session token: known from CONNECT/RECONNECT on. */
   #token = ''
   #subs: Subscriptions | null = null
   /** Connect timeout while `new`, then the reconnect-window timer while `detached`. */
   #timer: NodeJS.Timeout | undefined
-  #queue: Promise<void> = Promise.resolve()
+  /** The frame being handled and those queued behind it; null when idle (small idle state). */
+  #queue: Promise<void> | null = null
   /** Live events that arrive while a RECONNECT collects the missed ones. */
   #buffer: HubMessage[] | null = null
   /** Last store write of a kept event (the hand-over waits for it). */
@@ -55,17 +56,23 @@ export class Session implements Subscriber, DetachedSession {
   /** Queues one client frame behind the ones before it. */
   receive (text: string): Promise<void> {
     const run = () => this.#handle(text)
-    this.#queue = this.#queue.then(run, run)
-    return this.#queue
+    const queue: Promise<void> = this.#queue === null ? run() : this.#queue.then(run, run)
+    this.#queue = queue
+    const idle = () => {
+      if (this.#queue === queue) this.#queue = null
+    }
+    queue.then(idle, idle)
+    return queue
   }
 
   /** The socket is gone: a connected session becomes detached for the reconnect window. */
   socketClosed (): void {
     this.#socketGone = true
     if (this.#state === 'new') {
-      clearTimeout(this.#timer)
+      this.#clearTimer()
       this.#state = 'closed'
     } else if (this.#state === 'connected') {
+      this.gateway.removeLive(this)
       this.#detach([])
     }
     // `resuming` finishes in #reconnect, which sees #socketGone.
@@ -80,6 +87,20 @@ export class Session implements Subscriber, DetachedSession {
       this.#buffer!.push(message)
     } else if (this.#state === 'detached') {
       this.#keep(message.raw)
+    }
+  }
+
+  endFor (username: string): void {
+    const principal = this.connection.principal
+    if (principal?.kind !== 'user' || principal.username !== username) return
+    if (this.#state === 'detached') {
+      this.#release()
+      this.gateway.services.store.delete(sessionKey(this.#token)).catch(noop)
+    } else if (this.#state === 'connected') {
+      this.gateway.removeLive(this)
+      this.#state = 'detached' // so #release lets go of the subscriptions; no record is written
+      this.#release()
+      this.connection.close(POLICY, 'user removed')
     }
   }
 
@@ -115,13 +136,14 @@ export class Session implements Subscriber, DetachedSession {
     if (this.#state !== 'new') return this.#reply(frame.id, false, 'ALREADY_CONNECTED', 'this connection is already connected')
     if (!checkConnect.Check(frame.args)) return this.#reply(frame.id, false, 'INVALID_MESSAGE', 'CONNECT needs args.auth_token (a string)')
     // A CONNECT arrived: the slow-DOS guard (§3.6) has done its job.
-    clearTimeout(this.#timer)
+    this.#clearTimer()
     const principal = await this.#authenticate(frame.args.auth_token)
     if (this.#state !== 'new') return
     if (!principal) return this.#refuse(frame.id, 'INVALID_TOKEN', 'auth token is unknown, used or expired')
     this.#token = randomId(24)
     this.connection.principal = principal
     this.#state = 'connected'
+    this.gateway.addLive(this)
     this.#reply(frame.id, true, 'CONNECTED', undefined, { session_token: this.#token })
   }
 
@@ -142,7 +164,7 @@ export class Session implements Subscriber, DetachedSession {
     if (typeof token !== 'string' || token.length === 0 || token.length > 512) {
       return this.#reply(frame.id, false, 'INVALID_MESSAGE', 'RECONNECT needs session_token (a string)')
     }
-    clearTimeout(this.#timer)
+    this.#clearTimer()
     const { store, hub } = this.gateway.services
     const raw = await store.get(sessionKey(token))
     if (this.#state !== 'new') return
@@ -172,6 +194,7 @@ export class Session implements Subscriber, DetachedSession {
     this.connection.send(reconnectReply(frame.id, subs.views()))
     for (const payload of pending) this.connection.send(frameOf(payload))
     this.#state = 'connected'
+    this.gateway.addLive(this)
   }
 
   async #subscribe (frame: Envelope): Promise<void> {
@@ -210,7 +233,7 @@ export class Session implements Subscriber, DetachedSession {
 
   /** Replies and closes (INVALID_TOKEN, INVALID_SESSION, CONNECT_TIMEOUT). */
   #refuse (id: number | null, status: Status, message: string): void {
-    clearTimeout(this.#timer)
+    this.#clearTimer()
     this.#state = 'closed'
     this.#reply(id, false, status, message)
     this.connection.close(POLICY, status)
@@ -238,6 +261,11 @@ export class Session implements Subscriber, DetachedSession {
     this.#timer = setTimeout(() => this.#release(), config.reconnectWindow + config.handoverTimeout)
   }
 
+  #clearTimer (): void {
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+  }
+
   #keep (payload: string): void {
     const { config, services } = this.gateway
     this.#lastPush = services.store.push(missedKey(this.#token), payload, config.reconnectWindow + config.handoverTimeout)
@@ -246,7 +274,7 @@ export class Session implements Subscriber, DetachedSession {
 
   #release (): void {
     if (this.#state !== 'detached') return
-    clearTimeout(this.#timer)
+    this.#clearTimer()
     this.#state = 'closed'
     this.gateway.forgetDetached(this.#token, this)
     const subs = this.#subs

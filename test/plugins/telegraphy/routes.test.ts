@@ -1,7 +1,8 @@
 import t from 'tap'
 import { login, request, startApp, TEST_API_KEY } from '../../helpers/app.js'
 import { ADMIN, ALICE } from '../../helpers/config.js'
-import { open, subscribe, telegraphyOverrides } from './helpers.js'
+import { eventually } from '../../helpers/ws-client.js'
+import { connected, open, subscribe, telegraphyOverrides } from './helpers.js'
 
 async function connectWith (wsUrl: string, authToken: string) {
   const client = await open(wsUrl)
@@ -51,6 +52,28 @@ t.test('a token issued for a user who is removed before CONNECT is refused', asy
   const { client, reply } = await connectWith(wsUrl, issued.body.auth_token)
   t.match(reply, { status: 'INVALID_TOKEN' })
   await client.closed()
+})
+
+t.test('removing a user ends its live and its dropped sessions', async (t) => {
+  const { app, url, wsUrl } = await startApp(t, telegraphyOverrides())
+  t.equal((await request(url, 'POST', '/api/admin/users', { apiKey: TEST_API_KEY, body: { username: 'carol', password: 'carol-pass-123' } })).status, 201)
+  const carol = { username: 'carol', password: 'carol-pass-123' }
+  const live = await connected(url, wsUrl, { user: carol })
+  const dropped = await connected(url, wsUrl, { user: carol })
+  const other = await connected(url, wsUrl)
+  await subscribe(live.client, 1, { event_name: 'demo.Item' })
+  await subscribe(dropped.client, 1, { event_name: 'demo.Item' })
+  await subscribe(other.client, 1, { event_name: 'demo.Item' })
+  dropped.client.close()
+  await eventually(async () => (await app.services.store.get(`telegraphy:session:${dropped.sessionToken}`)) !== null, 2000, 'session kept')
+
+  t.equal((await request(url, 'DELETE', '/api/admin/users/carol', { apiKey: TEST_API_KEY })).status, 204)
+  await live.client.closed()
+  await eventually(() => app.services.hub.subscriberCount('telegraphy:demo.Item') === 1, 2000, 'only the other session is subscribed')
+  const back = await open(wsUrl)
+  t.match(await back.request({ message: 'RECONNECT', id: 1, session_token: dropped.sessionToken }), { status: 'INVALID_SESSION' })
+  await back.closed()
+  t.equal(other.client.closeInfo, null, 'other users keep their sessions')
 })
 
 t.test('GET /telegraphy/get_token/ (upstream-compatible)', async (t) => {
