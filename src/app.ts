@@ -9,6 +9,7 @@ import { registerHttp } from './http/index.js'
 import { loggerOptions } from './http/logging.js'
 import { version } from './version.js'
 import really from '../plugins/really/index.js'
+import telegraphy from '../plugins/telegraphy/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -56,6 +57,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(formbody)
   await registerHttp(app, services)
   if (config.protocols.really.enabled) await app.register(really, { services })
+  if (config.protocols.telegraphy.enabled) await app.register(telegraphy, { services })
 
   return app
 }

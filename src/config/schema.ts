@@ -92,6 +92,9 @@ export const TelegraphySection = Section({
   authTokenTtl: Duration('5s'),
   connectTimeout: Duration('10s'),
   reconnectWindow: Duration('3s'),
+  // How long a RECONNECT waits for the node that held the dropped session to hand over the
+  // events it kept for it (plugins/telegraphy/README.md "Reconnect hand-over").
+  handoverTimeout: Duration('1s'),
   events: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
   sendUnregistered: Type.Boolean({ default: true }),
 })

@@ -1,0 +1,156 @@
+import type { TelegraphyConfig } from '../../src/config/schema.js'
+import type { HubMessage } from '../../src/core/hub/message.js'
+import { randomId } from '../../src/core/ids.js'
+import { REVOCATIONS_TOPIC, type CoreLogger, type Services } from '../../src/core/services.js'
+import { encodeEventPayload, eventTimestamp, eventTopic } from './event-wire.js'
+import { EventRegistry } from './registry.js'
+
+/** Purpose of Telegraphy auth tokens in `services.tokens` one-time tokens (§3.7). */
+export const AUTH_TOKEN_PURPOSE = 'telegraphy'
+
+export const sessionKey = (token: string) => `telegraphy:session:${token}`
+export const missedKey = (token: string) => `telegraphy:missed:${token}`
+
+/** Control topic of one node: RECONNECT hand-over messages (README "Reconnect hand-over"). */
+const controlTopic = (nodeId: string) => `telegraphy-node:${nodeId}`
+
+type Control =
+  | { type: 'claim', session: string, from: string }
+  | { type: 'handed', session: string }
+
+/** A session as the gateway sees it: live on this node, or dropped and kept here. */
+export interface GatewaySession {
+  /** Stops keeping events; resolves once every event kept so far is in the store. */
+  handOver (): Promise<void>
+  /** The user was removed: end the session for good if it is that user's. */
+  endFor (username: string): void
+}
+
+export interface EmitInput {
+  meta?: { event_type?: string, verbose_name?: string, timestamp?: string, [key: string]: unknown } | null
+  data: unknown
+}
+
+/** What the plugin decorates the app with (§3.7, §3.8 in-process API). */
+export interface TelegraphyApi {
+  /** A one-time auth token for `username` (anonymous when omitted), valid `authTokenTtl`. */
+  issueAuthToken (username?: string): Promise<string>
+  /** Emits an event to its subscribers on every node; false when dropped as unregistered. */
+  emit (name: string, input: EmitInput): Promise<boolean>
+  registerEvent (name: string): Promise<void>
+}
+
+/**
+ * Node-wide Telegraphy state: the event registry, the emit path, one-time auth tokens, and
+ * the hand-over of dropped sessions between nodes. Per-connection state lives in Session.
+ */
+export class Gateway implements TelegraphyApi {
+  readonly nodeId = randomId(9)
+  readonly config: TelegraphyConfig
+  readonly registry: EventRegistry
+  readonly #detached = new Map<string, GatewaySession>()
+  readonly #live = new Set<GatewaySession>()
+  readonly #waiting = new Map<string, () => void>()
+  #seq = 0
+  readonly #control = { deliver: (message: HubMessage) => this.#onControl(message.data as Control) }
+  readonly #revocations = { deliver: (message: HubMessage) => this.#onRevoked((message.data as { username: string }).username) }
+
+  constructor (readonly services: Services, readonly log: CoreLogger) {
+    this.config = services.config.protocols.telegraphy
+    this.registry = new EventRegistry(services.store, this.config.events)
+  }
+
+  async start (): Promise<void> {
+    await this.services.hub.subscribe(controlTopic(this.nodeId), this.#control)
+    await this.services.hub.subscribe(REVOCATIONS_TOPIC, this.#revocations)
+  }
+
+  /** On shutdown: wake waiting RECONNECTs and let go of the sessions kept for others. */
+  async stop (): Promise<void> {
+    for (const done of this.#waiting.values()) done()
+    const sessions = Array.from(this.#detached.values())
+    this.#detached.clear()
+    // Events already kept reach the store before it closes; a RECONNECT elsewhere drains them.
+    await Promise.all(sessions.map((session) => session.handOver()))
+  }
+
+  async issueAuthToken (username?: string): Promise<string> {
+    return this.services.tokens.issueOneTime(AUTH_TOKEN_PURPOSE, username ?? '', this.config.authTokenTtl)
+  }
+
+  registerEvent (name: string): Promise<void> {
+    return this.registry.register(name)
+  }
+
+  /**
+   * The emit path (REST and in-process). Registered names publish in the same tick, so the
+   * events one caller emits in sequence keep their order; the id is `<node>:<seq>`.
+   */
+  async emit (name: string, input: EmitInput): Promise<boolean> {
+    if (!this.registry.knows(name) && !(await this.registry.isRegistered(name))) {
+      if (!this.config.sendUnregistered) return false
+      await this.registry.register(name)
+    }
+    const given = input.meta ?? {}
+    const meta = {
+      ...given,
+      event_type: given.event_type ?? 'custom',
+      verbose_name: given.verbose_name ?? name,
+      timestamp: given.timestamp ?? eventTimestamp(),
+    }
+    await this.services.hub.publishRaw(eventTopic(name), encodeEventPayload(`${this.nodeId}:${++this.#seq}`, name, meta, input.data))
+    return true
+  }
+
+  /** Connected sessions of this node (so a removed user's sessions can be ended). */
+  addLive (session: GatewaySession): void {
+    this.#live.add(session)
+  }
+
+  removeLive (session: GatewaySession): void {
+    this.#live.delete(session)
+  }
+
+  #onRevoked (username: string): void {
+    for (const session of this.#live) session.endFor(username)
+    for (const session of this.#detached.values()) session.endFor(username)
+  }
+
+  /** Remembers a dropped session of this node so a RECONNECT anywhere can claim it. */
+  keepDetached (token: string, session: GatewaySession): void {
+    this.#detached.set(token, session)
+  }
+
+  forgetDetached (token: string, session: GatewaySession): void {
+    if (this.#detached.get(token) === session) this.#detached.delete(token)
+  }
+
+  /**
+   * Asks the node that held a dropped session to stop keeping its events and resolves when it
+   * says every kept event is in the store (or after `handoverTimeout`, e.g. that node is gone).
+   */
+  claim (token: string, holder: string): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        if (this.#waiting.get(token) === done) this.#waiting.delete(token)
+        resolve()
+      }
+      const timer = setTimeout(done, this.config.handoverTimeout)
+      this.#waiting.set(token, done)
+      this.services.hub.publish(controlTopic(holder), { type: 'claim', session: token, from: this.nodeId }).catch(done)
+    })
+  }
+
+  #onControl (control: Control): void {
+    if (control.type === 'handed') {
+      this.#waiting.get(control.session)?.()
+      return
+    }
+    const session = this.#detached.get(control.session)
+    this.#detached.delete(control.session)
+    const handed = session ? session.handOver() : Promise.resolve()
+    const reply = () => this.services.hub.publish(controlTopic(control.from), { type: 'handed', session: control.session })
+    handed.then(reply, reply).catch(() => { /* the claimer times out instead */ })
+  }
+}

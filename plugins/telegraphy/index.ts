@@ -1,0 +1,38 @@
+import fp from 'fastify-plugin'
+import type { Services } from '../../src/core/services.js'
+import { acceptWebSocket } from '../../src/http/websocket/accept.js'
+import { Gateway, type TelegraphyApi } from './gateway.js'
+import { telegraphyRoutes } from './routes.js'
+import { Session } from './session.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** In-process Telegraphy API (protocols.md §3.7, §3.8). */
+    telegraphy: TelegraphyApi
+  }
+}
+
+export type { TelegraphyApi } from './gateway.js'
+
+/** Telegraphy (protocols.md §3): WebSocket gateway at `protocols.telegraphy.path` + companion REST. */
+export default fp<{ services: Services }>(async (app, { services }) => {
+  const gateway = new Gateway(services, app.log)
+  await gateway.start()
+  app.addHook('onClose', () => gateway.stop())
+
+  app.get(gateway.config.path, { websocket: true }, (socket, request) => {
+    const accepted = acceptWebSocket(socket, request, 'telegraphy', services)
+    const session = new Session(gateway, accepted.connection)
+    accepted.onText((text) => session.receive(text))
+    accepted.onClose(() => session.socketClosed())
+  })
+
+  await app.register(telegraphyRoutes, { services, gateway })
+
+  const api: TelegraphyApi = {
+    issueAuthToken: (username) => gateway.issueAuthToken(username),
+    emit: (name, input) => gateway.emit(name, input),
+    registerEvent: (name) => gateway.registerEvent(name),
+  }
+  app.decorate('telegraphy', api)
+}, { name: 'switchboard-telegraphy' })

@@ -1,0 +1,102 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+
+// TypeBox schemas of every Telegraphy frame (protocols.md §3.3–3.5). Client frames are
+// validated with the compiled checkers below; server frames are documented here and built by
+// the `reply` helpers so their shape lives in one place.
+
+/** §3.3 MANAGEMENT request: `{message, id, args}`; RECONNECT may carry `session_token` at top level (§3.4). */
+export const Envelope = Type.Object({
+  message: Type.String({ minLength: 1 }),
+  id: Type.Integer(),
+  args: Type.Optional(Type.Unknown()),
+  session_token: Type.Optional(Type.Unknown()),
+})
+export type Envelope = Static<typeof Envelope>
+
+export const EventName = Type.String({ minLength: 1, maxLength: 256 })
+
+/** Filters: every key must equal the same key of the event data (§3.8); `null` or `{}` match all. */
+export const Filters = Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()])
+export type Filters = Static<typeof Filters>
+
+export const ConnectArgs = Type.Object({ auth_token: Type.String({ maxLength: 512 }) })
+export const ReconnectArgs = Type.Object({ session_token: Type.String({ minLength: 1, maxLength: 512 }) })
+export const SubscribeArgs = Type.Object({
+  event_name: EventName,
+  filters: Type.Optional(Filters),
+  permanent: Type.Optional(Type.Boolean()),
+  lazy: Type.Optional(Type.Boolean()),
+})
+export type SubscribeArgs = Static<typeof SubscribeArgs>
+export const UnsubscribeArgs = Type.Object({ event_name: EventName, filters: Type.Optional(Filters) })
+export type UnsubscribeArgs = Static<typeof UnsubscribeArgs>
+
+export const checkEnvelope = TypeCompiler.Compile(Envelope)
+export const checkConnect = TypeCompiler.Compile(ConnectArgs)
+export const checkReconnect = TypeCompiler.Compile(ReconnectArgs)
+export const checkSubscribe = TypeCompiler.Compile(SubscribeArgs)
+export const checkUnsubscribe = TypeCompiler.Compile(UnsubscribeArgs)
+
+/** §3.5 result states (plus ALREADY_CONNECTED, a decision recorded in the README). */
+export const Status = Type.Union([
+  'CONNECTED', 'INVALID_TOKEN', 'INVALID_SESSION', 'CONNECT_TIMEOUT', 'ALREADY_CONNECTED',
+  'SUBSCRIBED', 'UNSUBSCRIBED', 'EVENT_NOT_REGISTERED', 'NOT_SUBSCRIBED',
+  'NOT_CONNECTED', 'UNKNOWN_MESSAGE', 'INVALID_MESSAGE',
+].map((s) => Type.Literal(s)))
+export type Status = 'CONNECTED' | 'INVALID_TOKEN' | 'INVALID_SESSION' | 'CONNECT_TIMEOUT' | 'ALREADY_CONNECTED'
+  | 'SUBSCRIBED' | 'UNSUBSCRIBED' | 'EVENT_NOT_REGISTERED' | 'NOT_SUBSCRIBED'
+  | 'NOT_CONNECTED' | 'UNKNOWN_MESSAGE' | 'INVALID_MESSAGE'
+
+/** §3.3 MANAGEMENT response. */
+export const Reply = Type.Object({
+  success: Type.Boolean(),
+  status: Status,
+  id: Type.Union([Type.Integer(), Type.Null()]),
+  data: Type.Record(Type.String(), Type.Unknown()),
+})
+
+/** One subscription as RECONNECT lists it. */
+export const SubscriptionView = Type.Object({
+  event_name: EventName,
+  filters: Filters,
+  permanent: Type.Boolean(),
+  lazy: Type.Boolean(),
+})
+export type SubscriptionView = Static<typeof SubscriptionView>
+
+/** §3.4 RECONNECT reply: the superset of the seed example and the MANAGEMENT shape. */
+export const ReconnectReply = Type.Object({
+  success: Type.Literal(true),
+  status: Type.Literal('CONNECTED'),
+  message: Type.Literal('CONNECTED'),
+  id: Type.Integer(),
+  subscriptions: Type.Array(SubscriptionView),
+  data: Type.Object({ subscriptions: Type.Array(SubscriptionView) }),
+})
+
+/** §3.4 event meta; extra keys given by the publisher are passed through. */
+export const EventMeta = Type.Object({
+  event_type: Type.String(),
+  verbose_name: Type.String(),
+  timestamp: Type.String(),
+}, { additionalProperties: true })
+export type EventMeta = Static<typeof EventMeta>
+
+/** §3.4 EVENT push (no `id`, no response). */
+export const EventFrame = Type.Object({
+  event: EventName,
+  name: EventName,
+  meta: EventMeta,
+  data: Type.Record(Type.String(), Type.Unknown()),
+})
+
+/** A MANAGEMENT response as text. */
+export function reply (id: number | null, success: boolean, status: Status, data: Record<string, unknown> = {}): string {
+  return JSON.stringify({ success, status, id, data })
+}
+
+/** The RECONNECT response as text. */
+export function reconnectReply (id: number, subscriptions: SubscriptionView[]): string {
+  return JSON.stringify({ success: true, status: 'CONNECTED', message: 'CONNECTED', id, subscriptions, data: { subscriptions } })
+}

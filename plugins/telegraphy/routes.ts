@@ -1,0 +1,85 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { SwitchboardError } from '../../src/core/errors.js'
+import type { Services } from '../../src/core/services.js'
+import { bearerSecurity, requireBearer, requireService, serviceSecurity } from '../../src/http/auth/guards.js'
+import { errors, Username } from '../../src/http/schemas.js'
+import type { Gateway } from './gateway.js'
+import { EventName } from './messages.js'
+
+const AuthToken = Type.String({ description: 'one-time token for CONNECT (protocols.md §3.7)' })
+
+/** Companion REST (design.md §3): auth tokens for CONNECT and the emit path for web apps. */
+export const telegraphyRoutes: FastifyPluginAsyncTypebox<{ services: Services, gateway: Gateway }> = async (app, { services, gateway }) => {
+  const ttl = gateway.config.authTokenTtl
+
+  app.post('/api/telegraphy/auth-tokens', {
+    // Any logged-in user may ask for itself; the handler checks whom it asks for.
+    preHandler: requireService(services, () => true),
+    schema: {
+      tags: ['telegraphy'],
+      summary: 'Issue a one-time auth token for CONNECT',
+      description: 'A user (Bearer) gets a token for itself; a service (X-API-Key or admin Bearer) may name any user. Single use, valid `authTokenTtl`.',
+      security: serviceSecurity,
+      body: Type.Optional(Type.Union([Type.Object({ username: Type.Optional(Username) }, { additionalProperties: false }), Type.Null()])),
+      response: {
+        201: Type.Object({ auth_token: AuthToken, expires_in: Type.Number({ description: 'seconds' }) }),
+        ...errors(400, 401, 403, 404),
+      },
+    },
+  }, async (request, reply) => {
+    const caller = request.caller!
+    const asked = request.body?.username
+    let username: string
+    if (caller.kind === 'user' && !caller.admin) {
+      if (asked !== undefined && asked !== caller.username) throw new SwitchboardError('FORBIDDEN', 'a user may only get tokens for itself')
+      username = caller.username
+    } else if (asked !== undefined) {
+      username = asked
+    } else if (caller.kind === 'user') {
+      username = caller.username
+    } else {
+      throw new SwitchboardError('INVALID', 'body.username is required with an API key')
+    }
+    if (!(await services.identity.find(username))) throw new SwitchboardError('NOT_FOUND', `unknown user ${username}`)
+    const authToken = await gateway.issueAuthToken(username)
+    return reply.code(201).send({ auth_token: authToken, expires_in: ttl / 1000 })
+  })
+
+  app.get(`${gateway.config.path.replace(/\/$/, '')}/get_token/`, {
+    preHandler: requireBearer(services),
+    schema: {
+      tags: ['telegraphy'],
+      summary: 'Upstream-compatible token view (django_telegraphy.views.get_token)',
+      security: bearerSecurity,
+      response: { 200: Type.Object({ auth_token: AuthToken }), ...errors(401) },
+    },
+  }, async (request) => {
+    const caller = request.caller as { username: string }
+    return { auth_token: await gateway.issueAuthToken(caller.username) }
+  })
+
+  app.post('/api/telegraphy/events', {
+    preHandler: requireService(services),
+    schema: {
+      tags: ['telegraphy'],
+      summary: 'Emit an event to its subscribers on every node',
+      description: 'meta defaults: event_type "custom", verbose_name = name, timestamp = now (ISO 8601, UTC). With sendUnregistered off, an unregistered name is dropped (emitted: false).',
+      security: serviceSecurity,
+      body: Type.Object({
+        name: EventName,
+        meta: Type.Optional(Type.Union([Type.Object({
+          event_type: Type.Optional(Type.String({ minLength: 1 })),
+          verbose_name: Type.Optional(Type.String()),
+          timestamp: Type.Optional(Type.String()),
+        }, { additionalProperties: true }), Type.Null()])),
+        data: Type.Record(Type.String(), Type.Unknown()),
+      }),
+      response: { 202: Type.Object({ emitted: Type.Boolean() }), ...errors(400, 401, 403) },
+    },
+  }, async (request, reply) => {
+    const { name, meta, data } = request.body
+    const emitted = await gateway.emit(name, { meta, data })
+    return reply.code(202).send({ emitted })
+  })
+}

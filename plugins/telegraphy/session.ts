@@ -1,0 +1,288 @@
+import type { Connection, Principal } from '../../src/core/connection.js'
+import type { Subscriber } from '../../src/core/hub/hub.js'
+import type { HubMessage } from '../../src/core/hub/message.js'
+import { randomId } from '../../src/core/ids.js'
+import { encodeEventFrame, eventIdOf, frameOf } from './event-wire.js'
+import { AUTH_TOKEN_PURPOSE, missedKey, sessionKey, type GatewaySession, type Gateway } from './gateway.js'
+import {
+  checkConnect, checkEnvelope, checkSubscribe, checkUnsubscribe, reconnectReply, reply,
+  type Envelope, type Status, type SubscriptionView,
+} from './messages.js'
+import { Subscriptions } from './subscriptions.js'
+
+/**
+ * new → connected (CONNECT) or resuming → connected (RECONNECT); connected → detached when the
+ * socket drops (events kept in the store for the reconnect window); detached → closed when the
+ * session is claimed by a RECONNECT or its window ends. `closed` also ends refused connections.
+ */
+type State = 'new' | 'resuming' | 'connected' | 'detached' | 'closed'
+
+/** What a dropped session leaves in the store for a RECONNECT on any node (§3.4, §3.6). */
+interface SessionRecord {
+  principal: Principal
+  /** Client address at CONNECT; a RECONNECT must come from the same one (§3.9.7). */
+  address: string
+  /** Node keeping the session's events until it is claimed. */
+  holder: string
+  subscriptions: SubscriptionView[]
+}
+
+const POLICY = 1008
+const noop = () => {}
+
+/**
+ * One Telegraphy connection (§3.3–3.6): frames in, core calls, frames out. Frames are handled
+ * strictly in order (§3.9.4); nothing a client sends throws out of here.
+ */
+export class Session implements Subscriber, GatewaySession {
+  #state: State = 'new'
+  /** Session token: known from CONNECT/RECONNECT on. */
+  #token = ''
+  #subs: Subscriptions | null = null
+  /** Connect timeout while `new`, then the reconnect-window timer while `detached`. */
+  #timer: NodeJS.Timeout | undefined
+  /** The frame being handled and those queued behind it; null when idle (small idle state). */
+  #queue: Promise<void> | null = null
+  /** Live events that arrive while a RECONNECT collects the missed ones. */
+  #buffer: HubMessage[] | null = null
+  /** Last store write of a kept event (the hand-over waits for it). */
+  #lastPush: Promise<unknown> | null = null
+  #socketGone = false
+
+  constructor (private readonly gateway: Gateway, private readonly connection: Connection) {
+    this.#timer = setTimeout(() => this.#connectTimeout(), gateway.config.connectTimeout)
+  }
+
+  /** Queues one client frame behind the ones before it. */
+  receive (text: string): Promise<void> {
+    const run = () => this.#handle(text)
+    const queue: Promise<void> = this.#queue === null ? run() : this.#queue.then(run, run)
+    this.#queue = queue
+    const idle = () => {
+      if (this.#queue === queue) this.#queue = null
+    }
+    queue.then(idle, idle)
+    return queue
+  }
+
+  /** The socket is gone: a connected session becomes detached for the reconnect window. */
+  socketClosed (): void {
+    this.#socketGone = true
+    if (this.#state === 'new') {
+      this.#clearTimer()
+      this.#state = 'closed'
+    } else if (this.#state === 'connected') {
+      this.gateway.removeLive(this)
+      this.#detach([])
+    }
+    // `resuming` finishes in #reconnect, which sees #socketGone.
+  }
+
+  /** Hub fan-out: the frame is built once per message and shared (design.md §4). */
+  deliver (message: HubMessage): void {
+    if (this.#subs === null || !this.#subs.matches(message)) return
+    if (this.#state === 'connected') {
+      this.connection.send(message.frame('telegraphy', encodeEventFrame))
+    } else if (this.#state === 'resuming') {
+      this.#buffer!.push(message)
+    } else if (this.#state === 'detached') {
+      this.#keep(message.raw)
+    }
+  }
+
+  endFor (username: string): void {
+    const principal = this.connection.principal
+    if (principal?.kind !== 'user' || principal.username !== username) return
+    if (this.#state === 'detached') {
+      this.#release()
+      this.gateway.services.store.delete(sessionKey(this.#token)).catch(noop)
+    } else if (this.#state === 'connected') {
+      this.gateway.removeLive(this)
+      this.#state = 'detached' // so #release lets go of the subscriptions; no record is written
+      this.#release()
+      this.connection.close(POLICY, 'user removed')
+    }
+  }
+
+  /** The gateway got a claim from a RECONNECT: stop keeping events, finish the writes. */
+  async handOver (): Promise<void> {
+    this.#release()
+    await this.#lastPush
+  }
+
+  async #handle (text: string): Promise<void> {
+    if (this.#state === 'closed' || this.#state === 'detached') return
+    let frame: unknown
+    try {
+      frame = JSON.parse(text)
+    } catch {
+      return this.#reply(null, false, 'INVALID_MESSAGE', 'malformed JSON')
+    }
+    if (!checkEnvelope.Check(frame)) {
+      const id = (frame as { id?: unknown } | null)?.id
+      return this.#reply(Number.isInteger(id) ? id as number : null, false, 'INVALID_MESSAGE', 'a message needs a string `message` and an integer `id`')
+    }
+    // The seed's names are upper case; the seed-era demo client sent lower case (§3.1).
+    switch (frame.message.toUpperCase()) {
+      case 'CONNECT': return this.#connect(frame)
+      case 'RECONNECT': return this.#reconnect(frame)
+      case 'SUBSCRIBE': return this.#state === 'connected' ? this.#subscribe(frame) : this.#notConnected(frame)
+      case 'UNSUBSCRIBE': return this.#state === 'connected' ? this.#unsubscribe(frame) : this.#notConnected(frame)
+      default: return this.#reply(frame.id, false, 'UNKNOWN_MESSAGE', `unknown message ${JSON.stringify(frame.message)}`)
+    }
+  }
+
+  async #connect (frame: Envelope): Promise<void> {
+    if (this.#state !== 'new') return this.#reply(frame.id, false, 'ALREADY_CONNECTED', 'this connection is already connected')
+    if (!checkConnect.Check(frame.args)) return this.#reply(frame.id, false, 'INVALID_MESSAGE', 'CONNECT needs args.auth_token (a string)')
+    // A CONNECT arrived: the slow-DOS guard (§3.6) has done its job.
+    this.#clearTimer()
+    const principal = await this.#authenticate(frame.args.auth_token)
+    if (this.#state !== 'new') return
+    if (!principal) return this.#refuse(frame.id, 'INVALID_TOKEN', 'auth token is unknown, used or expired')
+    this.#token = randomId(24)
+    this.connection.principal = principal
+    this.#state = 'connected'
+    this.gateway.addLive(this)
+    this.#reply(frame.id, true, 'CONNECTED', undefined, { session_token: this.#token })
+  }
+
+  async #authenticate (authToken: string): Promise<Principal | null> {
+    const { config, services } = this.gateway
+    if (authToken === '') return config.requireAuth ? null : anonymous()
+    const username = await services.tokens.takeOneTime(AUTH_TOKEN_PURPOSE, authToken)
+    if (username === null) return null
+    if (username === '') return anonymous()
+    const user = await services.identity.find(username)
+    return user ? { kind: 'user', username: user.username, admin: user.admin } : null
+  }
+
+  async #reconnect (frame: Envelope): Promise<void> {
+    if (this.#state !== 'new') return this.#reply(frame.id, false, 'ALREADY_CONNECTED', 'this connection is already connected')
+    // §3.4: the seed puts session_token at top level; args.session_token is accepted too.
+    const token = frame.session_token ?? (frame.args as { session_token?: unknown } | undefined)?.session_token
+    if (typeof token !== 'string' || token.length === 0 || token.length > 512) {
+      return this.#reply(frame.id, false, 'INVALID_MESSAGE', 'RECONNECT needs session_token (a string)')
+    }
+    this.#clearTimer()
+    const { store, hub } = this.gateway.services
+    const raw = await store.get(sessionKey(token))
+    if (this.#state !== 'new') return
+    const record = raw === null ? null : JSON.parse(raw) as SessionRecord
+    // A mismatching address leaves the session alone: a stolen token must not end it.
+    if (!record || record.address !== this.connection.remoteAddress || await store.take(sessionKey(token)) === null) {
+      return this.#refuse(frame.id, 'INVALID_SESSION', 'session is unknown, expired or bound to another host')
+    }
+
+    this.#token = token
+    this.connection.principal = record.principal
+    this.#state = 'resuming'
+    this.#buffer = []
+    const subs = this.#subs = new Subscriptions()
+    for (const view of record.subscriptions) subs.add(view)
+    await Promise.all(Array.from(subs.topics(), (topic) => hub.subscribe(topic, this)))
+    // Now live events reach this session; the holder stops keeping them and flushes.
+    await this.gateway.claim(token, record.holder)
+    const missed = await store.drain(missedKey(token))
+    const seen = new Set(missed.map(eventIdOf))
+    const pending = missed
+    for (const message of this.#buffer) {
+      if (!seen.has(eventIdOf(message.raw))) pending.push(message.raw)
+    }
+    this.#buffer = null
+    if (this.#socketGone) return this.#detach(pending)
+    this.connection.send(reconnectReply(frame.id, subs.views()))
+    for (const payload of pending) this.connection.send(frameOf(payload))
+    this.#state = 'connected'
+    this.gateway.addLive(this)
+  }
+
+  async #subscribe (frame: Envelope): Promise<void> {
+    const args = frame.args
+    if (!checkSubscribe.Check(args)) return this.#reply(frame.id, false, 'INVALID_MESSAGE', 'SUBSCRIBE needs args {event_name, filters?, permanent?, lazy?}')
+    if (!args.lazy && !(await this.gateway.registry.isRegistered(args.event_name))) {
+      return this.#reply(frame.id, false, 'EVENT_NOT_REGISTERED', 'event is not registered', { event_name: args.event_name })
+    }
+    if (this.#state !== 'connected') return
+    this.#subs ??= new Subscriptions()
+    const { topic, first } = this.#subs.add(args)
+    if (first) await this.gateway.services.hub.subscribe(topic, this)
+    this.#reply(frame.id, true, 'SUBSCRIBED', undefined, { event_name: args.event_name })
+  }
+
+  async #unsubscribe (frame: Envelope): Promise<void> {
+    const args = frame.args
+    if (!checkUnsubscribe.Check(args)) return this.#reply(frame.id, false, 'INVALID_MESSAGE', 'UNSUBSCRIBE needs args {event_name, filters?}')
+    const removed = this.#subs?.remove(args.event_name, args.filters)
+    if (!removed?.removed) return this.#reply(frame.id, false, 'NOT_SUBSCRIBED', 'no such subscription', { event_name: args.event_name })
+    if (removed.last) await this.gateway.services.hub.unsubscribe(removed.topic, this)
+    this.#reply(frame.id, true, 'UNSUBSCRIBED', undefined, { event_name: args.event_name })
+  }
+
+  #notConnected (frame: Envelope): void {
+    this.#reply(frame.id, false, 'NOT_CONNECTED', 'send CONNECT or RECONNECT first')
+  }
+
+  #connectTimeout (): void {
+    if (this.#state === 'new') this.#refuse(null, 'CONNECT_TIMEOUT', 'CONNECT not received')
+  }
+
+  #reply (id: number | null, success: boolean, status: Status, message?: string, data?: Record<string, unknown>): void {
+    this.connection.send(reply(id, success, status, message === undefined ? data : { message, ...data }))
+  }
+
+  /** Replies and closes (INVALID_TOKEN, INVALID_SESSION, CONNECT_TIMEOUT). */
+  #refuse (id: number | null, status: Status, message: string): void {
+    this.#clearTimer()
+    this.#state = 'closed'
+    this.#reply(id, false, status, message)
+    this.connection.close(POLICY, status)
+  }
+
+  /**
+   * Keeps the session for the reconnect window: the record for a RECONNECT on any node, and
+   * every matching event appended to the missed list until a RECONNECT claims them. `pending`
+   * are events not delivered yet (a socket lost during its own RECONNECT).
+   */
+  #detach (pending: string[]): void {
+    const { config, services } = this.gateway
+    this.#state = 'detached'
+    for (const payload of pending) this.#keep(payload)
+    const record: SessionRecord = {
+      principal: this.connection.principal!,
+      address: this.connection.remoteAddress,
+      holder: this.gateway.nodeId,
+      subscriptions: this.#subs?.views() ?? [],
+    }
+    services.store.set(sessionKey(this.#token), JSON.stringify(record), config.reconnectWindow)
+      .catch((err: Error) => this.gateway.log.warn({ err: err.message }, 'telegraphy: session not kept'))
+    this.gateway.keepDetached(this.#token, this)
+    // Kept past the window by the hand-over time, so a RECONNECT at the window's end still finds us.
+    this.#timer = setTimeout(() => this.#release(), config.reconnectWindow + config.handoverTimeout)
+  }
+
+  #clearTimer (): void {
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+  }
+
+  #keep (payload: string): void {
+    const { config, services } = this.gateway
+    this.#lastPush = services.store.push(missedKey(this.#token), payload, config.reconnectWindow + config.handoverTimeout)
+      .catch((err: Error) => this.gateway.log.warn({ err: err.message }, 'telegraphy: missed event not kept'))
+  }
+
+  #release (): void {
+    if (this.#state !== 'detached') return
+    this.#clearTimer()
+    this.#state = 'closed'
+    this.gateway.forgetDetached(this.#token, this)
+    const subs = this.#subs
+    this.#subs = null
+    if (subs) for (const topic of subs.topics()) this.gateway.services.hub.unsubscribe(topic, this).catch(noop)
+  }
+}
+
+function anonymous (): Principal {
+  return { kind: 'anonymous', id: randomId(9) }
+}

@@ -1,0 +1,57 @@
+import { login, request, TEST_API_KEY } from '../../helpers/app.js'
+import { ALICE } from '../../helpers/config.js'
+import { WsClient } from '../../helpers/ws-client.js'
+
+/** Shrunk timers for Telegraphy tests (protocols.md §3.6). */
+export const telegraphyOverrides = (extra: Record<string, unknown> = {}) => ({
+  protocols: {
+    telegraphy: {
+      authTokenTtl: 2000,
+      connectTimeout: 5000,
+      reconnectWindow: 1500,
+      handoverTimeout: 500,
+      events: ['demo.Item'],
+      ...extra,
+    },
+  },
+})
+
+export function open (wsUrl: string, options: Parameters<typeof WsClient.connect>[1] = {}): Promise<WsClient> {
+  return WsClient.connect(`${wsUrl}/telegraphy`, options)
+}
+
+/** A fresh one-time auth token for `user` through the REST route. */
+export async function authToken (url: string, user = ALICE): Promise<string> {
+  const token = await login(url, user)
+  const { status, body } = await request(url, 'POST', '/api/telegraphy/auth-tokens', { token })
+  if (status !== 201) throw new Error(`auth token: ${status} ${JSON.stringify(body)}`)
+  return body.auth_token as string
+}
+
+/** An open, CONNECTed client and its session token. */
+export async function connected (url: string, wsUrl: string, options: { user?: typeof ALICE, ws?: Parameters<typeof WsClient.connect>[1] } = {}): Promise<{ client: WsClient, sessionToken: string }> {
+  const auth = await authToken(url, options.user)
+  const client = await open(wsUrl, options.ws)
+  const reply = await client.request({ message: 'CONNECT', id: 0, args: { auth_token: auth } })
+  if (reply.status !== 'CONNECTED') throw new Error(`CONNECT failed: ${JSON.stringify(reply)}`)
+  return { client, sessionToken: reply.data.session_token as string }
+}
+
+export async function subscribe (client: WsClient, id: number, args: Record<string, unknown>): Promise<void> {
+  const reply = await client.request({ message: 'SUBSCRIBE', id, args })
+  if (reply.status !== 'SUBSCRIBED') throw new Error(`SUBSCRIBE failed: ${JSON.stringify(reply)}`)
+}
+
+/** Emits through `POST /api/telegraphy/events` with the service key. */
+export async function emit (url: string, name: string, data: Record<string, unknown>, meta?: Record<string, unknown>): Promise<boolean> {
+  const { status, body } = await request(url, 'POST', '/api/telegraphy/events', { apiKey: TEST_API_KEY, body: { name, data, meta } })
+  if (status !== 202) throw new Error(`emit: ${status} ${JSON.stringify(body)}`)
+  return body.emitted as boolean
+}
+
+/** The next `count` frames, parsed. */
+export async function frames (client: WsClient, count: number, timeout?: number): Promise<any[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const out = []
+  for (let i = 0; i < count; i++) out.push(await client.json(timeout))
+  return out
+}
