@@ -76,7 +76,8 @@ export class Session implements Subscriber {
     // §1.6: idle connections close after idleTimeout (restarted by every frame), unauthenticated
     // ones after authWindow; 0 turns either off.
     if (idleTimeout > 0) {
-      this.#idleTimer = setTimeout(() => connection.close(1000, 'idle timeout'), idleTimeout)
+      // A connection waiting on one of its requests is not idle; #settled restarts the timer.
+      this.#idleTimer = setTimeout(() => { if (this.#pending === 0) connection.close(1000, 'idle timeout') }, idleTimeout)
       this.#idleTimer.unref()
     }
     if (authWindow > 0) {
@@ -95,7 +96,7 @@ export class Session implements Subscriber {
     if (this.#closed) return
     this.#idleTimer?.refresh()
     if (!this.#reserve()) return
-    this.#queue = this.#queue.then(() => this.#handle(text)).finally(() => this.#pending--)
+    this.#queue = this.#queue.then(() => this.#handle(text)).finally(() => this.#settled())
   }
 
   /** Hub delivery of an event this session subscribed to: the frame is shared by all subscribers. */
@@ -117,6 +118,12 @@ export class Session implements Subscriber {
     this.#setAuth(null)
     this.#dropTopics()
     this.ctx.registry.remove(this)
+  }
+
+  /** A request finished: the time it took (scrypt, backend) does not count as idleness. */
+  #settled (): void {
+    this.#pending--
+    if (!this.#closed) this.#idleTimer?.refresh()
   }
 
   #reserve (): boolean {
@@ -182,7 +189,7 @@ export class Session implements Subscriber {
     }, (err: unknown) => {
       this.ctx.log.error({ err, connection: this.connection.id }, 'syscache class call failed')
       this.#error(id, 500)
-    }).finally(() => this.#pending--)
+    }).finally(() => this.#settled())
   }
 
   // ---- auth (§1.7) ----
