@@ -17,7 +17,7 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/
 export function isLocalPeer (request: FastifyRequest): boolean {
   const { headers } = request
   if (headers['x-forwarded-for'] !== undefined || headers.forwarded !== undefined) return false
-  return LOOPBACK.test(request.socket.remoteAddress ?? '')
+  return LOOPBACK.test(String(request.socket.remoteAddress))
 }
 
 /** syscache (sysadm WebSocket API, spec §1) at `protocols.syscache.path`, plus its REST routes. */

@@ -47,8 +47,4 @@ export class SessionRegistry<S extends RevocableSession = RevocableSession> {
   userRevoked (username: string): void {
     for (const session of this.#all) if (session.username === username) session.revoked()
   }
-
-  get size (): number {
-    return this.#all.size
-  }
 }

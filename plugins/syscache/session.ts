@@ -186,6 +186,7 @@ export class Session implements Subscriber {
     outcome.then((result) => {
       if (result.ok) this.#send(replyFrame(namespace, id, result.args))
       else this.#error(id, result.code)
+    /* c8 ignore next 4 -- defensive: the core backend turns every failure into a reply, so class calls never reject */
     }, (err: unknown) => {
       this.ctx.log.error({ err, connection: this.connection.id }, 'syscache class call failed')
       this.#error(id, 500)
@@ -316,6 +317,7 @@ export class Session implements Subscriber {
 
   #dropTopics (): void {
     for (const type of this.#topics) {
+      /* c8 ignore next 3 -- only a broker losing its Redis connection mid-unsubscribe gets here */
       this.ctx.services.hub.unsubscribe(eventTopic(type), this).catch((err: unknown) => {
         this.ctx.log.error({ err, topic: eventTopic(type) }, 'syscache unsubscribe failed')
       })

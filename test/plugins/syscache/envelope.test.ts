@@ -65,3 +65,15 @@ t.test('an oversized frame closes only its own connection', async (t) => {
   const reply = await other.request(rpc('identify', {}, 'ok'))
   t.equal(reply.name, 'response')
 })
+
+t.test('a store failure answers 500 for that request and keeps the connection', async (t) => {
+  const app = await syscacheApp(t)
+  const { client } = await authed(t, app)
+  const store = app.app.services.store
+  const get = store.get.bind(store)
+  store.get = async () => { throw new Error('store down') }
+  t.teardown(() => { store.get = get })
+  t.same(await client.request(rpc('query', {}, 'q')), error('q', 500, 'Internal Server Error'))
+  store.get = get
+  t.equal((await client.request(rpc('query', {}, 'q2'))).name, 'response')
+})
