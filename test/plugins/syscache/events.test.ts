@@ -108,3 +108,16 @@ t.test('POST /api/syscache/events/{type}: service auth, known types, a body', as
   t.equal((await request(app.url, 'POST', '/api/syscache/events/dispatcher', { apiKey: TEST_API_KEY })).status, 400, 'no body')
   t.equal((await request(app.url, 'POST', '/api/syscache/events/dispatcher', { apiKey: TEST_API_KEY, body: '{not json', headers: { 'content-type': 'application/json' } })).status, 400, 'bad JSON')
 })
+
+t.test('a successful re-auth keeps subscriptions, a failed one drops them', async (t) => {
+  const app = await syscacheApp(t)
+  const { client, token } = await authed(t, app)
+  await client.request(events('subscribe', ['dispatcher']))
+  t.equal((await client.request(rpc('auth_token', { token }, 'again'))).name, 'response')
+  await push(app, 'dispatcher', { n: 1 })
+  t.same(await client.json(), legacy('dispatcher', { n: 1 }), 'still subscribed')
+  t.same(await client.request(rpc('auth', { username: 'admin', password: 'bad' }, 'bad')), error('bad', 401, 'Unauthorized'))
+  t.equal(app.app.services.hub.subscriberCount('syscache:event:dispatcher'), 0)
+  await push(app, 'dispatcher', { n: 2 })
+  await client.expectNothing()
+})
