@@ -96,7 +96,13 @@ export class Session implements Subscriber {
     if (this.#closed) return
     this.#idleTimer?.refresh()
     if (!this.#reserve()) return
-    this.#queue = this.#queue.then(() => this.#handle(text)).finally(() => this.#settled())
+    this.#queue = this.#queue.then(() => this.#handle(text))
+      /* c8 ignore next 4 -- defensive: #handle answers its own failures; this only keeps the queue alive */
+      .catch((err: unknown) => {
+        this.ctx.log.error({ err, connection: this.connection.id }, 'syscache frame failed')
+        this.connection.close(1011, 'internal error')
+      })
+      .finally(() => this.#settled())
   }
 
   /** Hub delivery of an event this session subscribed to: the frame is shared by all subscribers. */
@@ -172,18 +178,18 @@ export class Session implements Subscriber {
       return this.#error(id, 400)
     }
     if (namespace === 'rpc' && name === 'query') {
-      return this.#detach(id, this.ctx.classes.query(args, caller).then((map): ClassOutcome => ({ ok: true, args: map })), 'rpc')
+      return this.#detach(id, 'rpc', () => this.ctx.classes.query(args, caller).then((map): ClassOutcome => ({ ok: true, args: map })))
     }
     if (namespace === 'rpc' || namespace === 'sysadm') {
-      return this.#detach(id, this.ctx.classes.call(namespace, name, args, caller), namespace)
+      return this.#detach(id, namespace, () => this.ctx.classes.call(namespace, name, args, caller))
     }
     return this.#error(id, 400) // unknown namespace (§1.5, seed era)
   }
 
   /** Runs a class call without holding the frame queue; its reply goes out when it settles. */
-  #detach (id: Id, outcome: Promise<ClassOutcome>, namespace: string): void {
+  #detach (id: Id, namespace: string, start: () => Promise<ClassOutcome>): void {
     if (!this.#reserve()) return
-    outcome.then((result) => {
+    start().then((result) => {
       if (result.ok) this.#send(replyFrame(namespace, id, result.args))
       else this.#error(id, result.code)
     /* c8 ignore next 4 -- defensive: the core backend turns every failure into a reply, so class calls never reject */

@@ -75,10 +75,10 @@ t.test('requests are forwarded to the backend: ok, 404, 403 and failures', async
     'sysadm/notjson': (_, res) => { res.writeHead(200).end('<html>') },
     'sysadm/empty': (_, res) => { res.writeHead(204).end() },
     'sysadm/systemmanager': json(200, { killproc: 'done' }),
-    'sysadm/slow': (_, res) => { setTimeout(() => json(200, { slow: true })(null, res), 600) },
+    'sysadm/slow': (_, res) => { setTimeout(() => json(200, { slow: true })(null, res), 1300) },
     'sysadm/hang': () => {},
   })
-  const app = await syscacheApp(t, { backendUrl: backend.url, idleTimeout: 300 }, { backend: { timeout: 1500 } })
+  const app = await syscacheApp(t, { backendUrl: backend.url, idleTimeout: 1000 }, { backend: { timeout: 2500 } })
   const { client } = await authed(t, app)
   const ok = await client.request(sysadm('update', { action: 'checkupdates' }, 'u'))
   t.same(ok, response('sysadm', 'u', { checkupdates: { status: 'noupdates' } }))
@@ -92,13 +92,13 @@ t.test('requests are forwarded to the backend: ok, 404, 403 and failures', async
   t.same(await client.request(sysadm('systemmanager', { action: 'killproc' }, 'k')), response('sysadm', 'k', { killproc: 'done' }), 'non-built-in action forwarded')
   t.equal((await client.request(sysadm('systemmanager', { action: 'memorystats' }, 'm'))).args.memorystats.unit, 'MB', 'built-ins stay local')
 
-  // The slow call outlives the idle timeout (300 ms) and does not hold the frames after it.
+  // The slow call outlives the idle timeout (1000 ms) and does not hold the frames after it.
   client.send(sysadm('slow', { action: 'x' }, 'slow'))
   client.send(rpc('identify', {}, 'quick'))
   t.equal((await client.json()).id, 'quick', 'answered first')
-  t.same(await client.json(), response('sysadm', 'slow', { slow: true }), 'then the slow one, connection still open')
+  t.same(await client.json(3000), response('sysadm', 'slow', { slow: true }), 'then the slow one, connection still open')
 
-  t.same(await client.request(sysadm('hang', { action: 'x' }, 'h'), 3000), error('h', 500, 'Internal Server Error'), 'timeout')
+  t.same(await client.request(sysadm('hang', { action: 'x' }, 'h'), 5000), error('h', 500, 'Internal Server Error'), 'timeout')
 })
 
 t.test('an unreachable backend is a 500', async (t) => {
