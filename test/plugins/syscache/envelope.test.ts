@@ -1,5 +1,6 @@
 import { hostname } from 'node:os'
 import t from 'tap'
+import { WsClient } from '../../helpers/ws-client.js'
 import { authed, connect, error, events, rpc, sysadm, syscacheApp } from './helpers.js'
 
 const BAD = (id: string | number = 'error') => error(id, 400, 'Bad Request')
@@ -76,4 +77,14 @@ t.test('a store failure answers 500 for that request and keeps the connection', 
   t.same(await client.request(rpc('query', {}, 'q')), error('q', 500, 'Internal Server Error'))
   store.get = get
   t.equal((await client.request(rpc('query', {}, 'q2'))).name, 'response')
+})
+
+t.test('a custom path, and no route at all when disabled', async (t) => {
+  const moved = await syscacheApp(t, { path: '/sysadm' })
+  const client = await WsClient.connect(`${moved.wsUrl}/sysadm`)
+  t.teardown(() => client.close())
+  t.equal((await client.request(rpc('identify', {}, 'i'))).name, 'response')
+  const off = await syscacheApp(t, { enabled: false })
+  const refused = await WsClient.connect(`${off.wsUrl}/syscache`).then(() => null, (err: { statusCode?: number }) => err)
+  t.equal(refused?.statusCode, 404)
 })

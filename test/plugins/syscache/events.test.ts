@@ -121,3 +121,13 @@ t.test('a successful re-auth keeps subscriptions, a failed one drops them', asyn
   await push(app, 'dispatcher', { n: 2 })
   await client.expectNothing()
 })
+
+t.test('the REST route is documented in OpenAPI under the syscache tag', async (t) => {
+  const app = await syscacheApp(t)
+  const { status, body } = await request(app.url, 'GET', '/docs/json')
+  t.equal(status, 200)
+  const route = body.paths['/api/syscache/events/{type}']
+  t.ok(route?.post, 'documented')
+  t.same(route.post.tags, ['syscache'])
+  t.ok(route.post.responses['204'])
+})
