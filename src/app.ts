@@ -10,6 +10,7 @@ import { loggerOptions } from './http/logging.js'
 import { version } from './version.js'
 import really from '../plugins/really/index.js'
 import telegraphy from '../plugins/telegraphy/index.js'
+import syscache from '../plugins/syscache/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -58,6 +59,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await registerHttp(app, services)
   if (config.protocols.really.enabled) await app.register(really, { services })
   if (config.protocols.telegraphy.enabled) await app.register(telegraphy, { services })
+  if (config.protocols.syscache.enabled) await app.register(syscache, { services })
 
   return app
 }

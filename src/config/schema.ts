@@ -66,6 +66,8 @@ export const SyscacheSection = Section({
   allowLocalWithoutPassword: Type.Boolean({ default: false }),
   eventFormat: Type.Union([Type.Literal('legacy'), Type.Literal('typed')], { default: 'legacy' }),
   backendUrl: Type.Union([Type.String({ pattern: '^https?://' }), Type.Null()], { default: null }),
+  // Classes ("namespace/name") or actions ("namespace/name/action") only full-access (admin) users may call.
+  fullAccessOnly: Type.Array(Type.String({ pattern: '^[^/]+/[^/]+(/[^/]+)?$' }), { default: ['rpc/dispatcher'] }),
 })
 
 export const WebrocketUser = Type.Object({

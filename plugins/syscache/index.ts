@@ -1,0 +1,56 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Subscriber } from '../../src/core/hub/hub.js'
+import { REVOCATIONS_TOPIC, type Services } from '../../src/core/services.js'
+import { acceptWebSocket } from '../../src/http/websocket/accept.js'
+import { ClassRouter } from './classes.js'
+import { CLEARED_TOPIC, SessionRegistry } from './registry.js'
+import { syscacheRoutes } from './routes.js'
+import { Session, type SyscacheContext } from './session.js'
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/
+
+/**
+ * "Local connections do not need username/password" (spec §1.7): the socket peer itself must be
+ * loopback (not `request.ip`, which trusts X-Forwarded-For) and no proxy may have forwarded it.
+ */
+export function isLocalPeer (request: FastifyRequest): boolean {
+  const { headers } = request
+  if (headers['x-forwarded-for'] !== undefined || headers.forwarded !== undefined) return false
+  return LOOPBACK.test(String(request.socket.remoteAddress))
+}
+
+/** syscache (sysadm WebSocket API, spec §1) at `protocols.syscache.path`, plus its REST routes. */
+async function syscache (app: FastifyInstance, { services }: { services: Services }): Promise<void> {
+  const config = services.config.protocols.syscache
+  const registry = new SessionRegistry<Session>()
+  const ctx: SyscacheContext = {
+    services,
+    config,
+    registry,
+    classes: new ClassRouter(services.backend(config.backendUrl), config.fullAccessOnly,
+      (name, reason) => app.log.warn({ name, reason }, 'syscache backend failed')),
+    log: app.log,
+  }
+
+  // auth_clear on any node, or a user removed, logs out this node's sessions at once (spec §1.7).
+  const cleared: Subscriber = { deliver: (message) => registry.tokenCleared(String(message.data)) }
+  const revocations: Subscriber = { deliver: (message) => registry.userRevoked((message.data as { username: string }).username) }
+  await services.hub.subscribe(CLEARED_TOPIC, cleared)
+  await services.hub.subscribe(REVOCATIONS_TOPIC, revocations)
+  app.addHook('onClose', async () => {
+    await services.hub.unsubscribe(CLEARED_TOPIC, cleared)
+    await services.hub.unsubscribe(REVOCATIONS_TOPIC, revocations)
+  })
+
+  app.get(config.path, { websocket: true, schema: { hide: true } }, (socket, request) => {
+    const accepted = acceptWebSocket(socket, request, 'syscache', services)
+    const session = new Session(ctx, accepted.connection, isLocalPeer(request))
+    accepted.onText((text) => session.receive(text))
+    accepted.onClose(() => session.closed())
+  })
+
+  await app.register(syscacheRoutes, { services })
+}
+
+export default fp(syscache, { name: 'syscache', fastify: '5.x' })

@@ -1,0 +1,343 @@
+import { hostname } from 'node:os'
+import type { SyscacheConfig } from '../../src/config/schema.js'
+import type { Connection } from '../../src/core/connection.js'
+import type { HubMessage } from '../../src/core/hub/message.js'
+import type { Subscriber } from '../../src/core/hub/hub.js'
+import { randomAlphanumeric } from '../../src/core/ids.js'
+import type { Services } from '../../src/core/services.js'
+import type { Caller, ClassOutcome, ClassRouter } from './classes.js'
+import { lastEvent } from './events.js'
+import {
+  encodeLegacyEvent, encodeTypedEvent, errorFrame, eventFrame, eventTopic, isEventType, replyFrame,
+  type ErrorCode, type EventType, type Id,
+} from './frames.js'
+import { checkAuthArgs, checkAuthTokenArgs, checkEnvelope, checkEventNames } from './messages.js'
+import { CLEARED_TOPIC, tokenHash, type SessionRegistry } from './registry.js'
+
+/** Sliding-token purpose in the core token store (spec §1.7: 20 chars of [A-Za-z0-9]). */
+export const TOKEN_PURPOSE = 'syscache'
+const generateToken = () => randomAlphanumeric(20)
+
+/**
+ * Frames queued or requests in flight that one connection may have; past it the client is not
+ * reading its replies or floods us, and is closed (1008) instead of being buffered without bound.
+ */
+export const MAX_PENDING = 64
+
+/** Everything the sessions of one plugin instance share. */
+export interface SyscacheContext {
+  services: Services
+  config: SyscacheConfig
+  classes: ClassRouter
+  registry: SessionRegistry<Session>
+  log: { error (obj: object, msg?: string): void }
+}
+
+interface Auth {
+  token: string
+  hash: string
+  username: string
+  admin: boolean
+}
+
+/** The value kept with a token in the store: who it is for and when it was issued (revocation). */
+interface TokenValue { u: string, t: number }
+
+const idOf = (value: unknown): Id => {
+  const id = (value as { id?: unknown } | null)?.id
+  return typeof id === 'string' || typeof id === 'number' ? id : 'error'
+}
+
+/**
+ * One syscache connection (spec §1): frames in → core calls → frames out, plus its timers.
+ * Frames are handled one at a time in arrival order (an `auth` is settled before the request
+ * after it is checked); backend calls do not hold the queue, their replies carry the request id.
+ */
+export class Session implements Subscriber {
+  #auth: Auth | null = null
+  readonly #topics = new Set<EventType>()
+  #queue: Promise<void> = Promise.resolve()
+  #pending = 0
+  #closed = false
+  #idleTimer: NodeJS.Timeout | undefined
+  #authTimer: NodeJS.Timeout | undefined
+  readonly #format: string
+  readonly #encode: (message: HubMessage) => Buffer
+
+  constructor (
+    private readonly ctx: SyscacheContext,
+    private readonly connection: Connection,
+    /** True when the peer is on loopback with no proxy in between (spec §1.7 "local connections"). */
+    private readonly local: boolean,
+  ) {
+    const { eventFormat, idleTimeout, authWindow } = ctx.config
+    this.#format = `syscache:${eventFormat}`
+    this.#encode = eventFormat === 'legacy' ? encodeLegacyEvent : encodeTypedEvent
+    // §1.6: idle connections close after idleTimeout (restarted by every frame), unauthenticated
+    // ones after authWindow; 0 turns either off.
+    if (idleTimeout > 0) {
+      // A connection waiting on one of its requests is not idle; #settled restarts the timer.
+      this.#idleTimer = setTimeout(() => { if (this.#pending === 0) connection.close(1000, 'idle timeout') }, idleTimeout)
+      this.#idleTimer.unref()
+    }
+    if (authWindow > 0) {
+      this.#authTimer = setTimeout(() => connection.close(1008, 'not authenticated'), authWindow)
+      this.#authTimer.unref()
+    }
+    ctx.registry.add(this)
+  }
+
+  get username (): string | null {
+    return this.#auth?.username ?? null
+  }
+
+  /** A frame from the client (binary frames arrive as text, spec §1.2). */
+  receive (text: string): void {
+    if (this.#closed) return
+    this.#idleTimer?.refresh()
+    if (!this.#reserve()) return
+    this.#queue = this.#queue.then(() => this.#handle(text))
+      /* c8 ignore next 4 -- defensive: #handle answers its own failures; this only keeps the queue alive */
+      .catch((err: unknown) => {
+        this.ctx.log.error({ err, connection: this.connection.id }, 'syscache frame failed')
+        this.connection.close(1011, 'internal error')
+      })
+      .finally(() => this.#settled())
+  }
+
+  /** Hub delivery of an event this session subscribed to: the frame is shared by all subscribers. */
+  deliver (message: HubMessage): void {
+    this.connection.send(message.frame(this.#format, this.#encode))
+  }
+
+  /** Another connection or node killed our token (auth_clear) or our user: we are logged out. */
+  revoked (): void {
+    this.#logout()
+  }
+
+  /** The socket closed: stop timers, leave the hub and the registry. */
+  closed (): void {
+    if (this.#closed) return
+    this.#closed = true
+    clearTimeout(this.#idleTimer)
+    clearTimeout(this.#authTimer)
+    this.#setAuth(null)
+    this.#dropTopics()
+    this.ctx.registry.remove(this)
+  }
+
+  /** A request finished: the time it took (scrypt, backend) does not count as idleness. */
+  #settled (): void {
+    this.#pending--
+    if (!this.#closed) this.#idleTimer?.refresh()
+  }
+
+  #reserve (): boolean {
+    if (this.#pending >= MAX_PENDING) {
+      this.connection.close(1008, 'too many pending requests')
+      return false
+    }
+    this.#pending++
+    return true
+  }
+
+  async #handle (text: string): Promise<void> {
+    if (this.#closed) return
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch {
+      return this.#error('error', 400) // §1.9 #9
+    }
+    if (!checkEnvelope.Check(value)) return this.#error(idOf(value), 400) // §1.5, §1.9 #8
+    try {
+      await this.#dispatch(value.namespace, value.name, value.id, value.args)
+    } catch (err) {
+      // A store or hub failure costs this request, not the connection.
+      this.ctx.log.error({ err, connection: this.connection.id }, 'syscache request failed')
+      this.#error(value.id, 500)
+    }
+  }
+
+  async #dispatch (namespace: string, name: string, id: Id, args: unknown): Promise<void> {
+    if (namespace === 'rpc') {
+      switch (name) {
+        case 'auth': return this.#authPassword(id, args)
+        case 'auth_token': return this.#authToken(id, args)
+        case 'auth_clear': return this.#authClear()
+        // §1.4 #5: allowed without auth; it does not count as activity on the token.
+        case 'identify': return this.#send(replyFrame('rpc', id, { type: 'server', hostname: hostname() }))
+      }
+    }
+    // §1.5: any other request needs a valid token, which it slides (§1.6).
+    const caller = await this.#caller()
+    if (!caller) return this.#error(id, 401)
+    if (namespace === 'events') {
+      if (name === 'subscribe') return this.#subscribe(id, args)
+      if (name === 'unsubscribe') return this.#unsubscribe(id, args)
+      return this.#error(id, 400)
+    }
+    if (namespace === 'rpc' && name === 'query') {
+      return this.#detach(id, 'rpc', () => this.ctx.classes.query(args, caller).then((map): ClassOutcome => ({ ok: true, args: map })))
+    }
+    if (namespace === 'rpc' || namespace === 'sysadm') {
+      return this.#detach(id, namespace, () => this.ctx.classes.call(namespace, name, args, caller))
+    }
+    return this.#error(id, 400) // unknown namespace (§1.5, seed era)
+  }
+
+  /** Runs a class call without holding the frame queue; its reply goes out when it settles. */
+  #detach (id: Id, namespace: string, start: () => Promise<ClassOutcome>): void {
+    if (!this.#reserve()) return
+    start().then((result) => {
+      if (result.ok) this.#send(replyFrame(namespace, id, result.args))
+      else this.#error(id, result.code)
+    /* c8 ignore next 4 -- defensive: the core backend turns every failure into a reply, so class calls never reject */
+    }, (err: unknown) => {
+      this.ctx.log.error({ err, connection: this.connection.id }, 'syscache class call failed')
+      this.#error(id, 500)
+    }).finally(() => this.#settled())
+  }
+
+  // ---- auth (§1.7) ----
+
+  /** `rpc/auth`: username + password, or a username alone from a local peer when allowed. */
+  async #authPassword (id: Id, args: unknown): Promise<void> {
+    this.#setAuth(null) // upstream clearAuth: the attempt starts logged out (§1.7)
+    if (!checkAuthArgs.Check(args)) return this.#failAuth(id, 400)
+    const { identity } = this.ctx.services
+    const user = args.password !== undefined
+      ? await identity.verify(args.username, args.password)
+      : this.local && this.ctx.config.allowLocalWithoutPassword ? await identity.find(args.username) : null
+    if (!user) return this.#failAuth(id, 401)
+    const value: TokenValue = { u: user.username, t: Date.now() }
+    const token = await this.ctx.services.tokens.issueSliding(TOKEN_PURPOSE, JSON.stringify(value), this.ctx.config.tokenLifetime, generateToken)
+    this.#login(id, token, user.username, user.admin)
+  }
+
+  /** `rpc/auth_token`: a token saved earlier, from this or any connection on any node. */
+  async #authToken (id: Id, args: unknown): Promise<void> {
+    this.#setAuth(null)
+    if (!checkAuthTokenArgs.Check(args)) return this.#failAuth(id, 400)
+    const username = await this.#useToken(args.token)
+    // The user's current admin flag applies, and a removed user's token is dead.
+    const user = username === null ? null : await this.ctx.services.identity.find(username)
+    if (!user) return this.#failAuth(id, 401)
+    this.#login(id, args.token, user.username, user.admin)
+  }
+
+  /** `rpc/auth_clear`: kills the token everywhere (§1.7) and replies nothing (§1.4 #3). */
+  async #authClear (): Promise<void> {
+    const auth = this.#auth
+    if (!auth) return
+    this.#logout()
+    await this.ctx.services.tokens.revokeSliding(TOKEN_PURPOSE, auth.token)
+    await this.ctx.services.hub.publish(CLEARED_TOPIC, auth.hash)
+  }
+
+  /** Slides the token and answers its username, or null if it expired, was cleared or revoked. */
+  async #useToken (token: string): Promise<string | null> {
+    const { tokens } = this.ctx.services
+    const raw = await tokens.useSliding(TOKEN_PURPOSE, token, this.ctx.config.tokenLifetime)
+    if (raw === null) return null
+    const value = JSON.parse(raw) as TokenValue
+    if (await tokens.isUserRevoked(value.u, value.t)) {
+      await tokens.revokeSliding(TOKEN_PURPOSE, token)
+      return null
+    }
+    return value.u
+  }
+
+  /** The caller of a request that needs auth, its token slid; null logs the connection out. */
+  async #caller (): Promise<Caller | null> {
+    const auth = this.#auth
+    if (!auth) return null
+    if (await this.#useToken(auth.token) === null) {
+      if (this.#auth === auth) this.#logout()
+      return null
+    }
+    return { username: auth.username, admin: auth.admin, connectionId: this.connection.id }
+  }
+
+  #login (id: Id, token: string, username: string, admin: boolean): void {
+    if (this.#closed) return
+    this.#setAuth({ token, hash: tokenHash(token), username, admin })
+    clearTimeout(this.#authTimer)
+    this.connection.principal = { kind: 'user', username, admin }
+    // §1.6: the second element is the token's lifetime in whole seconds (rounded up, never 0).
+    this.#send(replyFrame('rpc', id, [token, Math.ceil(this.ctx.config.tokenLifetime / 1000)]))
+  }
+
+  /** A failed auth leaves the connection logged out (§1.7), subscriptions included. */
+  #failAuth (id: Id, code: ErrorCode): void {
+    this.#logout()
+    this.#error(id, code)
+  }
+
+  /** Logged out: no token, no principal, and no more events (README, "Logging out"). */
+  #logout (): void {
+    this.#setAuth(null)
+    this.connection.principal = null
+    this.#dropTopics()
+  }
+
+  #setAuth (auth: Auth | null): void {
+    if (this.#auth) this.ctx.registry.unbind(this, this.#auth.hash)
+    this.#auth = auth
+    if (auth) this.ctx.registry.bind(this, auth.hash)
+  }
+
+  // ---- events (§1.4 #11–13, §1.8) ----
+
+  /** Valid event names of a subscribe/unsubscribe; unknown names are skipped (§1.9 #6). */
+  #eventTypes (args: unknown): EventType[] | null {
+    if (!checkEventNames.Check(args)) return null
+    const names = typeof args === 'string' ? [args] : args
+    return [...new Set(names.filter(isEventType))]
+  }
+
+  async #subscribe (id: Id, args: unknown): Promise<void> {
+    const types = this.#eventTypes(args)
+    if (!types) return this.#error(id, 400)
+    const added = types.filter((type) => !this.#topics.has(type))
+    for (const type of added) this.#topics.add(type)
+    await Promise.all(added.map((type) => this.ctx.services.hub.subscribe(eventTopic(type), this)))
+    if (this.#closed) return this.#dropTopics()
+    // §1.9 #6: only the last valid name survives in the reply; none valid ⇒ `{}`.
+    this.#send(replyFrame('events', id, types.length ? { subscribe: types[types.length - 1] } : {}))
+    // §1.8: replay the last event of each type named, read after the subscription is live so
+    // nothing published meanwhile is lost (it may arrive twice, never older than live).
+    for (const type of types) {
+      const last = await lastEvent(this.ctx.services, type)
+      if (last !== null && this.#topics.has(type)) this.connection.send(eventFrame(this.ctx.config.eventFormat, type, last))
+    }
+  }
+
+  async #unsubscribe (id: Id, args: unknown): Promise<void> {
+    const types = this.#eventTypes(args)
+    if (!types) return this.#error(id, 400)
+    await Promise.all(types.filter((type) => this.#topics.delete(type))
+      .map((type) => this.ctx.services.hub.unsubscribe(eventTopic(type), this)))
+    this.#send(replyFrame('events', id, types.length ? { unsubscribe: types[types.length - 1] } : {}))
+  }
+
+  #dropTopics (): void {
+    for (const type of this.#topics) {
+      /* c8 ignore next 3 -- only a broker losing its Redis connection mid-unsubscribe gets here */
+      this.ctx.services.hub.unsubscribe(eventTopic(type), this).catch((err: unknown) => {
+        this.ctx.log.error({ err, topic: eventTopic(type) }, 'syscache unsubscribe failed')
+      })
+    }
+    this.#topics.clear()
+  }
+
+  // ---- output ----
+
+  #send (frame: string): void {
+    this.connection.send(frame)
+  }
+
+  #error (id: Id, code: ErrorCode): void {
+    this.connection.send(errorFrame(id, code))
+  }
+}
