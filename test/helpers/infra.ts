@@ -3,7 +3,7 @@ import { Redis } from 'ioredis'
 import { randomId } from '../../src/core/ids.js'
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
-export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://127.0.0.1:5432/test'
+export const POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
 interface Teardown { teardown (fn: () => unknown): void }
 
