@@ -119,7 +119,7 @@ export class WebrocketDb {
       .values({ path, id: randomBytes(12).toString('base64url'), token_hash: hashToken(token), created_at: new Date().toISOString() })
       .onConflict((oc) => oc.column('path').doNothing())
       .executeTakeFirst()
-    return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0 ? token : null
+    return Number(result.numInsertedOrUpdatedRows) > 0 ? token : null
   }
 
   async deleteVhost (path: string): Promise<boolean> {
@@ -167,7 +167,7 @@ export class WebrocketDb {
     }
     const result = await this.db.insertInto('webrocket_users').values({ vhost, name, secret_hash: secretHash, permissions })
       .onConflict((oc) => oc.columns(['vhost', 'name']).doNothing()).executeTakeFirst()
-    const created = Number(result.numInsertedOrUpdatedRows ?? 0n) > 0
+    const created = Number(result.numInsertedOrUpdatedRows) > 0
     return { created, written: created }
   }
 
@@ -190,7 +190,7 @@ export class WebrocketDb {
   async createChannel (vhost: string, name: string): Promise<boolean> {
     const result = await this.db.insertInto('webrocket_channels').values({ vhost, name, created_at: new Date().toISOString() })
       .onConflict((oc) => oc.columns(['vhost', 'name']).doNothing()).executeTakeFirst()
-    return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0
+    return Number(result.numInsertedOrUpdatedRows) > 0
   }
 
   async deleteChannel (vhost: string, name: string): Promise<boolean> {

@@ -66,7 +66,7 @@ export const webrocketRoutes: FastifyPluginAsyncTypebox<{ services: Services, db
     const { path, users = [] } = request.body
     const accessToken = await db.createVhost(path)
     if (accessToken === null) throw new SwitchboardError('CONFLICT', `vhost ${path} already exists`)
-    for (const user of users) await db.putUser(path, user.name, user.secret ?? '', toMask(user.permissions ?? ['READ']), true)
+    for (const user of users) await db.putUser(path, user.name, user.secret, toMask(user.permissions), true)
     await registry.changed({ op: 'vhost', vhost: path })
     return reply.code(201).send({ path, accessToken })
   })

@@ -1,7 +1,13 @@
+import type { PermissionName } from '../../../plugins/webrocket/permissions.js'
 import { WsClient } from '../../helpers/ws-client.js'
 
+type VhostsConfig = Record<string, { users: Array<{ name: string, secret: string, permissions: PermissionName[] }> }>
+
+/** What a test gives `startApp` to tie resources to its end. */
+export interface Teardown { teardown (fn: () => unknown): void }
+
 /** The vhost of upstream's websocket_api_test.go (spec §2.10), plus a WRITE-only user and a manager. */
-export const ECHO = {
+export const ECHO: VhostsConfig = {
   '/echo': {
     users: [
       { name: 'front', secret: 'read-secret', permissions: ['READ'] },
@@ -31,4 +37,27 @@ export async function client (base: string, path = '/webrocket/echo', user?: str
 export async function nextTwo (ws: WsClient): Promise<unknown[]> {
   const frames = [await ws.next(), await ws.next()].sort()
   return frames.map((f) => JSON.parse(f))
+}
+
+/**
+ * Sends `frame` until the reply equals `expected` (bounded): for changes that reach another
+ * node through the hub a few milliseconds after the REST call returned.
+ */
+export async function requestUntil (ws: WsClient, frame: unknown, expected: unknown, timeout = 2000): Promise<unknown> {
+  const want = JSON.stringify(expected)
+  const deadline = Date.now() + timeout
+  let reply: unknown
+  do reply = await ws.request(frame)
+  while (JSON.stringify(reply) !== want && Date.now() < deadline)
+  return reply
+}
+
+/** The HTTP status of a refused upgrade (0 if the upgrade succeeded). */
+export async function upgradeStatus (url: string): Promise<number> {
+  try {
+    (await WsClient.connect(url)).close()
+    return 0
+  } catch (err) {
+    return (err as { statusCode?: number }).statusCode ?? -1
+  }
 }
