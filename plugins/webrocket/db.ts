@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Kysely, Migration } from 'kysely'
 import type { Database } from '../../src/core/db/database.js'
 import { migrate } from '../../src/core/db/migrate.js'
@@ -136,6 +136,14 @@ export class WebrocketDb {
     const token = newAccessToken()
     const result = await this.db.updateTable('webrocket_vhosts').set({ token_hash: hashToken(token) }).where('path', '=', path).executeTakeFirst()
     return Number(result.numUpdatedRows) > 0 ? token : null
+  }
+
+  /** Is `token` the current access token of the vhost? (Constant time; false for an unknown vhost.) */
+  async tokenMatches (path: string, token: string): Promise<boolean> {
+    const row = await this.vhost(path)
+    const presented = Buffer.from(hashToken(token), 'hex')
+    const stored = Buffer.from(row?.token_hash ?? hashToken(newAccessToken()), 'hex')
+    return timingSafeEqual(presented, stored) && row !== undefined
   }
 
   async users (vhost: string): Promise<UserRow[]> {

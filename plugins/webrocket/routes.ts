@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { WebrocketUser } from '../../src/config/schema.js'
 import { SwitchboardError } from '../../src/core/errors.js'
@@ -12,6 +13,8 @@ import type { Vhost, VhostRegistry } from './vhost-registry.js'
 
 // Admin and publish REST (spec §2.8 c, modelled on upstream's admin API; design.md §3).
 // Vhosts appear in URLs without their leading slash: vhost `/echo` is `/api/webrocket/vhosts/echo`.
+// Routes under one vhost also take `X-WebRocket-Token: <vhost access token>` (not in the OpenAPI
+// security list: the shared docs define only the core schemes).
 
 const tags = ['webrocket']
 const VhostPath = Type.String({ pattern: '^/[^/?#]+$', description: 'the vhost path, e.g. /echo' })
@@ -32,14 +35,22 @@ export const webrocketRoutes: FastifyPluginAsyncTypebox<{ services: Services, db
   /** Service callers only (vhosts as a whole). */
   const service = requireService(services)
   /**
-   * Service callers, or (decision, README) a core user whose Bearer token names a user of
-   * this very vhost holding MANAGE: confined to that vhost.
+   * Service callers, or (decisions, README) for this very vhost only: a core user whose Bearer
+   * token names a vhost user holding MANAGE, or the vhost access token in `X-WebRocket-Token`.
    */
-  const manager = requireService(services, async (caller, request) => {
+  const serviceOrManager = requireService(services, async (caller, request) => {
     const vhost = await registry.get(pathOf(request.params as { vhost: string }))
     const user = vhost ? await vhost.findUser(caller.username) : null
     return user !== null && (user.permissions & MANAGE) !== 0
-  })
+  }) as (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
+  const manager = async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+    const token = request.headers['x-webrocket-token']
+    if (typeof token !== 'string') return serviceOrManager(request, reply)
+    if (!(await db.tokenMatches(pathOf(request.params as { vhost: string }), token))) {
+      return reply.code(401).send({ statusCode: 401, error: 'Unauthorized', message: 'invalid vhost access token' })
+    }
+    request.caller = { kind: 'service' }
+  }
   const existing = async (params: { vhost: string }): Promise<Vhost> => {
     const vhost = await registry.get(pathOf(params))
     if (!vhost) throw new SwitchboardError('NOT_FOUND', `no vhost ${pathOf(params)}`)

@@ -48,6 +48,16 @@ t.test('vhosts: list, add, show, token, delete; credentials required', async (t)
   t.not(token.body.accessToken, created.body.accessToken)
   t.equal((await request(url, 'PUT', '/api/webrocket/vhosts/nope/token', { apiKey })).status, 404)
 
+  // The vhost access token opens that vhost's routes (a backend publishing to its own vhost).
+  const vhostToken = (value: string) => ({ headers: { 'x-webrocket-token': value } })
+  t.equal((await request(url, 'GET', '/api/webrocket/vhosts/fresh/channels', vhostToken(token.body.accessToken))).status, 200)
+  t.equal((await request(url, 'POST', '/api/webrocket/vhosts/fresh/broadcast', { ...vhostToken(token.body.accessToken), body: { channel: 'c', event: 'tok' } })).status, 200)
+  t.same(await ws.json(), { event: 'tok', channel: 'c' })
+  t.equal((await request(url, 'GET', '/api/webrocket/vhosts/fresh/channels', vhostToken(created.body.accessToken))).status, 401, 'the old token is void')
+  t.equal((await request(url, 'GET', '/api/webrocket/vhosts/echo/channels', vhostToken(token.body.accessToken))).status, 401, 'not another vhost')
+  t.equal((await request(url, 'GET', '/api/webrocket/vhosts/nope/channels', vhostToken(token.body.accessToken))).status, 401)
+  t.equal((await request(url, 'GET', '/api/webrocket/vhosts', vhostToken(token.body.accessToken))).status, 401, 'not the vhost-wide routes')
+
   // Deleting the vhost closes its connections and its endpoint.
   t.equal((await request(url, 'DELETE', '/api/webrocket/vhosts/fresh', { apiKey })).status, 204)
   t.equal((await ws.closed()).code, 1001)
