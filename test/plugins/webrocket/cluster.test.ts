@@ -10,8 +10,7 @@ const apiKey = TEST_API_KEY
 async function cluster (t: Teardown) {
   const shared = await sharedClusterOverrides(t)
   const overrides = { ...shared, protocols: { webrocket: { vhosts: ECHO } } }
-  // One after the other: two nodes migrating a fresh PostgreSQL schema at the same instant race
-  // in the core migrator (see the final report); the second node re-seeds the same config.
+  // One after the other, so the second node finds the schema migrated and re-seeds the same config.
   const a = await startApp(t, overrides)
   return [a, await startApp(t, overrides)] as const
 }
