@@ -28,7 +28,8 @@ const webrocket: FastifyPluginAsync<{ services: Services }> = async (app, { serv
   const config = services.config.protocols.webrocket
   const db = await WebrocketDb.open(services.database)
   await seedFromConfig(db, config.vhosts)
-  const onError = (err: unknown) => app.log.error({ err }, 'webrocket')
+  // During shutdown, sockets closing after Redis went away fail to unsubscribe: not worth an error.
+  const onError = (err: unknown) => services.accepting ? app.log.error({ err }, 'webrocket') : app.log.debug({ err }, 'webrocket')
   const registry = new VhostRegistry(db, services.hub, onError)
   await registry.start()
   app.addHook('preClose', async () => {
