@@ -11,6 +11,7 @@ import { version } from './version.js'
 import really from '../plugins/really/index.js'
 import telegraphy from '../plugins/telegraphy/index.js'
 import syscache from '../plugins/syscache/index.js'
+import webrocket from '../plugins/webrocket/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -60,6 +61,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   if (config.protocols.really.enabled) await app.register(really, { services })
   if (config.protocols.telegraphy.enabled) await app.register(telegraphy, { services })
   if (config.protocols.syscache.enabled) await app.register(syscache, { services })
+  if (config.protocols.webrocket.enabled) await app.register(webrocket, { services })
 
   return app
 }

@@ -1,0 +1,73 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Services } from '../../src/core/services.js'
+import { acceptWebSocket } from '../../src/http/websocket/accept.js'
+import { WebrocketDb } from './db.js'
+import { publishBroadcast } from './publish.js'
+import { webrocketRoutes } from './routes.js'
+import { seedFromConfig } from './seed.js'
+import { WebrocketSession, type SessionContext } from './session.js'
+import { VhostRegistry, type Vhost } from './vhost-registry.js'
+
+export interface WebrocketApi {
+  /** Server-side publish (spec §2.8 decision): `{event, channel, data}` to every subscriber, every node. False if the vhost or channel does not exist. */
+  broadcast (vhost: string, channel: string, event: string, data?: unknown): Promise<boolean>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    webrocket: WebrocketApi
+  }
+}
+
+/**
+ * WebRocket (spec §2): one WebSocket endpoint per vhost at `<prefix>/<vhost>`, vhosts, users
+ * and channels in the database (seeded from the config), admin and publish REST routes.
+ */
+const webrocket: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+  const config = services.config.protocols.webrocket
+  const db = await WebrocketDb.open(services.database)
+  await seedFromConfig(db, config.vhosts)
+  // During shutdown, sockets closing after Redis went away fail to unsubscribe: not worth an error.
+  const onError = (err: unknown) => services.accepting ? app.log.error({ err }, 'webrocket') : app.log.debug({ err }, 'webrocket')
+  const registry = new VhostRegistry(db, services.hub, onError)
+  await registry.start()
+  app.addHook('preClose', async () => {
+    // The hub may already be going away with the services; nothing to save here.
+    await registry.stop().catch(() => {})
+  })
+
+  const context: SessionContext = { hub: services.hub, backend: services.backend(config.triggerUrl), onError }
+  const vhostOf = new WeakMap<FastifyRequest, Vhost>()
+
+  app.decorate('webrocket', {
+    broadcast: async (path, channel, event, data) => {
+      const vhost = await registry.get(path)
+      if (!vhost || !(await vhost.hasChannel(channel))) return false
+      await publishBroadcast(services.hub, vhost, channel, event, data)
+      return true
+    },
+  } satisfies WebrocketApi)
+
+  app.get<{ Params: { vhost: string } }>(`${config.prefix}/:vhost`, {
+    websocket: true,
+    schema: { hide: true },
+    // §2.2: an unknown vhost path is a 404, before any upgrade.
+    preValidation: async (request, reply) => {
+      const vhost = await registry.get(`/${request.params.vhost}`)
+      if (!vhost) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: 'no such vhost' })
+      vhostOf.set(request, vhost)
+    },
+  }, (socket, request) => {
+    const vhost = vhostOf.get(request) as Vhost
+    const accepted = acceptWebSocket(socket, request, 'webrocket', services)
+    const session = new WebrocketSession(accepted.connection, vhost, context)
+    accepted.onText((text) => session.receive(text))
+    accepted.onClose(() => session.dispose())
+    if (vhost.deleted) session.close(1001, 'vhost deleted')
+  })
+
+  await app.register(webrocketRoutes, { services, db, registry })
+}
+
+export default fp(webrocket, { name: 'webrocket', fastify: '5.x' })

@@ -1,0 +1,77 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { TypeCompiler } from '@sinclair/typebox/compiler'
+
+// The WebRocket frames of the seed era (spec §2.3–2.5): every frame is a JSON object with
+// exactly one key, `{"<event>": <data>}`. The schemas below document every frame and do the
+// validation; the session checks the parts one by one because the spec fixes which error id
+// wins (permission first, then payload shape, then each field in order, §2.4).
+
+/** Any frame a client sends: one key (the event) and its data. */
+export const Envelope = Type.Object({}, { minProperties: 1, maxProperties: 1, additionalProperties: true, description: '{"<event>": data}' })
+
+/** The data of `authenticate`, `subscribe`, `unsubscribe`, `broadcast` and `trigger` must be an object. */
+export const PayloadObject = Type.Object({}, { additionalProperties: true })
+export const UserName = Type.String()
+export const Secret = Type.String()
+export const ChannelName = Type.String({ minLength: 1 })
+export const EventName = Type.String({ minLength: 1 })
+
+export const AuthenticatePayload = Type.Object({ user: UserName, secret: Type.Optional(Type.Unknown({ description: 'a non-string secret counts as ""' })) })
+export const SubscribePayload = Type.Object({ channel: ChannelName })
+export const UnsubscribePayload = Type.Object({ channel: ChannelName })
+/** Delivered verbatim (extra keys too) to every subscriber of `channel`. */
+export const BroadcastPayload = Type.Object({ event: EventName, channel: ChannelName, data: Type.Optional(Type.Unknown()) }, { additionalProperties: true })
+export const TriggerPayload = Type.Object({ event: EventName, data: Type.Optional(Type.Unknown()) })
+
+/** Client → server frames (spec §2.4). `logout` and `disconnect` take any value (§2.9 item 4). */
+export const ClientFrames = {
+  authenticate: Type.Object({ authenticate: AuthenticatePayload }),
+  subscribe: Type.Object({ subscribe: SubscribePayload }),
+  unsubscribe: Type.Object({ unsubscribe: UnsubscribePayload }),
+  broadcast: Type.Object({ broadcast: BroadcastPayload }),
+  trigger: Type.Object({ trigger: TriggerPayload }),
+  logout: Type.Object({ logout: Type.Unknown() }),
+  disconnect: Type.Object({ disconnect: Type.Unknown() }),
+} satisfies Record<string, TSchema>
+
+export const ErrorId = Type.Union([
+  'INVALID_PAYLOAD', 'ACCESS_DENIED', 'INVALID_USER_NAME', 'USER_NOT_FOUND', 'INVALID_CREDENTIALS',
+  'INVALID_CHANNEL_NAME', 'CHANNEL_NOT_FOUND', 'INVALID_EVENT_NAME', 'ASSIGNATION_FAILED', 'UNDEFINED_EVENT',
+].map((id) => Type.Literal(id)))
+export type ErrorId = Static<typeof ErrorId>
+
+/** Server → client frames (spec §2.4, §2.5). A broadcast arrives as the sender's inner object. */
+export const ServerFrames = {
+  authenticated: Type.Object({ authenticated: Type.String() }),
+  subscribed: Type.Object({ subscribed: Type.String() }),
+  unsubscribed: Type.Object({ unsubscribed: Type.String() }),
+  broadcasted: Type.Object({ broadcasted: Type.String() }),
+  triggered: Type.Object({ triggered: Type.String() }),
+  loggedOut: Type.Object({ loggedOut: Type.Literal(true) }),
+  error: Type.Object({ err: ErrorId, event: Type.Optional(Type.String({ description: 'only with UNDEFINED_EVENT' })) }),
+  delivery: BroadcastPayload,
+} satisfies Record<string, TSchema>
+
+// Compiled once at module load.
+export const isEnvelope = TypeCompiler.Compile(Envelope)
+export const isPayloadObject = TypeCompiler.Compile(PayloadObject)
+export const isUserName = TypeCompiler.Compile(UserName)
+export const isSecret = TypeCompiler.Compile(Secret)
+export const isChannelName = TypeCompiler.Compile(ChannelName)
+export const isEventName = TypeCompiler.Compile(EventName)
+
+/** Error frames are constant: built once. */
+export const ERRORS = Object.fromEntries(
+  ErrorId.anyOf.map((literal) => [literal.const, JSON.stringify({ err: literal.const })]),
+) as Record<ErrorId, string>
+
+export const LOGGED_OUT = '{"loggedOut":true}'
+
+export function undefinedEvent (event: string): string {
+  return JSON.stringify({ err: 'UNDEFINED_EVENT', event })
+}
+
+/** `{"<key>": "<value>"}` — the success replies. */
+export function reply (key: 'authenticated' | 'subscribed' | 'unsubscribed' | 'broadcasted' | 'triggered', value: string): string {
+  return `{"${key}":${JSON.stringify(value)}}`
+}

@@ -1,0 +1,223 @@
+import type { BackendReply, Backend } from '../../src/core/backend/backend.js'
+import type { Connection, Frame } from '../../src/core/connection.js'
+import type { Hub, Subscriber } from '../../src/core/hub/hub.js'
+import type { HubMessage } from '../../src/core/hub/message.js'
+import { secretMatches } from './db.js'
+import {
+  ERRORS, LOGGED_OUT, isChannelName, isEnvelope, isEventName, isPayloadObject, isSecret, isUserName, reply, undefinedEvent,
+} from './messages.js'
+import { READ, WRITE } from './permissions.js'
+import type { Vhost, VhostMember } from './vhost-registry.js'
+
+export interface SessionContext {
+  hub: Hub
+  /** Where `trigger` goes (spec §2.8 decision; design.md §2 Backend). */
+  backend: Backend
+  onError (err: unknown): void
+}
+
+type Data = Record<string, unknown>
+
+/** The wire format name under which a hub message's WebRocket frame is cached. */
+export const FORMAT = 'webrocket'
+
+/**
+ * A broadcast travels through the hub as the inner object's JSON (spec §2.4: delivered
+ * verbatim), so the frame is that text as a Buffer, made once per message for every subscriber.
+ */
+export function encodeDelivery (message: HubMessage): Frame {
+  return Buffer.from(message.raw)
+}
+
+/**
+ * One WebSocket connection on a vhost (spec §2.4–2.7). Frames are handled one at a time in
+ * arrival order, so replies come in request order (a `trigger` answers when its backend
+ * does, without holding up the frames after it). The session is the hub subscriber of every
+ * channel it joined: delivery is one cached-frame lookup and one send, nothing allocated.
+ */
+export class WebrocketSession implements Subscriber, VhostMember {
+  #user: string | null = null
+  readonly #channels = new Set<string>()
+  readonly #queue: string[] = []
+  #busy = false
+  #closed = false
+
+  constructor (readonly connection: Connection, readonly vhost: Vhost, private readonly ctx: SessionContext) {
+    vhost.members.add(this)
+  }
+
+  get user (): string | null {
+    return this.#user
+  }
+
+  deliver (message: HubMessage): void {
+    this.connection.send(message.frame(FORMAT, encodeDelivery))
+  }
+
+  /** A text frame from the client; the promise (if any) settles once the queue is drained. */
+  receive (text: string): Promise<void> | undefined {
+    this.#queue.push(text)
+    if (this.#busy) return undefined
+    return this.#drain()
+  }
+
+  async #drain (): Promise<void> {
+    this.#busy = true
+    try {
+      let text: string | undefined
+      while (!this.#closed && (text = this.#queue.shift()) !== undefined) await this.#handle(text)
+    } finally {
+      this.#busy = false
+    }
+  }
+
+  /** The socket closed: leave every channel and the vhost. */
+  dispose (): void {
+    this.#closed = true
+    this.#queue.length = 0
+    this.vhost.members.delete(this)
+    this.#leaveAll()
+  }
+
+  close (code: number, reason: string): void {
+    this.connection.close(code, reason)
+  }
+
+  dropChannel (channel: string): void {
+    if (this.#channels.delete(channel)) this.ctx.hub.unsubscribe(this.vhost.topicPrefix + channel, this).catch(this.ctx.onError)
+  }
+
+  #send (frame: string): void {
+    this.connection.send(frame)
+  }
+
+  #can (permission: number): boolean {
+    return this.#user !== null && (this.vhost.permissionsOf(this.#user) & permission) !== 0
+  }
+
+  #leaveAll (): void {
+    for (const channel of this.#channels) this.dropChannel(channel)
+  }
+
+  async #handle (text: string): Promise<void> {
+    let frame: unknown
+    try {
+      frame = JSON.parse(text)
+    } catch {
+      return this.#send(ERRORS.INVALID_PAYLOAD) // §2.7 [DEVIATION]: upstream ignored it
+    }
+    // §2.7 [DEVIATION]: zero or several keys crashed upstream's connection.
+    if (!isEnvelope.Check(frame)) return this.#send(ERRORS.INVALID_PAYLOAD)
+    const event = Object.keys(frame)[0]
+    const data = (frame as Data)[event]
+    switch (event) {
+      case 'authenticate': return this.#authenticate(data)
+      case 'subscribe': return this.#subscribe(data)
+      case 'unsubscribe': return this.#unsubscribe(data)
+      case 'broadcast': return this.#broadcast(data)
+      case 'trigger': return this.#trigger(data)
+      case 'logout': return this.#logout()
+      case 'disconnect': return this.#disconnect()
+      default: return this.#send(undefinedEvent(event))
+    }
+  }
+
+  /** §2.4: replaces the session on success (subscriptions kept), leaves it as it was on failure. */
+  async #authenticate (data: unknown): Promise<void> {
+    if (!isPayloadObject.Check(data)) return this.#send(ERRORS.INVALID_PAYLOAD)
+    const { user, secret } = data as Data
+    if (!isUserName.Check(user)) return this.#send(ERRORS.INVALID_USER_NAME)
+    const row = await this.vhost.findUser(user)
+    if (!row) return this.#send(ERRORS.USER_NOT_FOUND)
+    if (!(await secretMatches(row.secretHash, isSecret.Check(secret) ? secret : ''))) return this.#send(ERRORS.INVALID_CREDENTIALS)
+    if (this.#closed) return
+    this.#user = user
+    this.#send(reply('authenticated', user))
+  }
+
+  /** §2.4: READ first; the channel is created if needed and active before the reply. */
+  async #subscribe (data: unknown): Promise<void> {
+    if (!this.#can(READ)) return this.#send(ERRORS.ACCESS_DENIED)
+    if (!isPayloadObject.Check(data)) return this.#send(ERRORS.INVALID_PAYLOAD)
+    const { channel } = data as Data
+    if (!isChannelName.Check(channel)) return this.#send(ERRORS.INVALID_CHANNEL_NAME)
+    await this.vhost.ensureChannel(channel)
+    if (this.#closed) return
+    if (!this.#channels.has(channel)) {
+      this.#channels.add(channel)
+      await this.ctx.hub.subscribe(this.vhost.topicPrefix + channel, this)
+    }
+    this.#send(reply('subscribed', channel))
+  }
+
+  /** §2.4: succeeds on an existing channel the client was not on. */
+  async #unsubscribe (data: unknown): Promise<void> {
+    if (!this.#can(READ)) return this.#send(ERRORS.ACCESS_DENIED)
+    if (!isPayloadObject.Check(data)) return this.#send(ERRORS.INVALID_PAYLOAD)
+    const { channel } = data as Data
+    if (!isChannelName.Check(channel)) return this.#send(ERRORS.INVALID_CHANNEL_NAME)
+    if (!(await this.vhost.hasChannel(channel))) return this.#send(ERRORS.CHANNEL_NOT_FOUND)
+    this.dropChannel(channel)
+    this.#send(reply('unsubscribed', channel))
+  }
+
+  /** §2.4: WRITE first; subscribers get the inner object verbatim, the sender `broadcasted`. */
+  async #broadcast (data: unknown): Promise<void> {
+    if (!this.#can(WRITE)) return this.#send(ERRORS.ACCESS_DENIED)
+    if (!isPayloadObject.Check(data)) return this.#send(ERRORS.INVALID_PAYLOAD)
+    const { event, channel } = data as Data
+    if (!isEventName.Check(event)) return this.#send(ERRORS.INVALID_EVENT_NAME)
+    if (!isChannelName.Check(channel)) return this.#send(ERRORS.INVALID_CHANNEL_NAME)
+    if (!this.vhost.channels.has(channel) && !(await this.vhost.hasChannel(channel))) return this.#send(ERRORS.CHANNEL_NOT_FOUND)
+    // Not awaited: local subscribers are served synchronously inside publish, and waiting for
+    // Redis would cap one client's broadcast rate at one per round trip.
+    this.ctx.hub.publishRaw(this.vhost.topicPrefix + channel, JSON.stringify(data)).catch(this.ctx.onError)
+    this.#send(reply('broadcasted', channel))
+  }
+
+  /** §2.8 decision: WRITE, then the event goes to the configured backend. */
+  async #trigger (data: unknown): Promise<void> {
+    if (!this.#can(WRITE)) return this.#send(ERRORS.ACCESS_DENIED)
+    if (!isPayloadObject.Check(data)) return this.#send(ERRORS.INVALID_PAYLOAD)
+    const { event, data: payload } = data as Data
+    if (!isEventName.Check(event)) return this.#send(ERRORS.INVALID_EVENT_NAME)
+    if (!this.ctx.backend.configured) return this.#send(ERRORS.ASSIGNATION_FAILED)
+    this.ctx.backend.call({
+      protocol: FORMAT, name: event, data: payload ?? null, user: this.#user, connectionId: this.connection.id, vhost: this.vhost.path,
+    }).then((answer) => this.#send(triggerReply(answer, event)),
+      /* c8 ignore next 4 -- the core Backend answers every failure as `failed` and never rejects;
+         this keeps a future one that does from leaving the client without a reply. */
+      (err: unknown) => {
+        this.ctx.onError(err)
+        this.#send(ERRORS.ASSIGNATION_FAILED)
+      })
+  }
+
+  /** §2.4 / §2.9 item 3: needs READ, value not inspected. */
+  #logout (): void {
+    if (!this.#can(READ)) return this.#send(ERRORS.ACCESS_DENIED)
+    this.#leaveAll()
+    this.#user = null
+    this.#send(LOGGED_OUT)
+  }
+
+  /** §2.4: no reply, the socket is closed. */
+  #disconnect (): void {
+    this.#leaveAll()
+    this.#closed = true
+    this.connection.close(1000, 'disconnect')
+  }
+}
+
+/**
+ * The backend's answer in WebRocket's words: accepted ⇒ `triggered`; a 403 refusal ⇒
+ * `ACCESS_DENIED` (the application refused this user); a 404 (no handler for the event),
+ * a failure or no backend ⇒ `ASSIGNATION_FAILED` ("no active worker which can handle it").
+ */
+function triggerReply (answer: BackendReply, event: string): string {
+  switch (answer.kind) {
+    case 'ok': return reply('triggered', event)
+    case 'refused': return ERRORS.ACCESS_DENIED
+    default: return ERRORS.ASSIGNATION_FAILED
+  }
+}
