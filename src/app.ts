@@ -45,23 +45,28 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     await services.close()
   })
 
-  await registerDocs(app, version)
-  await app.register(websocket, {
-    options: { maxPayload: config.server.maxPayload },
-    // Clients are told the server is going away (1001), not that it finished normally.
-    preClose (done) {
-      services.accepting = false
-      services.connections.closeAll(1001, 'server shutting down')
-      for (const client of this.websocketServer.clients) client.close(1001, 'server shutting down')
-      this.server.close(() => done())
-    },
-  })
-  await app.register(formbody)
-  await registerHttp(app, services)
-  if (config.protocols.really.enabled) await app.register(really, { services })
-  if (config.protocols.telegraphy.enabled) await app.register(telegraphy, { services })
-  if (config.protocols.syscache.enabled) await app.register(syscache, { services })
-  if (config.protocols.webrocket.enabled) await app.register(webrocket, { services })
-
+  try {
+    await registerDocs(app, version)
+    await app.register(websocket, {
+      options: { maxPayload: config.server.maxPayload },
+      // Clients are told the server is going away (1001), not that it finished normally.
+      preClose (done) {
+        services.accepting = false
+        services.connections.closeAll(1001, 'server shutting down')
+        for (const client of this.websocketServer.clients) client.close(1001, 'server shutting down')
+        this.server.close(() => done())
+      },
+    })
+    await app.register(formbody)
+    await registerHttp(app, services)
+    if (config.protocols.really.enabled) await app.register(really, { services })
+    if (config.protocols.telegraphy.enabled) await app.register(telegraphy, { services })
+    if (config.protocols.syscache.enabled) await app.register(syscache, { services })
+    if (config.protocols.webrocket.enabled) await app.register(webrocket, { services })
+  } catch (err) {
+    // A half-built app still holds Redis and database connections: release them.
+    await Promise.allSettled([app.close(), services.close()])
+    throw err
+  }
   return app
 }
