@@ -8,6 +8,7 @@ import { registerDocs } from './http/docs.js'
 import { registerHttp } from './http/index.js'
 import { loggerOptions } from './http/logging.js'
 import { version } from './version.js'
+import das from '../plugins/das/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -52,6 +53,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   })
   await app.register(formbody)
   await registerHttp(app, services)
+  if (config.protocols.das.enabled) await app.register(das, { services })
 
   return app
 }
