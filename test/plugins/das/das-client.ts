@@ -37,6 +37,7 @@ export interface ConnectOptions {
   path?: string
   /** Acknowledge data events with their trace_id as das-web-react does (default true). */
   autoAck?: boolean
+  extraHeaders?: Record<string, string>
 }
 
 /**
@@ -71,6 +72,7 @@ export class DasClient {
       reconnection: false,
       forceNew: true,
       timeout: DEFAULT_WAIT,
+      ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}),
     }
     const socket = version === 4 ? ioV4(url, settings) as unknown as RawSocket : ioV2(url, settings)
     const client = new DasClient(socket, version, options.autoAck ?? true)
