@@ -1,3 +1,5 @@
+import type { TSchema } from '@sinclair/typebox'
+import type { TypeCheck } from '@sinclair/typebox/compiler'
 import type { AccessClaims, JwtCheck } from '../../src/core/tokens/tokens.js'
 import { parseBbox } from './filters.js'
 import {
@@ -223,23 +225,24 @@ export class DasSession {
   }
 
   #onEventFilter (arg: unknown): void {
-    if (!checks.eventFilter.Check(arg)) {
-      this.#reply('event_filter_response', { message: 'Failed to set event_filter.', error: firstError(checks.eventFilter, arg), ...respIdOf(arg) })
-      return
-    }
-    const filter = withoutId(arg) as EventFilter
-    this.eventFilter = filter
-    this.#reply('event_filter_response', { message: 'Event filter has been saved.', filter, ...respIdOf(arg) })
+    const filter = this.#saveFilter('event_filter', checks.eventFilter, 'Event filter has been saved.', arg)
+    if (filter) this.eventFilter = filter as EventFilter
   }
 
   #onPatrolFilter (arg: unknown): void {
-    if (!checks.patrolFilter.Check(arg)) {
-      this.#reply('patrol_filter_response', { message: 'Failed to set patrol_filter.', error: firstError(checks.patrolFilter, arg), ...respIdOf(arg) })
-      return
+    const filter = this.#saveFilter('patrol_filter', checks.patrolFilter, 'Patrol filter has been saved.', arg)
+    if (filter) this.patrolFilter = filter as PatrolFilter
+  }
+
+  /** Validates a filter message and answers `<event>_response` (§5.3, §5.8 item 10); the filter or null. */
+  #saveFilter<T extends TSchema> (event: string, check: TypeCheck<T>, saved: string, arg: unknown): Json | null {
+    if (!check.Check(arg) || !isObject(arg)) {
+      this.#reply(`${event}_response`, { message: `Failed to set ${event}.`, error: firstError(check, arg), ...respIdOf(arg) })
+      return null
     }
-    const filter = withoutId(arg) as PatrolFilter
-    this.patrolFilter = filter
-    this.#reply('patrol_filter_response', { message: 'Patrol filter has been saved.', filter, ...respIdOf(arg) })
+    const filter = withoutId(arg)
+    this.#reply(`${event}_response`, { message: saved, filter, ...respIdOf(arg) })
+    return filter
   }
 
   #onEcho (arg: unknown): void {
