@@ -112,3 +112,11 @@ t.test('long-polling clients work on the same path (not answered by Fastify)', a
     t.same(await client.request('echo', { data: 'hi' }, 'echo_resp'), { type: 'echo_resp', resp_id: 5, message: 'hi' })
   }
 })
+
+t.test('a connection on the main namespace only is dropped when the auth window ends', async (t) => {
+  const { url } = await startApp(t, dasOverrides())
+  for (const version of [4, 2] as ClientVersion[]) {
+    const client = await openClient(t, url, { version, namespace: '/' })
+    await client.disconnected(400 + 500)
+  }
+})
