@@ -1,7 +1,7 @@
 import t from 'tap'
 import { startApp } from '../../helpers/app.js'
 import { ALICE } from '../../helpers/config.js'
-import { authorizedClient, dasOverrides, oauthToken, openClient, type ClientVersion } from './das-client.js'
+import { AUTH_WINDOW, authorizedClient, dasOverrides, oauthToken, openClient, type ClientVersion } from './das-client.js'
 
 // protocols.md §5.3, §5.5, §5.6, §5.8 items 1, 2, 5, 6, 12 — with socket.io-client 4.x and 2.x.
 for (const version of [4, 2] as ClientVersion[]) {
@@ -14,7 +14,7 @@ for (const version of [4, 2] as ClientVersion[]) {
       const reply = await client.authorize(token, 7)
       t.same(reply, { type: 'resp_authorization', resp_id: 7, status: { code: 200, message: 'OK' } })
       // Past the auth window it stays connected.
-      await client.staysConnected(600)
+      await client.staysConnected(AUTH_WINDOW + 200)
     })
 
     t.test('the seed spelling `Authorization` works too', async (t) => {
@@ -29,8 +29,8 @@ for (const version of [4, 2] as ClientVersion[]) {
       const reply = await client.authorize('not-a-token', 2)
       t.same(reply, { type: 'resp_authorization', resp_id: 2, status: { code: 401, message: 'Invalid credentials' } })
       t.ok(client.connected, 'not dropped at once (§5.8 item 6)')
-      await client.disconnected(400 + 500)
-      t.ok(Date.now() - started >= 300, 'dropped by the auth window, not by the 401')
+      await client.disconnected(AUTH_WINDOW + 500)
+      t.ok(Date.now() - started >= AUTH_WINDOW - 100, 'dropped by the auth window, not by the 401')
     })
 
     t.test('no Bearer prefix: 401', async (t) => {
@@ -38,7 +38,7 @@ for (const version of [4, 2] as ClientVersion[]) {
       const reply = await client.request('authorization', { type: 'authorization', id: 3, authorization: token }, 'resp_authorization')
       t.equal(reply.status.code, 401)
       t.equal(reply.status.message, 'Invalid credentials')
-      await client.disconnected(900)
+      await client.disconnected(AUTH_WINDOW + 500)
     })
 
     t.test('missing id: 400 with resp_id null, then disconnected (§5.8 item 12)', async (t) => {
@@ -69,8 +69,8 @@ for (const version of [4, 2] as ClientVersion[]) {
     t.test('no authorization within the window: disconnected', async (t) => {
       const client = await openClient(t, url, { version })
       const started = Date.now()
-      await client.disconnected(400 + 500)
-      t.ok(Date.now() - started >= 300)
+      await client.disconnected(AUTH_WINDOW + 500)
+      t.ok(Date.now() - started >= AUTH_WINDOW - 100)
     })
 
     t.test('flooding before authorization cannot hold the socket past the window', async (t) => {
@@ -83,7 +83,7 @@ for (const version of [4, 2] as ClientVersion[]) {
         }
       }, 5)
       t.teardown(() => clearInterval(flood))
-      await client.disconnected(400 + 500)
+      await client.disconnected(AUTH_WINDOW + 500)
       clearInterval(flood)
     })
 
@@ -117,6 +117,6 @@ t.test('a connection on the main namespace only is dropped when the auth window 
   const { url } = await startApp(t, dasOverrides())
   for (const version of [4, 2] as ClientVersion[]) {
     const client = await openClient(t, url, { version, namespace: '/' })
-    await client.disconnected(400 + 500)
+    await client.disconnected(AUTH_WINDOW + 500)
   }
 })

@@ -5,7 +5,7 @@ import { authorizedClient, dasOverrides, oauthToken } from './das-client.js'
 
 // §5.7 across nodes: two app instances sharing Redis (socket.io Redis adapter) and PostgreSQL.
 t.test('emits on one node reach sockets on the other; per-socket state stays where the socket lives', async (t) => {
-  const overrides = { ...await sharedClusterOverrides(t), ...dasOverrides() }
+  const overrides = { ...await sharedClusterOverrides(t), ...dasOverrides({ traceTtl: 400 }) }
   const a = await startApp(t, overrides)
   const b = await startApp(t, overrides)
   const token = await oauthToken(a.url, ALICE)
@@ -37,7 +37,7 @@ t.test('emits on one node reach sockets on the other; per-socket state stays whe
   t.equal((await onA.next('subject_update')).data.id, 'far')
 
   // The socket on B that never acknowledged what A emitted is dropped by B's sweep.
-  await silentOnB.disconnected(1500)
+  await silentOnB.disconnected(400 + 50 + 1500)
   await onB.staysConnected(100)
 })
 

@@ -171,9 +171,15 @@ export class DasClient {
   }
 }
 
-/** Shrunk DAS timers for tests (ms). */
+/** The auth window of `dasOverrides` (ms). */
+export const AUTH_WINDOW = 500
+
+/**
+ * Shrunk DAS timers for tests (ms). traceTtl stays long enough that auto-acks on a loaded
+ * machine never miss it; tests about unacknowledged traces shrink it themselves.
+ */
 export function dasOverrides (das: Record<string, unknown> = {}): Record<string, unknown> {
-  return { protocols: { das: { authWindow: 400, connectAckDelay: 50, traceTtl: 200, cleanupInterval: 50, ...das } } }
+  return { protocols: { das: { authWindow: AUTH_WINDOW, connectAckDelay: 50, traceTtl: 1500, cleanupInterval: 50, ...das } } }
 }
 
 /** Opens a client, closed at test end. */

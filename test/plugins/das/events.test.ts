@@ -67,32 +67,6 @@ for (const version of [4, 2] as ClientVersion[]) {
       }
     })
 
-    t.test('acknowledged traces keep the socket; an unacknowledged one past traceTtl drops it', async (t) => {
-      const acking = await authorizedClient(t, url, aliceToken, { version })
-      const silent = await authorizedClient(t, url, aliceToken, { version, autoAck: false })
-      const manual = await authorizedClient(t, url, aliceToken, { version, autoAck: false })
-      const wrong = await authorizedClient(t, url, aliceToken, { version, autoAck: false })
-      await emit(url, { type: 'radio_message', data: { text: 'hello' } })
-      await acking.next('radio_message')
-      await silent.next('radio_message')
-      const entry = await manual.nextEntry('radio_message')
-      entry.ack?.(entry.payload.trace_id)
-      const wrongEntry = await wrong.nextEntry('radio_message')
-      wrongEntry.ack?.('trace-somebody-else')
-      // traceTtl 200 ms, sweep every 50 ms.
-      await silent.disconnected(200 + 50 + 500)
-      await wrong.disconnected(500)
-      await acking.staysConnected(150)
-      await manual.staysConnected(1)
-    })
-
-    t.test('service_status needs no ack', async (t) => {
-      const silent = await authorizedClient(t, url, aliceToken, { version, autoAck: false })
-      await emit(url, { type: 'service_status', data: { services: [] } })
-      t.notOk('trace_id' in await silent.next('service_status'))
-      await silent.staysConnected(400)
-    })
-
     t.test('targeted emits: by sid, by username, both', async (t) => {
       const alice1 = await authorizedClient(t, url, aliceToken, { version })
       const alice2 = await authorizedClient(t, url, aliceToken, { version })
@@ -112,6 +86,35 @@ for (const version of [4, 2] as ClientVersion[]) {
       await emit(url, { type: 'new_announcement', data: { n: 6 }, sid: admin.id, username: 'admin' })
       t.equal((await admin.next('new_announcement')).n, 6, 'admin gets only the emit for its sid and name')
       await Promise.all([alice1, alice2, admin, unauthenticated].map((c) => c.expectNothing('new_announcement', 200)))
+    })
+
+    t.test('acknowledged traces keep the socket; an unacknowledged one past traceTtl drops it', async (t) => {
+      // A short traceTtl here only: 300 ms, sweep every 50 ms.
+      const { url } = await startApp(t, dasOverrides({ traceTtl: 300 }))
+      const aliceToken = await oauthToken(url, ALICE)
+      const acking = await authorizedClient(t, url, aliceToken, { version })
+      const silent = await authorizedClient(t, url, aliceToken, { version, autoAck: false })
+      const manual = await authorizedClient(t, url, aliceToken, { version, autoAck: false })
+      const wrong = await authorizedClient(t, url, aliceToken, { version, autoAck: false })
+      await emit(url, { type: 'radio_message', data: { text: 'hello' } })
+      await acking.next('radio_message')
+      await silent.next('radio_message')
+      const entry = await manual.nextEntry('radio_message')
+      entry.ack?.(entry.payload.trace_id)
+      const wrongEntry = await wrong.nextEntry('radio_message')
+      wrongEntry.ack?.('trace-somebody-else')
+      await silent.disconnected(300 + 50 + 1000)
+      await wrong.disconnected(1000)
+      await acking.staysConnected(150)
+      await manual.staysConnected(1)
+    })
+
+    t.test('service_status needs no ack', async (t) => {
+      const { url } = await startApp(t, dasOverrides({ traceTtl: 300 }))
+      const silent = await authorizedClient(t, url, await oauthToken(url, ALICE), { version, autoAck: false })
+      await emit(url, { type: 'service_status', data: { services: [] } })
+      t.notOk('trace_id' in await silent.next('service_status'))
+      await silent.staysConnected(600)
     })
   })
 }
