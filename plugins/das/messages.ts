@@ -141,6 +141,8 @@ export const checks = {
 /** A short human-readable reason why `value` fails `check` (first error only). */
 export function firstError<T extends TSchema> (check: TypeCheck<T>, value: unknown): string {
   const error = check.Errors(value).First()
+  // Only called after Check failed, so there is always a first error.
+  /* c8 ignore next */
   if (!error) return 'invalid message'
   return error.path ? `${error.path.slice(1).replace(/\//g, '.')}: ${error.message}` : error.message
 }
