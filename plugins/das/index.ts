@@ -13,6 +13,20 @@ import { dasRoutes } from './routes.js'
 import { DasSession } from './session.js'
 import { listenersAddedBy, routeUpgrades } from './upgrade-router.js'
 
+/**
+ * Bytes waiting to leave a socket: packets engine.io holds (a long-polling client that stopped
+ * polling) plus what the WebSocket transport's `ws` has not written yet. engine.io keeps both
+ * private, hence the structural cast.
+ */
+function bufferedBytes (socket: Socket): number {
+  const conn = socket.conn as unknown as { writeBuffer?: Array<{ data?: unknown }>, transport?: { socket?: { bufferedAmount?: number } } }
+  let bytes = conn.transport?.socket?.bufferedAmount ?? 0
+  for (const packet of conn.writeBuffer ?? []) {
+    if (typeof packet.data === 'string' || Buffer.isBuffer(packet.data)) bytes += packet.data.length
+  }
+  return bytes
+}
+
 export interface DasPluginOptions {
   services: Services
 }
@@ -33,7 +47,7 @@ declare module 'fastify' {
  */
 async function das (app: FastifyInstance, { services }: DasPluginOptions): Promise<void> {
   const config = services.config.protocols.das
-  const { allowedOrigins, maxPayload } = services.config.server
+  const { allowedOrigins, maxPayload, sendBufferLimit } = services.config.server
   const log = app.log.child({ protocol: 'das' })
 
   // Cluster (§5.7): socket.io's Redis adapter links the nodes; per-socket state stays local.
@@ -99,6 +113,8 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
         authenticatedConnections.add(engineConnection)
       },
       log,
+      overBufferLimit: () => bufferedBytes(socket) > sendBufferLimit,
+      onSlowConsumer: () => { services.connections.slowConsumersClosed++ },
     })
     const connection = new DasConnection(session, socket.handshake.address)
     sessions.add(session)

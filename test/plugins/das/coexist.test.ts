@@ -1,9 +1,9 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../../src/app.js'
-import { request } from '../../helpers/app.js'
+import { request, TEST_API_KEY } from '../../helpers/app.js'
 import { ALICE, testConfig, type ConfigOverrides } from '../../helpers/config.js'
-import { WsClient } from '../../helpers/ws-client.js'
+import { eventually, WsClient } from '../../helpers/ws-client.js'
 import { authorizedClient, dasOverrides, DasClient, oauthToken } from './das-client.js'
 
 /** An app with a tiny WebSocket echo route of its own, registered before listen. */
@@ -89,4 +89,26 @@ t.test('new handshakes are refused while shutting down and from origins outside 
   await t.rejects(DasClient.connect(url, { transports: ['polling'], extraHeaders: { origin: 'https://evil.example' } }))
   app.services.accepting = false
   await t.rejects(DasClient.connect(url))
+})
+
+t.test('a consumer that stops reading is dropped at server.sendBufferLimit, not buffered without bound', async (t) => {
+  const { app, url } = await startWithEchoRoute(t, { server: { sendBufferLimit: 16 * 1024 } })
+  const token = await oauthToken(url, ALICE)
+  // A raw Engine.IO v4 long-polling client that stops polling after authorizing.
+  const base = `${url}/socket.io/?EIO=4&transport=polling`
+  const open = await request(url, 'GET', '/socket.io/?EIO=4&transport=polling')
+  const sid = JSON.parse(String(open.body).slice(1)).sid as string
+  const post = (body: string) => fetch(`${base}&sid=${sid}`, { method: 'POST', body, headers: { 'content-type': 'text/plain' }, signal: AbortSignal.timeout(2000) })
+  t.equal((await post('40/das,')).status, 200)
+  t.match(await (await fetch(`${base}&sid=${sid}`, { signal: AbortSignal.timeout(2000) })).text(), /^40\/das,/)
+  await post(`42/das,${JSON.stringify(['authorization', { type: 'authorization', id: 1, authorization: `Bearer ${token}` }])}`)
+  await eventually(() => [...app.das.sessions.all()].some((s) => s.user !== null))
+  const reader = await authorizedClient(t, url, token)
+
+  const big = 'x'.repeat(4096)
+  for (let i = 0; i < 8; i++) await request(url, 'POST', '/api/das/emit', { apiKey: TEST_API_KEY, body: { type: 'radio_message', data: { i, big } } })
+  await eventually(() => app.das.sessions.size === 1)
+  t.equal(app.services.connections.slowConsumersClosed, 1)
+  for (let i = 0; i < 8; i++) t.equal((await reader.next('radio_message')).i, i, 'the reading client got everything')
+  t.ok(reader.connected)
 })
