@@ -169,6 +169,9 @@ t.test('companion REST: auth and validation', async (t) => {
   t.equal((await subjectUpdate(url, {})).status, 400)
   t.equal((await subjectUpdate(url, { subject: {}, trackUsers: { admin: true } })).status, 400)
   t.same((await subjectUpdate(url, { subject: { id: 1 } })).body, { accepted: true })
+  const docs = await request(url, 'GET', '/docs/json')
+  t.ok(docs.body.paths['/api/das/emit'].post, 'documented in OpenAPI')
+  t.ok(docs.body.paths['/api/das/subject-updates'].post)
 })
 
 t.test('a removed user\'s sockets are dropped', async (t) => {
