@@ -12,6 +12,7 @@ import really from '../plugins/really/index.js'
 import telegraphy from '../plugins/telegraphy/index.js'
 import syscache from '../plugins/syscache/index.js'
 import webrocket from '../plugins/webrocket/index.js'
+import das from '../plugins/das/index.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -68,5 +69,20 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     await Promise.allSettled([app.close(), services.close()])
     throw err
   }
+  await registerDocs(app, version)
+  await app.register(websocket, {
+    options: { maxPayload: config.server.maxPayload },
+    // Clients are told the server is going away (1001), not that it finished normally.
+    preClose (done) {
+      services.accepting = false
+      services.connections.closeAll(1001, 'server shutting down')
+      for (const client of this.websocketServer.clients) client.close(1001, 'server shutting down')
+      this.server.close(() => done())
+    },
+  })
+  await app.register(formbody)
+  await registerHttp(app, services)
+  if (config.protocols.das.enabled) await app.register(das, { services })
+
   return app
 }
