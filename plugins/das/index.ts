@@ -55,7 +55,10 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
   let adapter: ReturnType<typeof createAdapter> | undefined
   const redisUrl = services.config.storage.redis
   if (redisUrl) {
-    redisClients = [connectRedis(redisUrl, 'switchboard-das-pub'), connectRedis(redisUrl, 'switchboard-das-sub')]
+    redisClients = [
+      connectRedis(redisUrl, 'switchboard-das-pub', { queueWhileDown: true }),
+      connectRedis(redisUrl, 'switchboard-das-sub', { queueWhileDown: true }),
+    ]
     for (const client of redisClients) client.on('error', (err: Error) => log.warn({ err: err.message }, 'das redis'))
     adapter = createAdapter(redisClients[0], redisClients[1], { key: `${services.config.storage.redisPrefix}das:socket.io` })
   }
@@ -94,7 +97,9 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
   app.addHook('onReady', async () => {
     restoreUpgrades = routeUpgrades(app.server, `${io.path()}/`, (request, socket, head) => io.engine.handleUpgrade(request, socket, head))
     // Subscriptions are sent in order: once this answers, the adapter hears the other nodes.
-    if (redisClients[1]) await redisClients[1].ping().catch(() => {})
+    // While Redis is away the ping would wait for its return: start anyway (/ready says 503).
+    const sub = redisClients[1]
+    if (sub) await Promise.race([sub.ping().catch(() => {}), new Promise((resolve) => sub.once('error', resolve))])
   })
 
   const sessions = new SessionRegistry()
