@@ -1,4 +1,4 @@
-import { Migrator, type Migration } from 'kysely'
+import { Migrator, sql, type Migration } from 'kysely'
 import type { Database } from './database.js'
 
 /**
@@ -6,11 +6,18 @@ import type { Database } from './database.js'
  * table, so plugins add tables without knowing about each other.
  */
 export async function migrate (database: Database, owner: string, migrations: Record<string, Migration>): Promise<void> {
+  const db = database.tables<unknown>()
+  // On PostgreSQL the migration tables live in the connection's current schema; without naming
+  // it, Kysely would find another schema's table of the same name and skip creating its own.
+  const schema = database.dialect === 'postgres'
+    ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0].schema
+    : undefined
   const migrator = new Migrator({
-    db: database.tables<unknown>(),
+    db,
     provider: { getMigrations: async () => migrations },
     migrationTableName: `${owner}_migrations`,
     migrationLockTableName: `${owner}_migrations_lock`,
+    migrationTableSchema: schema,
   })
   const { error } = await migrator.migrateToLatest()
   if (error) throw error
