@@ -93,6 +93,8 @@ async function main (): Promise<number> {
   if (args.connections) options.memory.connections = options.connrate.connections = args.connections
   const pick = (defaults: SubjectName[]) => args.subjects ? defaults.filter((s) => args.subjects?.includes(s)) : defaults
   const log = (line: string) => console.log(line)
+  const clock = performance.now()
+  const elapsed = () => `${((performance.now() - clock) / 1000).toFixed(0)} s`
   const host = machine()
   log(`Switchboard bench ${args.smoke ? '(smoke) ' : ''}— ${host.cpus} × ${host.cpuModel}, ${host.memoryGiB} GiB, node ${host.node}, load ${host.loadAverageAtStart.join(' ')}`)
 
@@ -101,17 +103,17 @@ async function main (): Promise<number> {
   const pool = await GeneratorPool.start(Math.max(2, options.generators))
   try {
     if (args.scenarios.includes('fanout')) {
-      log(`\n[fan-out] ${options.fanout.subscribers} subscribers over ${pool.subscribers.length} generator processes, one publisher process, 100-byte payloads`)
+      log(`\n[fan-out] ${options.fanout.subscribers} subscribers over ${pool.subscribers.length} generator processes, one publisher process, 100-byte payloads (at ${elapsed()})`)
       results.fanout = await runFanout(pick(FANOUT_SUBJECTS), options, pool, log)
     }
     const want = { memory: args.scenarios.includes('memory'), rate: args.scenarios.includes('connrate') }
     if (want.memory || want.rate) {
       const n = want.memory ? options.memory : options.connrate
-      log(`\n[${[want.rate ? 'connection rate' : '', want.memory ? 'idle memory' : ''].filter(Boolean).join(' + ')}] open + authenticate + subscribe ${n.connections} connections, ${n.concurrency} at a time per generator${want.memory ? ', then hold them idle' : ''}`)
+      log(`\n[${[want.rate ? 'connection rate' : '', want.memory ? 'idle memory' : ''].filter(Boolean).join(' + ')}] open + authenticate + subscribe ${n.connections} connections, ${n.concurrency} at a time per generator${want.memory ? ', then hold them idle' : ''} (at ${elapsed()})`)
       Object.assign(results, await runConnections(pick(CONNECTION_SUBJECTS), options, pool, want, log))
     }
     if (args.scenarios.includes('cluster') && (!args.subjects || args.subjects.includes('webrocket'))) {
-      log(`\n[cluster] WebRocket, 2 nodes sharing Redis, ${options.cluster.subscribers} subscribers split across them, publisher on node A`)
+      log(`\n[cluster] WebRocket, 2 nodes sharing Redis, ${options.cluster.subscribers} subscribers split across them, publisher on node A (at ${elapsed()})`)
       results.cluster = await runCluster(options, pool, results.fanout?.find((r) => r.subject === 'webrocket'), log)
     }
   } finally {
@@ -139,7 +141,7 @@ async function main (): Promise<number> {
     runId, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), smoke: args.smoke,
     argv: process.argv.slice(2), machine: host, sizes: options, results, targets: verdicts, failures,
   }, null, 2))
-  log(`results: ${file}`)
+  log(`results: ${file} (run took ${elapsed()})`)
   for (const failure of failures) console.error(`FAILED ${failure}`)
   return failures.length ? 1 : 0
 }

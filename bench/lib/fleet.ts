@@ -30,6 +30,21 @@ export class ServerProcess {
   stop (): Promise<void> { return this.child.stop() }
 }
 
+/**
+ * Servers for the subjects of a scenario, in order. `eager` (smoke runs, where figures do not
+ * matter and start-up dominates) starts them all at once; otherwise each starts when asked for,
+ * so no start-up competes with a measurement.
+ */
+export function serversFor (subjects: SubjectName[], eager: boolean): Array<() => Promise<ServerProcess>> {
+  const start = (subject: SubjectName) => () => ServerProcess.start(subject, subject)
+  if (!eager) return subjects.map(start)
+  return subjects.map((subject) => {
+    const started = start(subject)()
+    started.catch(() => {})
+    return () => started
+  })
+}
+
 export class GeneratorProcess {
   private constructor (readonly child: Child, readonly index: number) {}
 

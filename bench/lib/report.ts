@@ -77,7 +77,8 @@ function target (name: string, value: number | undefined, limit: number, kind: T
   return { name, value: known ? value : NaN, limit, kind, unit, verdict }
 }
 
-const ratio = (a: number | undefined, b: number | undefined) => a !== undefined && b ? a / b : undefined
+// A baseline at or below zero (noise in tiny smoke runs) gives no ratio rather than a nonsense one.
+const ratio = (a: number | undefined, b: number | undefined) => a !== undefined && b !== undefined && b > 0 ? a / b : undefined
 
 export function targets (results: Results): Target[] {
   const out: Target[] = []

@@ -1,4 +1,5 @@
 // Numbers every process reports about itself, and the arithmetic the report does on them.
+import { readFileSync } from 'node:fs'
 
 export interface ProcessStats {
   pid: number
@@ -8,15 +9,12 @@ export interface ProcessStats {
   heapUsed: number
   heapTotal: number
   external: number
-  /** Microseconds of CPU (user + system) since the process started. */
-  cpuMicros: number
 }
 
 export const now = (): number => performance.timeOrigin + performance.now()
 
 export function processStats (): ProcessStats {
   const memory = process.memoryUsage()
-  const cpu = process.cpuUsage()
   return {
     pid: process.pid,
     at: now(),
@@ -24,14 +22,7 @@ export function processStats (): ProcessStats {
     heapUsed: memory.heapUsed,
     heapTotal: memory.heapTotal,
     external: memory.external,
-    cpuMicros: cpu.user + cpu.system,
   }
-}
-
-/** Share of one core used between two snapshots of the same process, in percent. */
-export function cpuPercent (before: ProcessStats, after: ProcessStats): number {
-  const wallMs = after.at - before.at
-  return wallMs > 0 ? ((after.cpuMicros - before.cpuMicros) / 1000 / wallMs) * 100 : 0
 }
 
 /** Runs the collector a few times so heap figures are live objects, not garbage. */
@@ -48,4 +39,31 @@ export function percentiles (samples: number[]): Percentiles {
   const sorted = Float64Array.from(samples).sort()
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
   return { count: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] }
+}
+
+// ---- CPU of any process, read by the orchestrator from /proc (Linux) ----
+// Read from outside, so a saturated server that answers IPC late cannot skew its own figure.
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on every mainstream Linux). */
+const USER_HZ = 100
+
+export interface CpuSample { at: number, micros: number }
+
+/** utime + stime of `pid` now, or null where /proc is not available (then CPU shows as —). */
+export function cpuSample (pid: number | undefined): CpuSample | null {
+  if (pid === undefined) return null
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+    // Fields after the command name (which may hold spaces), from field 3 (state) on.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return { at: now(), micros: ((Number(fields[11]) + Number(fields[12])) * 1e6) / USER_HZ }
+  } catch {
+    return null
+  }
+}
+
+/** Percent of one core between two samples of the same process (NaN if either is missing). */
+export function cpuShare (before: CpuSample | null, after: CpuSample | null): number {
+  if (!before || !after || after.at <= before.at) return NaN
+  return ((after.micros - before.micros) / 1000 / (after.at - before.at)) * 100
 }

@@ -1,8 +1,8 @@
 // Scenarios 2 and 3 in one pass per subject: open + authenticate + subscribe N connections as
 // fast as possible (connections/s), then, with the N connections idle, the server's memory
 // per connection after a full GC. Either half can be asked for alone.
-import { connectSpread, sleep, warmUp, ServerProcess, type GeneratorPool } from '../lib/fleet.js'
-import { cpuPercent } from '../lib/stats.js'
+import { connectSpread, serversFor, sleep, warmUp, type GeneratorPool, type ServerProcess } from '../lib/fleet.js'
+import { cpuSample, cpuShare } from '../lib/stats.js'
 import type { SubjectName } from '../lib/wire.js'
 import type { BenchOptions } from './options.js'
 
@@ -33,23 +33,23 @@ export async function runConnections (
   const concurrency = want.memory ? options.memory.concurrency : options.connrate.concurrency
   const memory: MemoryResult[] = []
   const connrate: ConnrateResult[] = []
+  const servers = serversFor(subjects, options.smoke)
   for (const [index, subject] of subjects.entries()) {
     const mem: MemoryResult = { subject, connections }
     const rate: ConnrateResult = { subject, connections }
     let server: ServerProcess | undefined
     try {
-      [server] = await Promise.all([ServerProcess.start(subject, subject), pool.reset()])
+      [server] = await Promise.all([servers[index](), pool.reset()])
       const generators = pool.subscribers
       await warmUp(generators[0], subject, server.port)
       await sleep(options.smoke ? 50 : 1000)
       const settled = want.memory ? await server.settledStats() : undefined
-      const serverBefore = await server.stats()
-      const gensBefore = await Promise.all(generators.map((g) => g.stats()))
+      const pids = [server.child.process.pid, ...generators.map((g) => g.child.process.pid)]
+      const cpuBefore = pids.map(cpuSample)
       const { ms } = await connectSpread(generators, subject, [server.port], connections, concurrency, 1000 + index * 50)
-      const serverAfter = await server.stats()
-      const gensAfter = await Promise.all(generators.map((g) => g.stats()))
+      const cpu = pids.map(cpuSample).map((after, i) => cpuShare(cpuBefore[i], after))
       rate.perSecond = connections / (ms / 1000)
-      rate.cpu = { server: cpuPercent(serverBefore, serverAfter), generators: gensAfter.map((s, i) => cpuPercent(gensBefore[i], s)) }
+      rate.cpu = { server: cpu[0], generators: cpu.slice(1) }
       log(`  ${subject}: ${connections} connections opened, authenticated, subscribed in ${ms.toFixed(0)} ms = ${rate.perSecond.toFixed(0)}/s, cpu server ${rate.cpu.server.toFixed(0)}% gen ${rate.cpu.generators.map((c) => c.toFixed(0)).join('/')}%`)
       if (settled) {
         await sleep(options.smoke ? 100 : 2000)

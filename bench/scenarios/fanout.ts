@@ -1,7 +1,7 @@
 // Scenario 1 (and the measuring core of 4): N subscribers on one channel, one publisher,
 // offered at climbing rates until delivery falls behind.
-import { ServerProcess, connectSpread, sleep, type GeneratorMark, type GeneratorPool, type GeneratorProcess, type ServerStats } from '../lib/fleet.js'
-import { cpuPercent, percentiles, type Percentiles } from '../lib/stats.js'
+import { ServerProcess, connectSpread, serversFor, sleep, type GeneratorMark, type GeneratorPool, type GeneratorProcess } from '../lib/fleet.js'
+import { cpuSample, cpuShare, percentiles, type Percentiles } from '../lib/stats.js'
 import type { SubjectName } from '../lib/wire.js'
 import type { BenchOptions, FanoutSizes } from './options.js'
 
@@ -80,14 +80,16 @@ export async function measureFanout (setup: FanoutSetup): Promise<FanoutResult> 
       const every = sampleEvery((rate * sizes.subscribers / generators.length) * (sizes.windowMs / 1000))
       const publishing = publisher.publish(rate, sizes.warmMs + sizes.windowMs + 100)
       await sleep(sizes.warmMs)
-      const serverBefore = await Promise.all(setup.servers.map((s) => s.stats()))
-      const publisherBefore = await publisher.stats()
+      // The window is timed by the generators' marks; CPU is read from /proc at the same
+      // moments, so a saturated server that would answer IPC late cannot skew it.
+      const pids = [...setup.servers.map((s) => s.child.process.pid), ...generators.map((g) => g.child.process.pid), publisher.child.process.pid]
       const before = await markAll(generators, every)
+      const cpuBefore = pids.map(cpuSample)
       await sleep(sizes.windowMs)
       const after = await markAll(generators, every)
-      const serverAfter: ServerStats[] = await Promise.all(setup.servers.map((s) => s.stats()))
-      const publisherAfter = await publisher.stats()
+      const cpuAfter = pids.map(cpuSample)
       const published = await publishing
+      const cpu = cpuBefore.map((b, i) => cpuShare(b, cpuAfter[i]))
       const delivered = sum(after.map((m, i) => (m.received - before[i].received) / ((m.at - before[i].at) / 1000)))
       const level: Level = {
         rate,
@@ -98,9 +100,9 @@ export async function measureFanout (setup: FanoutSetup): Promise<FanoutResult> 
         publishFailed: published.failed,
         latency: percentiles(after.flatMap((m) => m.samples)),
         cpu: {
-          servers: serverAfter.map((s, i) => cpuPercent(serverBefore[i], s)),
-          generators: after.map((m, i) => cpuPercent(before[i], m)),
-          publisher: cpuPercent(publisherBefore, publisherAfter),
+          servers: cpu.slice(0, setup.servers.length),
+          generators: cpu.slice(setup.servers.length, -1),
+          publisher: cpu[cpu.length - 1],
         },
         subscribersLost: sum(after.map((m) => m.dropped)),
       }
@@ -126,10 +128,11 @@ export async function measureFanout (setup: FanoutSetup): Promise<FanoutResult> 
 
 export async function runFanout (subjects: SubjectName[], options: BenchOptions, pool: GeneratorPool, log: (line: string) => void): Promise<FanoutResult[]> {
   const results: FanoutResult[] = []
-  for (const subject of subjects) {
+  const servers = serversFor(subjects, options.smoke)
+  for (const [index, subject] of subjects.entries()) {
     let server: ServerProcess | undefined
     try {
-      server = await ServerProcess.start(subject, subject)
+      server = await servers[index]()
       results.push(await measureFanout({
         subject, label: subject, servers: [server], subscriberPorts: [server.port], publishPort: server.port,
         sizes: options.fanout, pool, log,
