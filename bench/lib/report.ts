@@ -25,18 +25,23 @@ export const SWITCHBOARD = new Set(['webrocket', 'telegraphy', 'syscache'])
 const fmt = (n: number | undefined, digits = 0) => n === undefined || !Number.isFinite(n) ? '—' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 const kib = (bytes: number | undefined) => bytes === undefined ? '—' : fmt(bytes / 1024, 1)
 
-/** A plain-text table with right-aligned numbers. */
-export function table (header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  const line = (cells: string[]) => cells.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join('  ')
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
+/**
+ * A plain-text table with right-aligned numbers. A row given as `{ failed }` shows FAILED in
+ * its cells and its reason under the table.
+ */
+export function table (header: string[], rows: Array<string[] | { subject: string, failed: string }>): string {
+  const cells = rows.map((r) => Array.isArray(r) ? r : [r.subject, ...header.slice(1).map((_, i) => i === 0 ? 'FAILED' : '—')])
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)))
+  const line = (row: string[]) => row.map((c, i) => i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join('  ')
+  const notes = rows.flatMap((r) => Array.isArray(r) ? [] : [`  ${r.subject}: ${r.failed}`])
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line), ...notes].join('\n')
 }
 
 export function fanoutTable (results: FanoutResult[]): string {
   return table(
     ['subject', 'sat. frames/s', 'at pub/s', 'server CPU%', 'gen CPU% (each)', 'pub CPU%', 'p50 ms', 'p99 ms', 'max ms', 'lost subs'],
     results.map((r) => {
-      if (r.error || !r.saturation) return [r.subject, `FAILED: ${r.error ?? 'no result'}`]
+      if (r.error || !r.saturation) return { subject: r.subject, failed: r.error ?? 'no result' }
       const s = r.saturation
       const l = r.latency
       return [r.subject, fmt(s.delivered), fmt(s.rate), s.cpu.servers.map((c) => fmt(c)).join('+'), s.cpu.generators.map((c) => fmt(c)).join('/'), fmt(s.cpu.publisher),
@@ -49,7 +54,7 @@ export function memoryTable (results: MemoryResult[]): string {
   return table(
     ['subject', 'connections', 'RSS before MiB', 'RSS after MiB', 'RSS/conn KiB', 'heap/conn KiB'],
     results.map((r) => r.error
-      ? [r.subject, `FAILED: ${r.error}`]
+      ? { subject: r.subject, failed: r.error }
       : [r.subject, fmt(r.connections), fmt((r.rssBefore ?? 0) / 2 ** 20), fmt((r.rssAfter ?? 0) / 2 ** 20), kib(r.rssPerConnection), kib(r.heapPerConnection)]),
   )
 }
@@ -58,14 +63,14 @@ export function connrateTable (results: ConnrateResult[]): string {
   return table(
     ['subject', 'connections', 'conn/s', 'server CPU%', 'gen CPU% (each)'],
     results.map((r) => r.error
-      ? [r.subject, `FAILED: ${r.error}`]
+      ? { subject: r.subject, failed: r.error }
       : [r.subject, fmt(r.connections), fmt(r.perSecond), fmt(r.cpu?.server), (r.cpu?.generators ?? []).map((c) => fmt(c)).join('/')]),
   )
 }
 
 export function clusterTable (result: ClusterResult): string {
   const row = (label: string, r: FanoutResult) => r.error || !r.saturation
-    ? [label, `FAILED: ${r.error ?? 'no result'}`]
+    ? { subject: label, failed: r.error ?? 'no result' }
     : [label, fmt(r.saturation.delivered), fmt(r.saturation.rate), r.saturation.cpu.servers.map((c) => fmt(c)).join('+'), fmt(r.latency?.latency.p50, 1), fmt(r.latency?.latency.p99, 1), fmt(r.latency?.latency.max, 1)]
   return table(['setup', 'sat. frames/s', 'at pub/s', 'server CPU%', 'p50 ms', 'p99 ms', 'max ms'],
     [row('1 process', result.single), row('2 nodes + Redis', result.cluster)])
