@@ -124,7 +124,7 @@ async function main (): Promise<number> {
   if (results.fanout) log(`Fan-out (${options.fanout.subscribers} subscribers; saturation = best delivered rate; latency at ${options.fanout.latencyRate} publishes/s, sampled)\n${fanoutTable(results.fanout)}\n`)
   if (results.memory) log(`Idle memory (${options.memory.connections} connections, after GC)\n${memoryTable(results.memory)}\n`)
   if (results.connrate) log(`Connection rate (${options.connrate.connections} connections)\n${connrateTable(results.connrate)}\n`)
-  if (results.cluster) log(`Cluster (WebRocket, ${options.cluster.subscribers} subscribers; latency at ${options.cluster.latencyRate} publishes/s)\n${clusterTable(results.cluster)}\n`)
+  if (results.cluster) log(`Cluster (WebRocket, ${options.cluster.subscribers} subscribers; the 1-process row is scenario 1's when it ran)\n${clusterTable(results.cluster)}\n`)
   const verdicts = targets(results)
   if (verdicts.length) log(`Targets (issue 8; ratios from this run)\n${targetsTable(verdicts)}\n`)
 
