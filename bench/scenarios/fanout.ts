@@ -18,6 +18,8 @@ export interface Level {
   latency: Percentiles
   cpu: { servers: number[], generators: number[], publisher: number }
   subscribersLost: number
+  /** The window as each side saw it: far apart means a process was starved (busy machine). */
+  windowMs: { orchestrator: number, generators: number[] }
 }
 
 export interface FanoutResult {
@@ -85,9 +87,11 @@ export async function measureFanout (setup: FanoutSetup): Promise<FanoutResult> 
       const pids = [...setup.servers.map((s) => s.child.process.pid), ...generators.map((g) => g.child.process.pid), publisher.child.process.pid]
       const before = await markAll(generators, every)
       const cpuBefore = pids.map(cpuSample)
+      const windowStart = performance.now()
       await sleep(sizes.windowMs)
       const after = await markAll(generators, every)
       const cpuAfter = pids.map(cpuSample)
+      const windowEnd = performance.now()
       const published = await publishing
       const cpu = cpuBefore.map((b, i) => cpuShare(b, cpuAfter[i]))
       const delivered = sum(after.map((m, i) => (m.received - before[i].received) / ((m.at - before[i].at) / 1000)))
@@ -105,9 +109,11 @@ export async function measureFanout (setup: FanoutSetup): Promise<FanoutResult> 
           publisher: cpu[cpu.length - 1],
         },
         subscribersLost: sum(after.map((m) => m.dropped)),
+        windowMs: { orchestrator: windowEnd - windowStart, generators: after.map((m, i) => m.at - before[i].at) },
       }
       result.levels.push(level)
       setup.log(`  ${setup.label} @${rate}/s: ${Math.round(delivered)} frames/s of ${level.offered}, p99 ${level.latency.p99.toFixed(1)} ms, cpu server ${level.cpu.servers.map((c) => c.toFixed(0)).join('+')}% gen ${level.cpu.generators.map((c) => c.toFixed(0)).join('/')}% pub ${level.cpu.publisher.toFixed(0)}%`)
+      if (level.cpu.generators.some((c) => c >= 90)) setup.log(`  ${setup.label} @${rate}/s: a generator was near 100% CPU — it may be the limit here (try --generators 3)`)
       if (level.published === 0 && level.delivered === 0) throw new Error(`${setup.label}: nothing published or delivered at ${rate}/s`)
       if (level.publishFailed > 0) throw new Error(`${setup.label}: ${level.publishFailed} publishes refused at ${rate}/s`)
       if (rate === sizes.latencyRate) result.latency = level
