@@ -121,6 +121,8 @@ export class Child {
 export function serveRequests (handlers: Record<string, Handler>): { ready (info: unknown): void } {
   const send = (message: unknown) => { if (process.connected) process.send?.(message) }
   process.on('disconnect', () => process.exit(0))
+  // The orchestrator may already be gone (killed while this child was starting).
+  if (!process.connected) process.exit(0)
   process.on('message', (request: Request) => {
     const handler = handlers[request.cmd]
     if (!handler) {
