@@ -129,7 +129,7 @@ async function main (): Promise<number> {
   if (results.cluster) log(`Cluster (WebRocket, ${options.cluster.subscribers} subscribers; the 1-process row is scenario 1's when it ran)\n${clusterTable(results.cluster)}\n`)
   // A partial run (--subjects) leaves out the targets it has no figures for.
   const verdicts = targets(results).filter((t) => !args.subjects || t.verdict !== 'n/a')
-  if (verdicts.length) log(`Targets (issue 8; ratios from this run)\n${targetsTable(verdicts)}\n`)
+  if (verdicts.length) log(`Targets (issue 8; ratios from this run${args.smoke ? '; SMOKE sizes, far below saturation: the verdicts mean nothing' : ''})\n${targetsTable(verdicts)}\n`)
 
   const failures = [
     ...(results.fanout ?? []).filter((r) => r.error).map((r) => `fan-out ${r.subject}: ${r.error}`),
