@@ -78,6 +78,7 @@ export async function measureFanout (setup: FanoutSetup): Promise<FanoutResult> 
     const { subscribers: generators, publisher } = setup.pool
     await connectSpread(generators, subject, setup.subscriberPorts, sizes.subscribers, 50, 11)
     await publisher.openPublisher(subject, setup.publishPort)
+    let saturatedLevels = 0
     for (const rate of sizes.rates) {
       const every = sampleEvery((rate * sizes.subscribers / generators.length) * (sizes.windowMs / 1000))
       const publishing = publisher.publish(rate, sizes.warmMs + sizes.windowMs + 100)
@@ -118,8 +119,11 @@ export async function measureFanout (setup: FanoutSetup): Promise<FanoutResult> 
       if (level.publishFailed > 0) throw new Error(`${setup.label}: ${level.publishFailed} publishes refused at ${rate}/s`)
       if (rate === sizes.latencyRate) result.latency = level
       await drain(generators, 5000)
-      // Saturated: the subject delivers clearly less than offered (or sheds publishes).
-      if (delivered < 0.85 * level.offered || level.skipped > 0.05 * (level.published + level.skipped)) break
+      // Saturated: the subject delivers clearly less than offered (or sheds publishes). One more
+      // level after the first saturated one shows whether it holds its rate or collapses.
+      if (delivered < 0.85 * level.offered || level.skipped > 0.05 * (level.published + level.skipped)) {
+        if (++saturatedLevels === 2) break
+      }
     }
     result.saturation = result.levels.reduce<Level | null>((best, l) => (best && best.delivered >= l.delivered ? best : l), null)
     if (!result.saturation || result.saturation.delivered <= 0) throw new Error(`${setup.label}: no frame delivered`)
