@@ -82,6 +82,7 @@ export async function measureFanout (setup: FanoutSetup): Promise<FanoutResult> 
     for (const rate of sizes.rates) {
       const every = sampleEvery((rate * sizes.subscribers / generators.length) * (sizes.windowMs / 1000))
       const publishing = publisher.publish(rate, sizes.warmMs + sizes.windowMs + 100)
+      publishing.catch(() => {}) // awaited below; a failure in between must not go unhandled
       await sleep(sizes.warmMs)
       // The window is timed by the generators' marks; CPU is read from /proc at the same
       // moments, so a saturated server that would answer IPC late cannot skew it.
