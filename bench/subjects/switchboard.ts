@@ -1,0 +1,57 @@
+// The subject under test: Switchboard built from this project (dist/src/app.js), configured
+// for the bench. SWITCHBOARD_ROOT=/path/to/checkout runs another checkout's build instead
+// (its `dist/src/app.js`), e.g. a protocol branch before it is merged.
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { CREDENTIALS, EVENT } from '../lib/wire.js'
+import type { RunningServer } from './types.js'
+
+type AppModule = typeof import('../../src/app.js')
+type LoadModule = typeof import('../../src/config/load.js')
+
+export interface SwitchboardOptions {
+  /** `redis://…` to run as one node of a cluster. */
+  redis?: string
+  redisPrefix?: string
+  /** Outbound bytes per connection before it is closed as a slow consumer. */
+  sendBufferLimit: number
+}
+
+async function modules (): Promise<{ app: AppModule, load: LoadModule }> {
+  const root = process.env.SWITCHBOARD_ROOT
+  if (!root) return { app: await import('../../src/app.js'), load: await import('../../src/config/load.js') }
+  const dist = (file: string) => pathToFileURL(resolve(root, 'dist', file)).href
+  return { app: await import(dist('src/app.js')) as AppModule, load: await import(dist('src/config/load.js')) as LoadModule }
+}
+
+/** The bench config (design.md §3 keys); protocols that are not measured are switched off. */
+export function benchOverrides (options: SwitchboardOptions): Record<string, unknown> {
+  return {
+    server: { host: '127.0.0.1', port: 0, sendBufferLimit: options.sendBufferLimit, maxPayload: '64kb' },
+    storage: { database: 'sqlite::memory:', redis: options.redis ?? null, ...(options.redisPrefix ? { redisPrefix: options.redisPrefix } : {}) },
+    auth: { jwtSecret: CREDENTIALS.jwtSecret, apiKeys: [CREDENTIALS.apiKey] },
+    log: { level: 'warn' },
+    users: [{ username: CREDENTIALS.user, password: CREDENTIALS.password, admin: true }],
+    protocols: {
+      webrocket: { vhosts: { '/bench': { users: [{ name: CREDENTIALS.user, secret: CREDENTIALS.secret, permissions: ['READ', 'WRITE'] }] } } },
+      telegraphy: { requireAuth: false, events: [EVENT], connectTimeout: '1h' },
+      // Idle connections must stay for the whole memory scenario.
+      syscache: { tokenLifetime: '1h', idleTimeout: '1h', authWindow: '1m' },
+      really: { enabled: false },
+      das: { enabled: false },
+    },
+  }
+}
+
+export async function startSwitchboard (options: SwitchboardOptions): Promise<RunningServer> {
+  const { app: { buildApp }, load: { loadConfig } } = await modules()
+  const config = loadConfig({ overrides: benchOverrides(options) })
+  const app = await buildApp(config)
+  await app.listen({ host: config.server.host, port: config.server.port })
+  const address = app.server.address() as { port: number }
+  return {
+    port: address.port,
+    connections: () => app.services.connections.size,
+    close: () => app.close(),
+  }
+}
