@@ -78,20 +78,13 @@ export function hashSecret (secret: string): Promise<string> {
   return secret === '' ? Promise.resolve('') : hashPassword(secret)
 }
 
-// Checks in progress, so a crowd of clients connecting at once with the same credentials (a
-// deploy, a reconnect storm) runs scrypt once rather than once each before the cache is warm.
-const checking = new Map<string, Promise<boolean>>()
-
-/** Does `secret` open a user whose stored hash is `secretHash`? (spec §2.4: non-strings count as ''). */
+/**
+ * Does `secret` open a user whose stored hash is `secretHash`? (spec §2.4: non-strings count as '').
+ * Concurrent checks of the same credentials share one scrypt run (core verifyPassword).
+ */
 export function secretMatches (secretHash: string, secret: string): Promise<boolean> {
   if (secretHash === '') return Promise.resolve(true)
-  const key = `${secretHash}\0${secret}`
-  let check = checking.get(key)
-  if (!check) {
-    check = verifyPassword(secretHash, secret).finally(() => checking.delete(key))
-    checking.set(key, check)
-  }
-  return check
+  return verifyPassword(secretHash, secret)
 }
 
 /** Every query the plugin makes; the only file that knows the table layout. */

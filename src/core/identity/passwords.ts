@@ -27,18 +27,33 @@ const cacheKey = randomBytes(32)
 const verified = new Map<string, Buffer>()
 const mac = (stored: string, password: string) => createHmac('sha256', cacheKey).update(stored).update('\0').update(password).digest()
 
-/** Constant-time check of `password` against a stored `scrypt$…` hash. */
-export async function verifyPassword (stored: string, password: string): Promise<boolean> {
-  const remembered = verified.get(stored)
-  if (remembered && timingSafeEqual(remembered, mac(stored, password))) return true
+async function scryptCheck (stored: string, password: string, digest: Buffer): Promise<boolean> {
   const [scheme, n, r, p, salt, hash] = stored.split('$')
   if (scheme !== 'scrypt' || !hash) return false
   const expected = Buffer.from(hash, 'base64url')
   const actual = await derive(password, Buffer.from(salt, 'base64url'), Number(n), Number(r), Number(p))
   if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) return false
   if (verified.size >= CACHE_LIMIT) verified.delete(verified.keys().next().value as string)
-  verified.set(stored, mac(stored, password))
+  verified.set(stored, digest)
   return true
+}
+
+// Checks in progress, keyed by the HMAC: a crowd logging in at once with the same credentials
+// (a deploy, a reconnect storm) runs scrypt once, not once each before the cache is warm.
+const checking = new Map<string, Promise<boolean>>()
+
+/** Constant-time check of `password` against a stored `scrypt$…` hash. */
+export function verifyPassword (stored: string, password: string): Promise<boolean> {
+  const digest = mac(stored, password)
+  const remembered = verified.get(stored)
+  if (remembered && timingSafeEqual(remembered, digest)) return Promise.resolve(true)
+  const key = digest.toString('base64')
+  let check = checking.get(key)
+  if (!check) {
+    check = scryptCheck(stored, password, digest).finally(() => checking.delete(key))
+    checking.set(key, check)
+  }
+  return check
 }
 
 // Checked when the user does not exist, so "no such user" takes as long as "wrong password".

@@ -118,3 +118,22 @@ t.test('PostgreSQL: nodes opening a fresh database at the same time migrate it o
     t.equal((await new Identity(databases[0]).find('x'))?.username, 'x')
   }
 })
+
+t.test('a crowd checking the same credentials at once shares one scrypt run', async (t) => {
+  const crypto = await import('node:crypto')
+  let runs = 0
+  const counting = ((...args: Parameters<typeof crypto.scrypt>) => { runs++; return (crypto.scrypt as (...a: unknown[]) => void)(...args) }) as typeof crypto.scrypt
+  const passwords = await t.mockImport<typeof import('../../../src/core/identity/passwords.js')>('../../../src/core/identity/passwords.js', {
+    'node:crypto': { ...crypto, scrypt: counting },
+  })
+  const stored = await passwords.hashPassword('crowd-secret')
+  runs = 0
+  const results = await Promise.all(Array.from({ length: 40 }, () => passwords.verifyPassword(stored, 'crowd-secret')))
+  t.ok(results.every(Boolean))
+  t.equal(runs, 1, '40 concurrent checks, one scrypt')
+  t.equal(await passwords.verifyPassword(stored, 'crowd-secret'), true)
+  t.equal(runs, 1, 'later checks hit the cache')
+  const wrong = await Promise.all(Array.from({ length: 3 }, () => passwords.verifyPassword(stored, 'nope')))
+  t.same(wrong, [false, false, false], 'failures are shared too, and never cached as success')
+  t.equal(runs, 2)
+})
