@@ -62,11 +62,13 @@ async function really (app: FastifyInstance, { services }: { services: Services 
     },
   }, (socket, request) => {
     const accepted = acceptWebSocket(socket, request, 'really', services)
+    // The close handler lives as long as the socket: it must not hold the upgrade request.
+    const log = request.server.log
     const session = new ReallySession(ctx, accepted.connection, (s) => watch.add(s))
     accepted.onText((text) => session.receive(text))
     accepted.onClose(() => {
       watch.remove(session)
-      session.closed().catch((err: unknown) => request.log.warn({ err }, 'really: closing subscriptions failed'))
+      session.closed().catch((err: unknown) => log.warn({ err }, 'really: closing subscriptions failed'))
     })
   })
 

@@ -20,7 +20,12 @@ export function acceptWebSocket (socket: WebSocket, request: FastifyRequest, pro
   const connection = new WsConnection(randomId(12), protocol, request.ip, socket,
     { sendBufferLimit: server.sendBufferLimit, closeTimeout: server.closeTimeout }, services.connections)
   services.connections.add(connection)
-  socket.on('error', (err) => request.log.debug({ err: err.message, connection: connection.id }, 'websocket error'))
+  // Nothing kept for the socket's lifetime may hold the upgrade request: @fastify/websocket's own
+  // error listener closes over the request and reply (kilobytes per idle connection), so it is
+  // replaced by one that needs only the shared logger.
+  const log = request.server.log
+  socket.removeAllListeners('error')
+  socket.on('error', (err) => log.debug({ err: err.message, connection: connection.id }, 'websocket error'))
   socket.once('close', () => services.connections.remove(connection))
   return {
     connection,
@@ -29,7 +34,7 @@ export function acceptWebSocket (socket: WebSocket, request: FastifyRequest, pro
         const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8')
         // A session bug must cost at most this connection, never the process.
         const fail = (err: unknown) => {
-          request.log.error({ err, connection: connection.id }, 'session failed on a frame')
+          log.error({ err, connection: connection.id }, 'session failed on a frame')
           connection.close(1011, 'internal error')
         }
         try {
