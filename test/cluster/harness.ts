@@ -83,8 +83,12 @@ export interface Node {
   port: number
   process: ChildProcess
   output: () => string
+  /** What another process of the same cluster needs (`startNode(t, name, ...node.shared)`). */
+  shared: [configFile: string, redisUrl: string, databaseUrl: string]
   /** SIGKILL: the node dies without a goodbye. */
   kill (): Promise<void>
+  /** SIGTERM: graceful shutdown (sockets closed with 1001); resolves with the exit code. */
+  stop (): Promise<number | null>
 }
 
 export interface ClusterOptions {
@@ -122,7 +126,7 @@ export async function startNode (t: TestLike, name: string, configFile: string, 
   let output = ''
   child.stdout!.on('data', (c: Buffer) => { output += c.toString() })
   child.stderr!.on('data', (c: Buffer) => { output += c.toString() })
-  const exited = new Promise((resolve) => child.once('exit', resolve))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
   t.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL')
@@ -139,9 +143,14 @@ export async function startNode (t: TestLike, name: string, configFile: string, 
     port,
     process: child,
     output: () => output,
+    shared: [configFile, redisUrl, databaseUrl],
     async kill () {
       child.kill('SIGKILL')
       await exited
+    },
+    stop () {
+      child.kill('SIGTERM')
+      return exited
     },
   }
 }
