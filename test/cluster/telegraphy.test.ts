@@ -117,6 +117,7 @@ t.test('two Telegraphy nodes', async (t) => {
     await detached(t, sessionToken)
     await emit(b.url, 'demo.Item', { n: 1 })
     await kept(t, sessionToken, 1)
+    const unused = await authToken(c.url)
     await c.kill()
 
     const { client: back, reply } = await reconnect(t, b, sessionToken)
@@ -124,6 +125,10 @@ t.test('two Telegraphy nodes', async (t) => {
     t.match(await back.json(), { data: { n: 1 } }, 'the kept event')
     await emit(a.url, 'demo.Item', { n: 2 })
     t.match(await back.json(), { data: { n: 2 } }, 'live again')
+
+    await connect(t, b, unused)
+    const again = await open(t, a)
+    t.match(await again.request({ message: 'CONNECT', id: 3, args: { auth_token: unused } }), { status: 'INVALID_TOKEN' }, 'an auth token from the dead node works once, and only once')
   })
 
   t.test('node stopped gracefully (rolling restart): its client resumes on B within the window', async (t) => {
