@@ -8,9 +8,10 @@ import { registerDocs } from './http/docs.js'
 import { registerHttp } from './http/index.js'
 import { loggerOptions } from './http/logging.js'
 import { version } from './version.js'
+import das from '../plugins/das/index.js'
 import really from '../plugins/really/index.js'
-import telegraphy from '../plugins/telegraphy/index.js'
 import syscache from '../plugins/syscache/index.js'
+import telegraphy from '../plugins/telegraphy/index.js'
 import webrocket from '../plugins/webrocket/index.js'
 
 declare module 'fastify' {
@@ -45,23 +46,30 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     await services.close()
   })
 
-  await registerDocs(app, version)
-  await app.register(websocket, {
-    options: { maxPayload: config.server.maxPayload },
-    // Clients are told the server is going away (1001), not that it finished normally.
-    preClose (done) {
-      services.accepting = false
-      services.connections.closeAll(1001, 'server shutting down')
-      for (const client of this.websocketServer.clients) client.close(1001, 'server shutting down')
-      this.server.close(() => done())
-    },
-  })
-  await app.register(formbody)
-  await registerHttp(app, services)
-  if (config.protocols.really.enabled) await app.register(really, { services })
-  if (config.protocols.telegraphy.enabled) await app.register(telegraphy, { services })
-  if (config.protocols.syscache.enabled) await app.register(syscache, { services })
-  if (config.protocols.webrocket.enabled) await app.register(webrocket, { services })
-
+  try {
+    await registerDocs(app, version)
+    await app.register(websocket, {
+      options: { maxPayload: config.server.maxPayload },
+      // Clients are told the server is going away (1001), not that it finished normally.
+      preClose (done) {
+        services.accepting = false
+        services.connections.closeAll(1001, 'server shutting down')
+        for (const client of this.websocketServer.clients) client.close(1001, 'server shutting down')
+        this.server.close(() => done())
+      },
+    })
+    await app.register(formbody)
+    await registerHttp(app, services)
+    const { protocols } = config
+    if (protocols.syscache.enabled) await app.register(syscache, { services })
+    if (protocols.webrocket.enabled) await app.register(webrocket, { services })
+    if (protocols.telegraphy.enabled) await app.register(telegraphy, { services })
+    if (protocols.really.enabled) await app.register(really, { services })
+    if (protocols.das.enabled) await app.register(das, { services })
+  } catch (err) {
+    // A half-built app still holds Redis and database connections: release them.
+    await Promise.allSettled([app.close(), services.close()])
+    throw err
+  }
   return app
 }

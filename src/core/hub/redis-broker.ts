@@ -31,6 +31,10 @@ export class RedisBroker implements Broker {
     this.#pub.on('error', onError)
     this.#sub.on('error', onError)
     this.#sub.on('message', (redisChannel: string, message: string) => this.#receive(redisChannel, message))
+    // Channels subscribed while Redis was away are (re)subscribed as soon as it is back.
+    this.#sub.on('ready', () => {
+      if (this.#channels.size) this.#sub.subscribe(...[...this.#channels].map((c) => this.#prefix + c)).catch(onError)
+    })
   }
 
   #receive (redisChannel: string, message: string): void {
@@ -44,14 +48,24 @@ export class RedisBroker implements Broker {
     this.#handler = handler
   }
 
+  /** Resolves once subscribed; while Redis is away it resolves at once and subscribes on reconnect. */
   async subscribe (channel: string): Promise<void> {
     this.#channels.add(channel)
-    await this.#sub.subscribe(this.#prefix + channel)
+    try {
+      await this.#sub.subscribe(this.#prefix + channel)
+    } catch (err) {
+      this.#onError(err as Error)
+    }
   }
 
   async unsubscribe (channel: string): Promise<void> {
     this.#channels.delete(channel)
-    await this.#sub.unsubscribe(this.#prefix + channel)
+    try {
+      await this.#sub.unsubscribe(this.#prefix + channel)
+    } catch (err) {
+      // Redis forgot every subscription when it went away; nothing to undo.
+      this.#onError(err as Error)
+    }
   }
 
   async publish (channel: string, payload: string): Promise<void> {

@@ -66,3 +66,28 @@ t.test('RedisBroker: publishing while Redis is unreachable still delivers locall
   await eventually(() => errors.length > 0, 3000, 'an error was reported')
   void subscribed
 })
+
+t.test('RedisBroker: channels subscribed while Redis is away work once it is back', async (t) => {
+  const { PrivateRedis } = await import('../../cluster/harness.js')
+  const redis = await PrivateRedis.start(t)
+  await redis.stop()
+  const prefix = redisPrefix(t)
+  const late = new RedisBroker({ url: redis.url, prefix, onError: () => {} })
+  t.teardown(() => late.close())
+  const hub = new Hub(late)
+  const c = new Collector()
+  await hub.subscribe('room', c)
+  t.equal(late.isReady(), false)
+  await redis.restart()
+  await eventually(() => late.isReady(), 5000, 'reconnected')
+  const other = new Hub(new RedisBroker({ url: redis.url, prefix }))
+  t.teardown(() => other.broker.close())
+  await eventually(() => other.broker.isReady(), 5000, 'publisher ready')
+  // The resubscription is asynchronous: publish until the subscriber hears one.
+  for (let i = 0; i < 50 && c.messages.length === 0; i++) {
+    await other.publish('room', i)
+    await c.waitFor(1, 100).catch(() => {})
+  }
+  t.ok(c.messages.length > 0, 'delivered after Redis came back')
+  await hub.unsubscribe('room', c)
+})

@@ -1,0 +1,39 @@
+import type { Connection, Frame, Principal } from '../../src/core/connection.js'
+import type { DasSession } from './session.js'
+
+/**
+ * A DAS socket as the core sees it, so it is counted in /health and closed by graceful
+ * shutdown (`services.connections.closeAll`) like every WebSocket. Socket.IO has no close
+ * codes: closing drops the whole Engine.IO connection.
+ */
+export class DasConnection implements Connection {
+  readonly protocol = 'das'
+
+  constructor (private readonly session: DasSession, readonly remoteAddress: string) {}
+
+  get id (): string {
+    return this.session.id
+  }
+
+  get principal (): Principal | null {
+    const user = this.session.user
+    return user ? { kind: 'user', username: user.username, admin: user.admin } : null
+  }
+
+  set principal (_value: Principal | null) {
+    // The session owns the principal (set by `authorization`); nothing else may change it.
+  }
+
+  get open (): boolean {
+    return !this.session.closed
+  }
+
+  /** Socket.IO's plain `message` event; the DAS protocol itself never sends raw frames. */
+  send (frame: Frame): void {
+    if (!this.session.closed) this.session.socket.emit('message', typeof frame === 'string' ? frame : frame.toString('utf8'))
+  }
+
+  close (_code: number, reason = 'closed'): void {
+    this.session.close(reason)
+  }
+}

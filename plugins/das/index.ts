@@ -1,0 +1,210 @@
+import type { IncomingMessage } from 'node:http'
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import { createAdapter } from '@socket.io/redis-adapter'
+import type { Redis } from 'ioredis'
+import { Server, type Socket } from 'socket.io'
+import { closeRedis, connectRedis } from '../../src/core/redis/client.js'
+import { REVOCATIONS_TOPIC, type Services } from '../../src/core/services.js'
+import { DasConnection } from './connection.js'
+import type { Delivery } from './messages.js'
+import { SessionRegistry } from './registry.js'
+import { dasRoutes } from './routes.js'
+import { DasSession } from './session.js'
+import { listenersAddedBy, routeUpgrades } from './upgrade-router.js'
+
+/**
+ * Bytes waiting to leave a socket: packets engine.io holds (a long-polling client that stopped
+ * polling) plus what the WebSocket transport's `ws` has not written yet. engine.io keeps both
+ * private, hence the structural cast.
+ */
+function bufferedBytes (socket: Socket): number {
+  const conn = socket.conn as unknown as { writeBuffer?: Array<{ data?: unknown }>, transport?: { socket?: { bufferedAmount?: number } } }
+  let bytes = conn.transport?.socket?.bufferedAmount ?? 0
+  for (const packet of conn.writeBuffer ?? []) {
+    if (typeof packet.data === 'string' || Buffer.isBuffer(packet.data)) bytes += packet.data.length
+  }
+  return bytes
+}
+
+export interface DasPluginOptions {
+  services: Services
+}
+
+/** Server-side event carrying a Delivery to the other nodes (through the Redis adapter). */
+const DELIVERY_EVENT = 'switchboard:das:delivery'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The DAS Socket.IO server and this node's sessions (inspection, tests). */
+    das: { io: Server, sessions: SessionRegistry, deliver (delivery: Delivery): void }
+  }
+}
+
+/**
+ * DAS / EarthRanger realtime API (protocols.md §5, seed 004): a Socket.IO v4 server (Engine.IO
+ * v3 clients too) on the Fastify HTTP server, namespace `/das`, plus the companion REST.
+ */
+async function das (app: FastifyInstance, { services }: DasPluginOptions): Promise<void> {
+  const config = services.config.protocols.das
+  const { allowedOrigins, maxPayload, sendBufferLimit } = services.config.server
+  const log = app.log.child({ protocol: 'das' })
+
+  // Cluster (§5.7): socket.io's Redis adapter links the nodes; per-socket state stays local.
+  let redisClients: Redis[] = []
+  let adapter: ReturnType<typeof createAdapter> | undefined
+  const redisUrl = services.config.storage.redis
+  if (redisUrl) {
+    redisClients = [connectRedis(redisUrl, 'switchboard-das-pub'), connectRedis(redisUrl, 'switchboard-das-sub')]
+    for (const client of redisClients) client.on('error', (err: Error) => log.warn({ err: err.message }, 'das redis'))
+    adapter = createAdapter(redisClients[0], redisClients[1], { key: `${services.config.storage.redisPrefix}das:socket.io` })
+  }
+
+  const io = new Server({
+    path: config.path,
+    serveClient: false,
+    allowEIO3: config.allowEIO3,
+    maxHttpBufferSize: maxPayload,
+    // Credentials travel inside the `authorization` message, never in cookies, so reflecting
+    // the origin is safe; a configured allowlist restricts it (design.md §5).
+    cors: { origin: allowedOrigins.length > 0 ? allowedOrigins : true },
+    allowRequest: (request: IncomingMessage, callback: (err: string | null | undefined, ok: boolean) => void) => {
+      if (!services.accepting) return callback('shutting down', false)
+      const origin = request.headers.origin
+      if (allowedOrigins.length > 0 && origin !== undefined && !allowedOrigins.includes(origin)) return callback('origin not allowed', false)
+      callback(null, true)
+    },
+    ...(adapter ? { adapter } : {}),
+  })
+
+  // engine.io wraps the server's 'request' listeners (Fastify's handler among them) so requests
+  // under its path — long-polling — reach engine.io and never Fastify's 404. Its 'upgrade'
+  // listener is replaced by the path router below.
+  const engineUpgradeListeners = listenersAddedBy(app.server, 'upgrade', () => io.attach(app.server, { destroyUpgrade: false }))
+  for (const listener of engineUpgradeListeners) app.server.removeListener('upgrade', listener)
+  // A closed long-polling transport waits for the client's next poll to hand it the close
+  // packet — 30 s hard-coded in engine.io, in a timer that holds the process. The close
+  // handshake of every other socket is bounded by server.closeTimeout; so is this one.
+  io.engine.on('connection', (engineSocket: { transport?: { name?: string, closeTimeout?: number } }) => {
+    const transport = engineSocket.transport
+    if (transport?.name === 'polling') transport.closeTimeout = services.config.server.closeTimeout
+  })
+  let restoreUpgrades = () => {}
+  // At onReady every plugin has installed its upgrade listener (@fastify/websocket's included).
+  app.addHook('onReady', async () => {
+    restoreUpgrades = routeUpgrades(app.server, `${io.path()}/`, (request, socket, head) => io.engine.handleUpgrade(request, socket, head))
+    // Subscriptions are sent in order: once this answers, the adapter hears the other nodes.
+    if (redisClients[1]) await redisClients[1].ping().catch(() => {})
+  })
+
+  const sessions = new SessionRegistry()
+  // Engine.IO connections with an authenticated DAS socket (identity, not ids: conn.id is private).
+  const authenticatedConnections = new WeakSet<object>()
+  const nsp = io.of(config.namespace)
+
+  nsp.on('connection', (socket: Socket) => {
+    const engineConnection = socket.conn
+    const session = new DasSession(socket, {
+      authWindow: config.authWindow,
+      connectAckDelay: config.connectAckDelay,
+      verifyAccess: (token) => services.tokens.verifyAccess(token),
+      onAuthenticated: (s) => {
+        sessions.authenticated(s)
+        authenticatedConnections.add(engineConnection)
+      },
+      log,
+      overBufferLimit: () => bufferedBytes(socket) > sendBufferLimit,
+      onSlowConsumer: () => { services.connections.slowConsumersClosed++ },
+    })
+    const connection = new DasConnection(session, socket.handshake.address)
+    sessions.add(session)
+    services.connections.add(connection)
+    for (const [event, handler] of Object.entries(session.handlers)) {
+      socket.on(event, (arg: unknown) => {
+        // Handlers answer bad input themselves; anything else is a bug, logged, never thrown
+        // into socket.io (where it would vanish) and never fatal to other sockets.
+        // A guard against session bugs; no input reaches it (the tests try).
+        /* c8 ignore start */
+        const fail = (err: unknown) => log.error({ err, sid: socket.id, event }, 'das handler failed')
+        try {
+          const pending = handler(arg)
+          if (pending) pending.catch(fail)
+        } catch (err) {
+          fail(err)
+        }
+        /* c8 ignore stop */
+      })
+    }
+    socket.on('disconnect', () => {
+      session.stopped()
+      sessions.remove(session)
+      authenticatedConnections.delete(engineConnection)
+      services.connections.remove(connection)
+    })
+    session.start()
+  })
+
+  // socket.io 2.x clients also open the main namespace on the same connection (§5.8 item 11):
+  // it carries nothing, and it may not outlive the auth window on a connection that never
+  // authenticated on the DAS namespace.
+  if (config.namespace !== '/' && config.authWindow > 0) {
+    io.of('/').on('connection', (socket: Socket) => {
+      const timer = setTimeout(() => {
+        if (!authenticatedConnections.has(socket.conn)) socket.disconnect(true)
+      }, config.authWindow)
+      socket.on('disconnect', () => clearTimeout(timer))
+    })
+  }
+
+  // Deliveries: this node's sockets now, the other nodes' through the adapter.
+  nsp.on(DELIVERY_EVENT, (delivery: Delivery) => {
+    // Deliveries come from our own nodes; a malformed one (mixed versions) is logged, not thrown
+    // into the adapter.
+    try {
+      sessions.deliver(delivery)
+    /* c8 ignore next 3 */
+    } catch (err) {
+      log.error({ err }, 'das delivery failed')
+    }
+  })
+  const deliver = (delivery: Delivery): void => {
+    sessions.deliver(delivery)
+    if (adapter) nsp.serverSideEmit(DELIVERY_EVENT, delivery)
+  }
+
+  // §5.5: a socket that leaves a trace unacknowledged past traceTtl is dropped by the sweep.
+  let sweep: NodeJS.Timeout | undefined
+  if (config.cleanupInterval > 0 && config.traceTtl > 0) {
+    sweep = setInterval(() => {
+      for (const session of [...sessions.all()]) {
+        if (session.hasExpiredTrace(config.traceTtl)) session.close('unacknowledged trace')
+      }
+    }, config.cleanupInterval)
+    sweep.unref()
+  }
+
+  // A removed user's sockets go at once, on every node (the hub reaches them all).
+  const revocations = {
+    deliver (message: { data: unknown }) {
+      const username = (message.data as { username?: unknown } | null)?.username
+      if (typeof username !== 'string') return
+      for (const session of [...sessions.ofUser(username)]) session.close('user removed')
+    },
+  }
+  await services.hub.subscribe(REVOCATIONS_TOPIC, revocations)
+
+  app.decorate('das', { io, sessions, deliver })
+  await app.register(dasRoutes, { services, deliver })
+
+  app.addHook('onClose', async () => {
+    if (sweep) clearInterval(sweep)
+    restoreUpgrades()
+    await services.hub.unsubscribe(REVOCATIONS_TOPIC, revocations)
+    // Disconnects what is left, closes the adapters and engine.io (the HTTP server is
+    // already closed by now, which io.close() tolerates).
+    await io.close()
+    await Promise.all(redisClients.map((client) => closeRedis(client)))
+  })
+}
+
+export default fp(das, { name: 'switchboard-das', fastify: '5.x' })

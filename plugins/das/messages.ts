@@ -1,0 +1,148 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
+
+/**
+ * Every frame of the DAS realtime API (protocols.md §5.3). On the wire each one is a
+ * Socket.IO event whose name is the message type and whose single argument is the object
+ * below. Client messages are checked with the compiled validators at the bottom; anything
+ * that fails gets the spec's error reply (§5.8 items 9, 10, 12), never an exception.
+ */
+
+/** Request id echoed as `resp_id` (§5.8 item 4); the seed says integer, strings are tolerated. */
+export const RequestId = Type.Union([Type.Integer(), Type.String()])
+
+// ---- client → server -------------------------------------------------------------------
+
+/**
+ * `authorization` (§5.3, §5.6). The token key is `authorization` in the code and
+ * `Authorization` in the seed; it is looked up case-insensitively (§5.8 item 1), so the
+ * schema only pins the keys with a fixed spelling.
+ */
+export const AuthorizationMessage = Type.Object({
+  type: Type.String(),
+  id: RequestId,
+}, { additionalProperties: true })
+
+/** `bbox`: `"west,south,east,north"`; empty string or null clears it (§5.8 item 9). */
+export const BboxMessage = Type.Object({
+  data: Type.Union([Type.String(), Type.Null()]),
+  id: Type.Optional(RequestId),
+}, { additionalProperties: true })
+
+/** `event_filter`, e.g. `{"text":"arrest"}`, `{}`, `{"filter":{...},"state":[..]}` (§5.3). */
+export const EventFilterMessage = Type.Object({
+  text: Type.Optional(Type.String()),
+  state: Type.Optional(Type.Array(Type.String())),
+  filter: Type.Optional(Type.Object({
+    event_type: Type.Optional(Type.Array(Type.String())),
+    event_category: Type.Optional(Type.Array(Type.String())),
+    priority: Type.Optional(Type.Array(Type.Number())),
+  }, { additionalProperties: true })),
+  id: Type.Optional(RequestId),
+}, { additionalProperties: true })
+
+/** `patrol_filter`, e.g. `{"filter":{...},"status":[..]}` (§5.3). */
+export const PatrolFilterMessage = Type.Object({
+  status: Type.Optional(Type.Array(Type.String())),
+  filter: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  id: Type.Optional(RequestId),
+}, { additionalProperties: true })
+
+/** `echo`: app-level ping `{"data": X}` (§5.3). */
+export const EchoMessage = Type.Object({
+  data: Type.Optional(Type.Unknown()),
+  id: Type.Optional(RequestId),
+}, { additionalProperties: true })
+
+export type AuthorizationMessage = Static<typeof AuthorizationMessage>
+export type BboxMessage = Static<typeof BboxMessage>
+export type EventFilter = Static<typeof EventFilterMessage>
+export type PatrolFilter = Static<typeof PatrolFilterMessage>
+export type EchoMessage = Static<typeof EchoMessage>
+
+// ---- server → client -------------------------------------------------------------------
+
+export const Status = Type.Object({ code: Type.Union([Type.Literal(200), Type.Literal(400), Type.Literal(401)]), message: Type.String() })
+
+export const RespAuthorization = Type.Object({
+  type: Type.Literal('resp_authorization'),
+  resp_id: Type.Union([RequestId, Type.Null()]),
+  status: Status,
+})
+
+export const ConnectAck = Type.Object({ type: Type.Literal('connect_ack'), message: Type.Literal('Connect acknowledgment.') })
+
+export const Bbox = Type.Object({ west: Type.Number(), south: Type.Number(), east: Type.Number(), north: Type.Number() })
+export type Bbox = Static<typeof Bbox>
+
+export const BboxResp = Type.Union([
+  Type.Object({ type: Type.Literal('bbox_resp'), message: Type.Literal('bbox saved.'), bbox: Type.Union([Bbox, Type.Null()]), resp_id: Type.Optional(RequestId) }),
+  Type.Object({ type: Type.Literal('bbox_resp'), message: Type.Literal('Failed to set bbox.'), error: Type.String(), resp_id: Type.Optional(RequestId) }),
+])
+
+export const FilterResponse = Type.Object({
+  message: Type.String(),
+  filter: Type.Optional(Type.Unknown()),
+  error: Type.Optional(Type.String()),
+  resp_id: Type.Optional(RequestId),
+})
+
+export const EchoResp = Type.Object({ type: Type.Literal('echo_resp'), resp_id: RequestId, message: Type.Unknown() })
+
+/** Data events (§5.3 `supported_message_types` plus the seed's `subject_update`). */
+export const DATA_EVENT_TYPES = [
+  'new_event', 'update_event', 'delete_event', 'count_event', 'service_status', 'subject_status',
+  'subject_track_merge', 'new_patrol', 'update_patrol', 'delete_patrol', 'radio_message',
+  'delete_message', 'new_announcement', 'subject_update',
+] as const
+export type DataEventType = typeof DATA_EVENT_TYPES[number]
+
+export function isDataEventType (type: string): type is DataEventType {
+  return (DATA_EVENT_TYPES as readonly string[]).includes(type)
+}
+
+/** Types emitted without `trace_id` and without an acknowledgement (§5.3). */
+export const UNTRACED_TYPES: ReadonlySet<string> = new Set(['service_status'])
+
+// ---- node → node (and REST bodies) -------------------------------------------------------
+
+export const EmitRequestBody = Type.Object({
+  type: Type.String({ description: `One of ${DATA_EVENT_TYPES.join(', ')}` }),
+  data: Type.Object({}, { additionalProperties: true, description: 'Producer payload; `mid` and `trace_id` are added per socket' }),
+  sid: Type.Optional(Type.String({ minLength: 1, description: 'Only the socket with this id' })),
+  username: Type.Optional(Type.String({ minLength: 1, description: 'Only the sockets of this user' })),
+})
+
+export const SubjectUpdateBody = Type.Object({
+  subject: Type.Object({}, { additionalProperties: true, description: 'One subject; its last position decides the bbox match' }),
+  track: Type.Optional(Type.Unknown({ description: 'Latest GeoJSON track, added as `data.track` for authorised users' })),
+  trackUsers: Type.Optional(Type.Array(Type.String(), { description: 'Users allowed to see the track; omitted = every recipient' })),
+})
+
+/** What one node asks every node (itself included) to deliver to its local sockets. */
+export type Delivery =
+  | { kind: 'emit', type: DataEventType, data: Record<string, unknown>, sid?: string, username?: string }
+  | { kind: 'subject', subject: Record<string, unknown>, track?: unknown, trackUsers?: string[] }
+
+// ---- compiled validators -----------------------------------------------------------------
+
+function compile<T extends TSchema> (schema: T): TypeCheck<T> {
+  return TypeCompiler.Compile(schema)
+}
+
+export const checks = {
+  authorization: compile(AuthorizationMessage),
+  bbox: compile(BboxMessage),
+  eventFilter: compile(EventFilterMessage),
+  patrolFilter: compile(PatrolFilterMessage),
+  echo: compile(EchoMessage),
+}
+
+/** A short human-readable reason why `value` fails `check` (first error only). */
+export function firstError<T extends TSchema> (check: TypeCheck<T>, value: unknown): string {
+  const error = check.Errors(value).First()
+  // Only called after Check failed, so there is always a first error.
+  /* c8 ignore next */
+  if (!error) return 'invalid message'
+  return error.path ? `${error.path.slice(1).replace(/\//g, '.')}: ${error.message}` : error.message
+}

@@ -1,0 +1,63 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { SwitchboardError } from '../../src/core/errors.js'
+import type { Services } from '../../src/core/services.js'
+import { requireService, serviceSecurity } from '../../src/http/auth/guards.js'
+import { errors } from '../../src/http/schemas.js'
+import { DATA_EVENT_TYPES, EmitRequestBody, isDataEventType, SubjectUpdateBody, type Delivery } from './messages.js'
+
+export interface DasRoutesOptions {
+  services: Services
+  /** Hands a delivery to every node of the cluster (this one included). */
+  deliver (delivery: Delivery): void
+}
+
+const Accepted = Type.Object({ accepted: Type.Literal(true) }, { description: 'Handed to every node; each delivers to its own sockets' })
+
+/** Companion REST of the DAS plugin (design.md §3): the publisher side of §5.7. */
+export const dasRoutes: FastifyPluginAsyncTypebox<DasRoutesOptions> = async (app, { services, deliver }) => {
+  const guard = requireService(services)
+
+  app.post('/api/das/emit', {
+    preHandler: guard,
+    schema: {
+      tags: ['das'],
+      summary: 'Emit a DAS data event',
+      description: 'Sends `{type, ...data, mid, trace_id}` as Socket.IO event `type` to the authenticated sockets ' +
+        'of namespace /das: the one with `sid`, those of `username`, or all. Each socket\'s bbox and filters apply ' +
+        '(protocols.md §5.3, §5.7). Supported types: ' + DATA_EVENT_TYPES.join(', ') + '.',
+      security: serviceSecurity,
+      body: EmitRequestBody,
+      response: { 202: Accepted, ...errors(400, 401, 403) },
+    },
+  }, async (request, reply) => {
+    const { type, data, sid, username } = request.body
+    if (!isDataEventType(type)) throw new SwitchboardError('INVALID', `unsupported type "${type}"`)
+    const delivery: Delivery = { kind: 'emit', type, data }
+    if (sid !== undefined) delivery.sid = sid
+    if (username !== undefined) delivery.username = username
+    deliver(delivery)
+    return reply.code(202).send({ accepted: true as const })
+  })
+
+  app.post('/api/das/subject-updates', {
+    preHandler: guard,
+    schema: {
+      tags: ['das'],
+      summary: 'Publish a subject_update',
+      description: 'Sends `{"type":"subject_update","data":{...subject, track?}}` to every authenticated socket ' +
+        'whose bbox (if any) contains the subject\'s last position; `track` only to `trackUsers` ' +
+        '(every recipient when omitted). Seed 004, protocols.md §5.7.',
+      security: serviceSecurity,
+      body: SubjectUpdateBody,
+      response: { 202: Accepted, ...errors(400, 401, 403) },
+    },
+  }, async (request, reply) => {
+    const { subject, track, trackUsers } = request.body
+    const delivery: Delivery = { kind: 'subject', subject }
+    if (track !== undefined) delivery.track = track
+    if (trackUsers !== undefined) delivery.trackUsers = trackUsers
+    deliver(delivery)
+    return reply.code(202).send({ accepted: true as const })
+  })
+}

@@ -1,0 +1,264 @@
+import type { TSchema } from '@sinclair/typebox'
+import type { TypeCheck } from '@sinclair/typebox/compiler'
+import type { AccessClaims, JwtCheck } from '../../src/core/tokens/tokens.js'
+import { parseBbox } from './filters.js'
+import {
+  checks, firstError, UNTRACED_TYPES,
+  type Bbox, type EventFilter, type PatrolFilter,
+} from './messages.js'
+
+/** The little of a Socket.IO socket a session needs (tests may pass a fake). */
+export interface SessionSocket {
+  readonly id: string
+  emit (event: string, ...args: unknown[]): unknown
+  join (room: string): unknown
+  disconnect (close?: boolean): unknown
+}
+
+export interface SessionLogger {
+  info (obj: object, msg?: string): void
+  warn (obj: object, msg?: string): void
+}
+
+export interface SessionOptions {
+  /** ms after connect before an unauthenticated socket is dropped; 0 = never (§5.5). */
+  authWindow: number
+  /** ms after connect before `connect_ack` (§5.5). */
+  connectAckDelay: number
+  verifyAccess (token: string): Promise<JwtCheck<AccessClaims>>
+  /** Called once the socket is authenticated (after the 200 reply). */
+  onAuthenticated (session: DasSession): void
+  log: SessionLogger
+  /** True when the socket's outbound buffer passed `server.sendBufferLimit` (design.md §4). */
+  overBufferLimit?: () => boolean
+  /** Called when the session drops its socket for being a slow consumer. */
+  onSlowConsumer?: () => void
+  now?: () => number
+}
+
+export interface DasUser { username: string, admin: boolean }
+
+/** Room every authenticated socket joins (§5.3, upstream `all_clients`). */
+export const ALL_CLIENTS = 'all_clients'
+
+const REQUIRED_FIELDS = 'Required fields: "type", "authorization", "id"'
+const BEARER = /^Bearer\s+(\S+)\s*$/i
+
+type Json = Record<string, unknown>
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** The request's `id` when it carries a usable one (§5.8 items 4, 12). */
+function requestId (arg: unknown): number | string | null {
+  if (!isObject(arg)) return null
+  const { id } = arg
+  return (typeof id === 'number' && Number.isInteger(id)) || typeof id === 'string' ? id : null
+}
+
+/** `{resp_id}` to spread into a response, only when the request had an id (§5.8 item 4). */
+function respIdOf (arg: unknown): { resp_id?: number | string } {
+  const id = requestId(arg)
+  return id === null ? {} : { resp_id: id }
+}
+
+/** The token value under `authorization` in any letter case (§5.8 item 1). */
+function authorizationValue (arg: Json): string | undefined {
+  for (const [key, value] of Object.entries(arg)) {
+    if (key.toLowerCase() === 'authorization' && typeof value === 'string') return value
+  }
+  return undefined
+}
+
+function withoutId (arg: Json): Json {
+  const { id: _id, ...rest } = arg
+  return rest
+}
+
+/**
+ * One socket on the DAS namespace (§5): the auth window and `connect_ack` timers, the
+ * client messages, and the per-socket state the server events depend on — bbox, filters,
+ * per-type `mid` counters and the traces still waiting for an acknowledgement.
+ */
+export class DasSession {
+  user: DasUser | null = null
+  bbox: Bbox | null = null
+  eventFilter: EventFilter | null = null
+  patrolFilter: PatrolFilter | null = null
+  readonly #mids = new Map<string, number>()
+  /** trace_id → when it was sent; insertion order = send order, so the first is the oldest. */
+  readonly #traces = new Map<string, number>()
+  #lastTraceMicros = 0
+  readonly #timers: NodeJS.Timeout[] = []
+  #closed = false
+  readonly #now: () => number
+
+  /** Client message handlers by event name; any other event is ignored (§5.4). */
+  readonly handlers: Readonly<Record<string, (arg: unknown) => void | Promise<void>>> = {
+    authorization: (arg) => this.#onAuthorization(arg),
+    bbox: (arg) => this.#onBbox(arg),
+    event_filter: (arg) => this.#onEventFilter(arg),
+    patrol_filter: (arg) => this.#onPatrolFilter(arg),
+    echo: (arg) => this.#onEcho(arg),
+  }
+
+  constructor (readonly socket: SessionSocket, private readonly options: SessionOptions) {
+    this.#now = options.now ?? Date.now
+  }
+
+  get id (): string {
+    return this.socket.id
+  }
+
+  get closed (): boolean {
+    return this.#closed
+  }
+
+  /** Starts the timers of §5.5: `connect_ack` after its delay, the auth window check. */
+  start (): void {
+    const { connectAckDelay, authWindow } = this.options
+    this.#timers.push(setTimeout(() => {
+      this.socket.emit('connect_ack', { type: 'connect_ack', message: 'Connect acknowledgment.' })
+    }, connectAckDelay))
+    if (authWindow > 0) {
+      this.#timers.push(setTimeout(() => {
+        if (!this.user) this.close('authorization window expired')
+      }, authWindow))
+    }
+  }
+
+  /** Drops the whole connection (all namespaces), as upstream's `disconnect(sid)`. */
+  close (reason: string): void {
+    if (this.#closed) return
+    this.options.log.info({ sid: this.id, reason }, 'das socket disconnected by server')
+    this.stopped()
+    this.socket.disconnect(true)
+  }
+
+  /** The socket is gone: no timer may fire for it any more. */
+  stopped (): void {
+    this.#closed = true
+    for (const timer of this.#timers) clearTimeout(timer)
+    this.#timers.length = 0
+  }
+
+  /**
+   * Sends one data event (§5.3): adds this socket's next `mid` for the type and, except for
+   * `service_status`, a `trace_id` that the client must acknowledge within `traceTtl`.
+   * `payload` must be an object built for this socket alone (it is completed in place).
+   */
+  deliver (type: string, payload: Json): void {
+    if (this.#closed) return
+    if (this.options.overBufferLimit?.()) {
+      // A consumer that stopped reading is dropped, never buffered without bound (design.md §4).
+      this.options.onSlowConsumer?.()
+      this.close('slow consumer')
+      return
+    }
+    const mid = (this.#mids.get(type) ?? 0) + 1
+    this.#mids.set(type, mid)
+    payload.mid = mid
+    if (UNTRACED_TYPES.has(type)) {
+      this.socket.emit(type, payload)
+      return
+    }
+    const traceId = this.#nextTraceId()
+    payload.trace_id = traceId
+    this.#traces.set(traceId, this.#now())
+    this.socket.emit(type, payload, this.#onAck)
+  }
+
+  /** True when a trace waited longer than `ttl` ms for its acknowledgement (§5.5). */
+  hasExpiredTrace (ttl: number): boolean {
+    for (const sentAt of this.#traces.values()) return this.#now() - sentAt >= ttl
+    return false
+  }
+
+  get pendingTraces (): number {
+    return this.#traces.size
+  }
+
+  // Shared by every traced emit of this socket: the ack carries the trace_id it confirms.
+  readonly #onAck = (traceId?: unknown): void => {
+    if (typeof traceId === 'string') this.#traces.delete(traceId)
+  }
+
+  /** `trace-<sid>-<unix time float>` as upstream, kept unique per socket (µs, strictly increasing). */
+  #nextTraceId (): string {
+    const micros = Math.max(Math.round((performance.timeOrigin + performance.now()) * 1000), this.#lastTraceMicros + 1)
+    this.#lastTraceMicros = micros
+    return `trace-${this.id}-${(micros / 1e6).toFixed(6)}`
+  }
+
+  #reply (event: string, payload: Json): void {
+    if (!this.#closed) this.socket.emit(event, payload)
+  }
+
+  async #onAuthorization (arg: unknown): Promise<void> {
+    const respId = requestId(arg)
+    const value = isObject(arg) ? authorizationValue(arg) : undefined
+    if (!checks.authorization.Check(arg) || value === undefined) {
+      // §5.3 / §5.8 items 1, 2, 5, 12: 400 (with `type`, and `resp_id: null` without an id), then drop.
+      this.#reply('resp_authorization', { type: 'resp_authorization', resp_id: respId, status: { code: 400, message: REQUIRED_FIELDS } })
+      this.close('malformed authorization')
+      return
+    }
+    // The value is an HTTP Authorization header (§5.6 step 2): without `Bearer ` it cannot authenticate.
+    const token = BEARER.exec(value)?.[1]
+    let check: JwtCheck<AccessClaims>
+    try {
+      check = token ? await this.options.verifyAccess(token) : { ok: false, reason: 'invalid' }
+    } catch (err) {
+      this.options.log.warn({ sid: this.id, err: err instanceof Error ? err.message : String(err) }, 'das authorization failed')
+      this.#reply('resp_authorization', { type: 'resp_authorization', resp_id: respId, status: { code: 401, message: 'Authentication error' } })
+      this.close('authentication error')
+      return
+    }
+    if (this.#closed) return
+    if (!check.ok) {
+      // §5.8 item 6: no immediate disconnect; the auth window drops a socket that never succeeded.
+      this.#reply('resp_authorization', { type: 'resp_authorization', resp_id: respId, status: { code: 401, message: 'Invalid credentials' } })
+      return
+    }
+    const first = this.user === null
+    this.user = { username: check.claims.username, admin: check.claims.admin }
+    this.socket.join(ALL_CLIENTS)
+    this.socket.join(this.id)
+    this.#reply('resp_authorization', { type: 'resp_authorization', resp_id: respId, status: { code: 200, message: 'OK' } })
+    if (first) this.options.onAuthenticated(this)
+  }
+
+  #onBbox (arg: unknown): void {
+    const fail = (error: string) => this.#reply('bbox_resp', { type: 'bbox_resp', message: 'Failed to set bbox.', error, ...respIdOf(arg) })
+    if (!checks.bbox.Check(arg)) return fail(firstError(checks.bbox, arg))
+    const parsed = parseBbox(arg.data)
+    if (!parsed.ok) return fail(parsed.error)
+    this.bbox = parsed.bbox
+    this.#reply('bbox_resp', { type: 'bbox_resp', message: 'bbox saved.', bbox: parsed.bbox, ...respIdOf(arg) })
+  }
+
+  #onEventFilter (arg: unknown): void {
+    const filter = this.#saveFilter('event_filter', checks.eventFilter, 'Event filter has been saved.', arg)
+    if (filter) this.eventFilter = filter as EventFilter
+  }
+
+  #onPatrolFilter (arg: unknown): void {
+    const filter = this.#saveFilter('patrol_filter', checks.patrolFilter, 'Patrol filter has been saved.', arg)
+    if (filter) this.patrolFilter = filter as PatrolFilter
+  }
+
+  /** Validates a filter message and answers `<event>_response` (§5.3, §5.8 item 10); the filter or null. */
+  #saveFilter<T extends TSchema> (event: string, check: TypeCheck<T>, saved: string, arg: unknown): Json | null {
+    if (!check.Check(arg) || !isObject(arg)) {
+      this.#reply(`${event}_response`, { message: `Failed to set ${event}.`, error: firstError(check, arg), ...respIdOf(arg) })
+      return null
+    }
+    const filter = withoutId(arg)
+    this.#reply(`${event}_response`, { message: saved, filter, ...respIdOf(arg) })
+    return filter
+  }
+
+  #onEcho (arg: unknown): void {
+    // Upstream answers `resp_id: 5` always; the request id wins when there is one (§5.8 item 4).
+    const message = checks.echo.Check(arg) ? arg.data ?? null : null
+    this.#reply('echo_resp', { type: 'echo_resp', resp_id: requestId(arg) ?? 5, message })
+  }
+}

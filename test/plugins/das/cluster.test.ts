@@ -1,0 +1,52 @@
+import t from 'tap'
+import { request, sharedClusterOverrides, startApp, TEST_API_KEY } from '../../helpers/app.js'
+import { ALICE } from '../../helpers/config.js'
+import { authorizedClient, dasOverrides, oauthToken } from './das-client.js'
+
+// §5.7 across nodes: two app instances sharing Redis (socket.io Redis adapter) and PostgreSQL.
+t.test('emits on one node reach sockets on the other; per-socket state stays where the socket lives', async (t) => {
+  const overrides = { ...await sharedClusterOverrides(t), ...dasOverrides({ traceTtl: 400 }) }
+  const a = await startApp(t, overrides)
+  const b = await startApp(t, overrides)
+  const token = await oauthToken(a.url, ALICE)
+  const onA = await authorizedClient(t, a.url, token, { version: 2 })
+  const onB = await authorizedClient(t, b.url, token)
+  const silentOnB = await authorizedClient(t, b.url, token, { autoAck: false })
+  const emit = (url: string, body: unknown) => request(url, 'POST', '/api/das/emit', { apiKey: TEST_API_KEY, body })
+
+  t.equal((await emit(a.url, { type: 'new_event', data: { event_id: 'e1', event_data: { title: 'x' } } })).status, 202)
+  t.match(await onB.next('new_event'), { type: 'new_event', event_id: 'e1', mid: 1, matches_current_filter: true })
+  t.match(await onA.next('new_event'), { event_id: 'e1', mid: 1 })
+  await emit(b.url, { type: 'new_event', data: { event_id: 'e2' } })
+  t.equal((await onB.next('new_event')).mid, 2, 'the mid counter lives with the socket, whichever node emitted')
+  t.equal((await onA.next('new_event')).mid, 2)
+  await Promise.all([onA.expectNothing('new_event', 200), onB.expectNothing('new_event', 200)]) // no node delivers twice
+
+  // Targeted by sid from the other node.
+  await emit(b.url, { type: 'radio_message', data: { text: 'to A' }, sid: onA.id })
+  t.match(await onA.next('radio_message'), { text: 'to A', mid: 1 })
+  await emit(a.url, { type: 'radio_message', data: { text: 'to B' }, sid: onB.id })
+  t.match(await onB.next('radio_message'), { text: 'to B', mid: 1 })
+  await onA.expectNothing('radio_message', 200)
+
+  // The bbox set on node B applies to a subject_update published on node A.
+  await onB.request('bbox', { data: '30,-5,40,5' }, 'bbox_resp')
+  await request(a.url, 'POST', '/api/das/subject-updates', { apiKey: TEST_API_KEY, body: { subject: { id: 'far', location: { latitude: 50, longitude: 8 } } } })
+  await request(a.url, 'POST', '/api/das/subject-updates', { apiKey: TEST_API_KEY, body: { subject: { id: 'near', location: { latitude: 0, longitude: 36 } } } })
+  t.equal((await onB.next('subject_update')).data.id, 'near')
+  t.equal((await onA.next('subject_update')).data.id, 'far')
+
+  // The socket on B that never acknowledged what A emitted is dropped by B's sweep.
+  await silentOnB.disconnected(400 + 50 + 1500)
+  await onB.staysConnected(100)
+})
+
+t.test('a user removed on one node loses its sockets on every node', async (t) => {
+  const overrides = { ...await sharedClusterOverrides(t), ...dasOverrides() }
+  const a = await startApp(t, overrides)
+  const b = await startApp(t, overrides)
+  t.equal((await request(a.url, 'POST', '/api/admin/users', { apiKey: TEST_API_KEY, body: { username: 'carol', password: 'carol-pass' } })).status, 201)
+  const carol = await authorizedClient(t, b.url, await oauthToken(b.url, { username: 'carol', password: 'carol-pass' }))
+  t.equal((await request(a.url, 'DELETE', '/api/admin/users/carol', { apiKey: TEST_API_KEY })).status, 204)
+  await carol.disconnected()
+})

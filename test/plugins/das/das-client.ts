@@ -1,0 +1,207 @@
+import { createRequire } from 'node:module'
+import { io as ioV4 } from 'socket.io-client'
+import { DATA_EVENT_TYPES } from '../../../plugins/das/messages.js'
+import { request } from '../../helpers/app.js'
+
+export const DEFAULT_WAIT = 2000
+
+/** What the tests need of a socket.io-client socket, v4 or v2. */
+interface RawSocket {
+  id?: string
+  connected: boolean
+  on (event: string, listener: (...args: any[]) => void): unknown // eslint-disable-line @typescript-eslint/no-explicit-any
+  emit (event: string, ...args: unknown[]): unknown
+  close (): unknown
+}
+
+// socket.io-client 2.x ships no types; it is CommonJS, loaded as such.
+const ioV2 = createRequire(import.meta.url)('socket.io-client-v2') as (url: string, options: object) => RawSocket
+
+export type ClientVersion = 2 | 4
+
+/** Every event the server may send on /das. */
+export const SERVER_EVENTS = [
+  'connect_ack', 'resp_authorization', 'bbox_resp', 'event_filter_response', 'patrol_filter_response',
+  'echo_resp', 'message', ...DATA_EVENT_TYPES,
+]
+
+export interface Received {
+  payload: Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+  ack?: (...args: unknown[]) => void
+}
+
+export interface ConnectOptions {
+  version?: ClientVersion
+  transports?: string[]
+  namespace?: string
+  path?: string
+  /** Acknowledge data events with their trace_id as das-web-react does (default true). */
+  autoAck?: boolean
+  extraHeaders?: Record<string, string>
+}
+
+/**
+ * A real socket.io client (4.x or 2.x) on the DAS namespace that queues every server event
+ * by name, so tests await them in order; every wait is bounded.
+ */
+export class DasClient {
+  readonly #queues = new Map<string, Received[]>()
+  readonly #waiters = new Map<string, Array<(r: Received) => void>>()
+  readonly #disconnected: Promise<string>
+  disconnectReason: string | null = null
+
+  private constructor (readonly socket: RawSocket, readonly version: ClientVersion, public autoAck: boolean) {
+    for (const event of SERVER_EVENTS) {
+      socket.on(event, (payload: Record<string, unknown>, ack?: (...args: unknown[]) => void) => {
+        if (this.autoAck && typeof ack === 'function') ack(payload?.trace_id)
+        this.#push(event, { payload, ack })
+      })
+    }
+    this.#disconnected = new Promise((resolve) => socket.on('disconnect', (reason: string) => {
+      this.disconnectReason = reason
+      resolve(reason)
+    }))
+  }
+
+  static connect (base: string, options: ConnectOptions = {}): Promise<DasClient> {
+    const version = options.version ?? 4
+    const url = base + (options.namespace ?? '/das')
+    const settings = {
+      path: options.path ?? '/socket.io',
+      transports: options.transports ?? ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      timeout: DEFAULT_WAIT,
+      ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}),
+    }
+    const socket = version === 4 ? ioV4(url, settings) as unknown as RawSocket : ioV2(url, settings)
+    const client = new DasClient(socket, version, options.autoAck ?? true)
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { socket.close(); reject(new Error(`connect to ${url} timed out`)) }, DEFAULT_WAIT)
+      socket.on('connect', () => { clearTimeout(timer); resolve(client) })
+      socket.on('connect_error', (err: Error) => { clearTimeout(timer); socket.close(); reject(err) })
+      socket.on('error', (err: unknown) => { clearTimeout(timer); socket.close(); reject(err instanceof Error ? err : new Error(String(err))) })
+    })
+  }
+
+  get id (): string {
+    if (!this.socket.id) throw new Error('not connected')
+    return this.socket.id
+  }
+
+  get connected (): boolean {
+    return this.socket.connected
+  }
+
+  emit (event: string, ...args: unknown[]): void {
+    this.socket.emit(event, ...args)
+  }
+
+  /** The next `event` (payload and ack callback). */
+  nextEntry (event: string, timeout = DEFAULT_WAIT): Promise<Received> {
+    const queued = this.#queues.get(event)?.shift()
+    if (queued) return Promise.resolve(queued)
+    return new Promise((resolve, reject) => {
+      const waiters = this.#waiters.get(event) ?? []
+      this.#waiters.set(event, waiters)
+      const waiter = (r: Received) => { clearTimeout(timer); resolve(r) }
+      const timer = setTimeout(() => {
+        waiters.splice(waiters.indexOf(waiter), 1)
+        reject(new Error(`no ${event} within ${timeout} ms`))
+      }, timeout)
+      waiters.push(waiter)
+    })
+  }
+
+  /** The payload of the next `event`. */
+  async next (event: string, timeout = DEFAULT_WAIT): Promise<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    return (await this.nextEntry(event, timeout)).payload
+  }
+
+  /** Sends `event` and waits for `reply`. */
+  async request (event: string, arg: unknown, reply: string): Promise<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    this.emit(event, arg)
+    return this.next(reply)
+  }
+
+  authorize (token: string, id: number | string = 1): Promise<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    return this.request('authorization', { type: 'authorization', id, authorization: `Bearer ${token}` }, 'resp_authorization')
+  }
+
+  /** Resolves when no `event` arrives for `ms`; rejects with it otherwise. */
+  expectNothing (event: string, ms = 250): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const queued = this.#queues.get(event)?.shift()
+      if (queued) return reject(new Error(`unexpected ${event}: ${JSON.stringify(queued.payload)}`))
+      const waiters = this.#waiters.get(event) ?? []
+      this.#waiters.set(event, waiters)
+      const waiter = (r: Received) => { clearTimeout(timer); reject(new Error(`unexpected ${event}: ${JSON.stringify(r.payload)}`)) }
+      const timer = setTimeout(() => { waiters.splice(waiters.indexOf(waiter), 1); resolve() }, ms)
+      waiters.push(waiter)
+    })
+  }
+
+  /** Resolves with the reason once the server dropped the socket; rejects after `timeout`. */
+  disconnected (timeout = DEFAULT_WAIT): Promise<string> {
+    return Promise.race([
+      this.#disconnected,
+      new Promise<string>((_resolve, reject) => setTimeout(() => reject(new Error(`still connected after ${timeout} ms`)), timeout).unref()),
+    ])
+  }
+
+  /** Resolves if the socket stays connected for `ms`. */
+  async staysConnected (ms = 250): Promise<void> {
+    const outcome = await Promise.race([
+      this.#disconnected.then(() => 'disconnected'),
+      new Promise<string>((resolve) => setTimeout(() => resolve('connected'), ms)),
+    ])
+    if (outcome !== 'connected') throw new Error(`disconnected: ${this.disconnectReason}`)
+  }
+
+  close (): void {
+    this.socket.close()
+  }
+
+  #push (event: string, received: Received): void {
+    const waiter = this.#waiters.get(event)?.shift()
+    if (waiter) return waiter(received)
+    const queue = this.#queues.get(event) ?? []
+    this.#queues.set(event, queue)
+    queue.push(received)
+  }
+}
+
+/** The auth window of `dasOverrides` (ms). */
+export const AUTH_WINDOW = 500
+
+/**
+ * Shrunk DAS timers for tests (ms). traceTtl stays long enough that auto-acks on a loaded
+ * machine never miss it; tests about unacknowledged traces shrink it themselves.
+ */
+export function dasOverrides (das: Record<string, unknown> = {}): Record<string, unknown> {
+  return { protocols: { das: { authWindow: AUTH_WINDOW, connectAckDelay: 50, traceTtl: 1500, cleanupInterval: 50, ...das } } }
+}
+
+/** Opens a client, closed at test end. */
+export async function openClient (t: { teardown (fn: () => unknown): void }, base: string, options: ConnectOptions = {}): Promise<DasClient> {
+  const client = await DasClient.connect(base, options)
+  t.teardown(() => client.close())
+  return client
+}
+
+/** An authorized client of `user`'s token. */
+export async function authorizedClient (t: { teardown (fn: () => unknown): void }, base: string, token: string, options: ConnectOptions = {}): Promise<DasClient> {
+  const client = await openClient(t, base, options)
+  const reply = await client.authorize(token)
+  if (reply.status?.code !== 200) throw new Error(`authorization failed: ${JSON.stringify(reply)}`)
+  return client
+}
+
+/** An OAuth access token as a DAS web client gets it (§5.6). */
+export async function oauthToken (base: string, user: { username: string, password: string }): Promise<string> {
+  const { status, body } = await request(base, 'POST', '/oauth2/token', {
+    form: { grant_type: 'password', username: user.username, password: user.password, client_id: 'das_web_client' },
+  })
+  if (status !== 200) throw new Error(`oauth failed: ${status} ${JSON.stringify(body)}`)
+  return body.access_token as string
+}

@@ -1,0 +1,216 @@
+import { createServer } from 'node:http'
+import t from 'tap'
+import { DasConnection } from '../../../plugins/das/connection.js'
+import { bboxContains, eventMatches, insideBbox, parseBbox, patrolMatches, positionOf } from '../../../plugins/das/filters.js'
+import { checks, firstError } from '../../../plugins/das/messages.js'
+import { payloadFor, SessionRegistry } from '../../../plugins/das/registry.js'
+import { DasSession, type SessionOptions, type SessionSocket } from '../../../plugins/das/session.js'
+import { listenersAddedBy, routeUpgrades } from '../../../plugins/das/upgrade-router.js'
+
+/** Records what a session emits instead of sending it. */
+class FakeSocket implements SessionSocket {
+  readonly emitted: Array<{ event: string, args: unknown[] }> = []
+  readonly rooms = new Set<string>()
+  disconnects = 0
+  constructor (readonly id = 'sid-1') {}
+  emit (event: string, ...args: unknown[]) { this.emitted.push({ event, args }) }
+  join (room: string) { this.rooms.add(room) }
+  disconnect () { this.disconnects++ }
+  last (event: string) { return [...this.emitted].reverse().find((e) => e.event === event)?.args[0] as Record<string, any> } // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+const silentLog = { info () {}, warn () {} }
+
+function session (overrides: Partial<SessionOptions> = {}, socket = new FakeSocket()) {
+  const s = new DasSession(socket, {
+    authWindow: 0,
+    connectAckDelay: 10_000,
+    verifyAccess: async (token) => token === 'good'
+      ? { ok: true, claims: { username: 'alice', admin: false, jti: 'j', expiresAt: Date.now() + 1000 } }
+      : { ok: false, reason: 'invalid' },
+    onAuthenticated () {},
+    log: silentLog,
+    ...overrides,
+  })
+  return { s, socket }
+}
+
+t.test('parseBbox', async (t) => {
+  t.same(parseBbox('1,2,3,4'), { ok: true, bbox: { west: 1, south: 2, east: 3, north: 4 } })
+  t.same(parseBbox(' 170 , -10, -170, 10 '), { ok: true, bbox: { west: 170, south: -10, east: -170, north: 10 } })
+  t.same(parseBbox(''), { ok: true, bbox: null })
+  t.same(parseBbox(null), { ok: true, bbox: null })
+  for (const bad of ['1,2,3', '1,2,3,4,5', 'a,1,2,3', '1,,2,3', '181,0,1,1', '0,91,1,92', '0,10,1,5', 'Infinity,0,1,1']) {
+    t.equal(parseBbox(bad).ok, false, bad)
+  }
+})
+
+t.test('bbox containment and positions', async (t) => {
+  const box = { west: 30, south: -5, east: 40, north: 5 }
+  t.ok(bboxContains(box, [36, 0]))
+  t.notOk(bboxContains(box, [36, 6]))
+  t.notOk(bboxContains(box, [41, 0]))
+  const across = { west: 170, south: -10, east: -170, north: 10 }
+  t.ok(bboxContains(across, [175, 0]))
+  t.ok(bboxContains(across, [-175, 0]))
+  t.notOk(bboxContains(across, [0, 0]))
+
+  t.same(positionOf({ geometry: { type: 'Point', coordinates: [1, 2] } }), [1, 2])
+  t.same(positionOf({ last_position: { type: 'Feature', geometry: { coordinates: [3, 4] } } }), [3, 4])
+  t.same(positionOf({ last_position: { type: 'Point', coordinates: [5, 6] } }), [5, 6])
+  t.same(positionOf({ location: { latitude: 8, longitude: 7 } }), [7, 8])
+  t.same(positionOf({ event_data: { location: { latitude: 10, longitude: 9 } } }), [9, 10])
+  t.same(positionOf({ type: 'Point', coordinates: [11, 12] }), [11, 12])
+  t.equal(positionOf({ geometry: { coordinates: ['1', 2] } }), null)
+  t.equal(positionOf({ location: { latitude: 'x', longitude: 1 } }), null)
+  t.equal(positionOf({ geometry: { coordinates: [1] } }), null)
+  t.equal(positionOf({}), null)
+  t.ok(insideBbox(null, { location: { latitude: 80, longitude: 0 } }))
+  t.ok(insideBbox(box, {}))
+  t.notOk(insideBbox(box, { location: { latitude: 80, longitude: 0 } }))
+})
+
+t.test('event and patrol filters', async (t) => {
+  const event = { title: 'Arrest made', event_type: 'arrest_rep', serial_number: 1234, state: 'new', priority: 300, event_category: { value: 'security' } }
+  t.ok(eventMatches(null, event))
+  t.ok(eventMatches({}, event))
+  t.ok(eventMatches({ text: 'ARREST' }, event))
+  t.ok(eventMatches({ text: '123' }, event))
+  t.notOk(eventMatches({ text: 'fire' }, event))
+  t.ok(eventMatches({ state: ['new'], filter: { event_type: ['arrest_rep'], priority: [300], event_category: ['security'] } }, event))
+  t.notOk(eventMatches({ state: ['resolved'] }, event))
+  t.notOk(eventMatches({ filter: { event_category: ['monitoring'] } }, event))
+  t.ok(eventMatches({ filter: { event_category: ['plain'] } }, { event_category: 'plain' }))
+  t.ok(eventMatches({ state: [] }, event))
+  t.ok(patrolMatches(null, { state: 'done' }))
+  t.ok(patrolMatches({ status: ['done'] }, { state: 'done' }))
+  t.notOk(patrolMatches({ status: ['active'] }, { state: 'done' }))
+})
+
+t.test('firstError names the failing field', async (t) => {
+  t.match(firstError(checks.eventFilter, { text: 1 }), /^text: /)
+  t.type(firstError(checks.bbox, 'x'), 'string')
+})
+
+t.test('traces: unique increasing ids, acks by trace_id, expiry', async (t) => {
+  let now = 1000
+  const { s, socket } = session({ now: () => now })
+  for (let i = 0; i < 3; i++) s.deliver('new_event', { n: i })
+  const sent = socket.emitted.map((e) => e.args[0] as { trace_id: string, mid: number })
+  t.same(sent.map((p) => p.mid), [1, 2, 3])
+  const ids = sent.map((p) => p.trace_id)
+  t.equal(new Set(ids).size, 3)
+  t.ok(ids.every((id) => /^trace-sid-1-\d+\.\d{6}$/.test(id)))
+  t.ok(ids[0] < ids[1] && ids[1] < ids[2])
+  t.equal(s.pendingTraces, 3)
+  const ack = socket.emitted[0].args[1] as (id?: unknown) => void
+  ack(ids[0])
+  ack(ids[1])
+  ack()
+  t.equal(s.pendingTraces, 1)
+  now = 1199
+  t.notOk(s.hasExpiredTrace(200))
+  now = 1200
+  t.ok(s.hasExpiredTrace(200))
+  ack(ids[2])
+  t.notOk(s.hasExpiredTrace(200))
+  s.deliver('service_status', { services: [] })
+  t.equal(s.pendingTraces, 0)
+  t.equal(socket.emitted.at(-1)?.args.length, 1, 'service_status has no ack callback')
+})
+
+t.test('authorization edge cases', async (t) => {
+  t.test('verification throwing: 401 Authentication error, then disconnect', async (t) => {
+    const { s, socket } = session({ verifyAccess: async () => { throw new Error('store down') } })
+    await s.handlers.authorization({ type: 'authorization', id: 1, authorization: 'Bearer x' })
+    t.same(socket.last('resp_authorization').status, { code: 401, message: 'Authentication error' })
+    t.equal(socket.disconnects, 1)
+    t.ok(s.closed)
+    s.close('again')
+    t.equal(socket.disconnects, 1, 'close is idempotent')
+  })
+
+  t.test('a failed re-authorization keeps the earlier identity', async (t) => {
+    let authenticated = 0
+    const { s, socket } = session({ onAuthenticated: () => { authenticated++ } })
+    await s.handlers.authorization({ type: 'authorization', id: 1, authorization: 'Bearer good' })
+    t.same(s.user, { username: 'alice', admin: false })
+    t.ok(socket.rooms.has('all_clients') && socket.rooms.has('sid-1'))
+    await s.handlers.authorization({ type: 'authorization', id: 2, authorization: 'Bearer bad' })
+    t.equal(socket.last('resp_authorization').status.code, 401)
+    t.same(s.user, { username: 'alice', admin: false })
+    await s.handlers.authorization({ type: 'authorization', id: 3, authorization: 'bearer good' })
+    t.equal(socket.last('resp_authorization').status.code, 200)
+    t.equal(authenticated, 1, 'indexed once')
+  })
+
+  t.test('a reply to a socket closed while verifying is not sent', async (t) => {
+    let release: () => void = () => {}
+    const { s, socket } = session({
+      verifyAccess: () => new Promise((resolve) => { release = () => resolve({ ok: false, reason: 'invalid' }) }),
+    })
+    const pending = s.handlers.authorization({ type: 'authorization', id: 1, authorization: 'Bearer x' })
+    s.stopped()
+    release()
+    await pending
+    t.equal(socket.emitted.length, 0)
+  })
+})
+
+t.test('registry: targets and payloads', async (t) => {
+  const registry = new SessionRegistry()
+  const a = session({}, new FakeSocket('a')).s
+  const b = session({}, new FakeSocket('b')).s
+  registry.add(a)
+  registry.add(b)
+  a.user = { username: 'alice', admin: false }
+  registry.authenticated(a)
+  t.equal(registry.size, 2)
+  t.equal(registry.deliver({ kind: 'emit', type: 'new_announcement', data: {} }), 1, 'unauthenticated b gets nothing')
+  registry.authenticated(b)
+  t.equal(registry.deliver({ kind: 'emit', type: 'new_announcement', data: {}, username: 'nobody' }), 0)
+  registry.remove(a)
+  registry.remove(b)
+  t.equal(registry.size, 0)
+  t.equal(registry.ofUser('alice').size, 0)
+  t.same(payloadFor(a, { kind: 'subject', subject: { id: 1 }, track: [1], trackUsers: [] }), { type: 'subject_update', data: { id: 1 } })
+  t.same(payloadFor(a, { kind: 'emit', type: 'delete_message', data: { id: 2 } }), { type: 'delete_message', id: 2 })
+})
+
+t.test('DasConnection reflects its session', async (t) => {
+  const { s, socket } = session()
+  const connection = new DasConnection(s, '127.0.0.1')
+  t.equal(connection.id, 'sid-1')
+  t.equal(connection.protocol, 'das')
+  t.equal(connection.principal, null)
+  s.user = { username: 'alice', admin: true }
+  t.same(connection.principal, { kind: 'user', username: 'alice', admin: true })
+  connection.principal = null
+  t.ok(connection.principal, 'the session owns the principal')
+  connection.send('text')
+  connection.send(Buffer.from('buffer'))
+  t.same(socket.emitted.map((e) => e.args[0]), ['text', 'buffer'])
+  t.ok(connection.open)
+  connection.close(1001, 'bye')
+  t.notOk(connection.open)
+  connection.send('late')
+  t.equal(socket.emitted.length, 2)
+})
+
+t.test('routeUpgrades routes by prefix and restores the previous listeners', async (t) => {
+  const server = createServer()
+  const seen: string[] = []
+  server.on('upgrade', (request) => seen.push(`previous ${request.url}`))
+  const added = listenersAddedBy(server, 'upgrade', () => server.on('upgrade', () => seen.push('added')))
+  t.equal(added.length, 1)
+  server.removeListener('upgrade', added[0])
+  const restore = routeUpgrades(server, '/socket.io/', (request) => seen.push(`io ${request.url}`))
+  const emit = (url: string) => server.emit('upgrade', { url }, null, Buffer.alloc(0))
+  emit('/socket.io/?EIO=4')
+  emit('/other')
+  t.same(seen, ['io /socket.io/?EIO=4', 'previous /other'])
+  restore()
+  t.equal(server.listenerCount('upgrade'), 1)
+  emit('/socket.io/')
+  t.same(seen.at(-1), 'previous /socket.io/')
+})
