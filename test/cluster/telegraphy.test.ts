@@ -138,12 +138,20 @@ t.test('two Telegraphy nodes', async (t) => {
     const stopped = c.stop()
     t.equal((await client.closed(5000)).code, 1001, 'going away')
     t.equal(await stopped, 0, 'clean exit')
+    await emit(b.url, 'demo.Item', { n: 2, when: 'away' })
 
     const { client: back, reply } = await reconnect(t, b, sessionToken)
     t.match(reply, { success: true, status: 'CONNECTED', subscriptions: [{ event_name: 'demo.Item', filters: { n: 2 } }] })
-    await emit(a.url, 'demo.Item', { n: 1 })
-    await emit(a.url, 'demo.Item', { n: 2 })
-    t.match(await back.json(), { data: { n: 2 } }, 'subscription live on B')
+    await emit(a.url, 'demo.Item', { n: 1, when: 'back' })
+    await emit(a.url, 'demo.Item', { n: 2, when: 'back' })
+    const got = []
+    do got.push((await back.json()).data.when)
+    while (got.at(-1) !== 'back' && got.length < 3)
+    t.equal(got.at(-1), 'back', 'subscription live on B')
+    // Plugin gap: the stopping node hands its dropped sessions over at shutdown and nobody keeps
+    // their events until a RECONNECT claims them, so what is emitted in between is lost.
+    t.comment(`events after RECONNECT: ${got.join(', ')}`)
+    t.same(got, ['away', 'back'], 'the event emitted between the shutdown and the RECONNECT is delivered', { todo: 'lost: no node keeps a dropped session\'s events once its holder has shut down' })
     await back.expectNothing(200)
   })
 
@@ -158,6 +166,7 @@ t.test('two Telegraphy nodes', async (t) => {
     t.equal((await client.closed()).code, 1006, 'the client saw its node die')
     const { client: back, reply } = await reconnect(t, b, sessionToken)
     t.match(reply, { success: true, status: 'CONNECTED', subscriptions: [{ event_name: 'demo.Item' }] }, 'session resumed on the survivor', gap)
+    t.comment(`the survivor answered ${reply.status}`)
     if (reply.status !== 'CONNECTED') return
     await emit(b.url, 'demo.Item', { n: 1 })
     t.match(await back.json(), { data: { n: 1 } })
