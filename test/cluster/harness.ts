@@ -98,7 +98,7 @@ export interface ClusterOptions {
   configYaml?: string
 }
 
-/** Starts `count` real server processes (dist build) sharing one PostgreSQL schema and one Redis. */
+/** Starts `count` real server processes (dist build) at once, sharing one fresh PostgreSQL schema and one Redis. */
 export async function startCluster (t: TestLike, count: number, options: ClusterOptions): Promise<Node[]> {
   buildOnce()
   const dir = t.testdir({})
@@ -112,9 +112,8 @@ export async function startCluster (t: TestLike, count: number, options: Cluster
     'users:\n  - { username: admin, password: admin-pass, admin: true }\n  - { username: alice, password: alice-pass, email: alice@example.test }',
     options.configYaml ?? '',
   ].join('\n'))
-  const nodes: Node[] = []
-  for (let i = 0; i < count; i++) nodes.push(await startNode(t, `node${i}`, configFile, options.redisUrl, databaseUrl))
-  return nodes
+  // All at once, as a deployment starts its nodes: migrations and config seeding must cope.
+  return Promise.all(Array.from({ length: count }, (_v, i) => startNode(t, `node${i}`, configFile, options.redisUrl, databaseUrl)))
 }
 
 export async function startNode (t: TestLike, name: string, configFile: string, redisUrl: string, databaseUrl: string): Promise<Node> {
