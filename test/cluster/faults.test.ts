@@ -1,7 +1,8 @@
 import t from 'tap'
-import { request } from '../helpers/app.js'
+import { request, TEST_API_KEY } from '../helpers/app.js'
 import { ALICE } from '../helpers/config.js'
 import type { WsClient } from '../helpers/ws-client.js'
+import { authorizedClient } from '../plugins/das/das-client.js'
 import { open } from './clients.js'
 import { PrivateRedis, startCluster, waitUntil } from './harness.js'
 
@@ -24,6 +25,7 @@ t.test('Redis restarted under a running cluster: local service continues, /ready
   // Subscribers made before the outage, on both nodes (channel subscriptions live in the broker).
   const [onA, onB, sender] = [await joe(t, a.wsUrl), await joe(t, b.wsUrl), await joe(t, a.wsUrl)]
   for (const client of [onA, onB]) t.same(await client.request({ subscribe: { channel: 'c' } }), { subscribed: 'c' })
+  const dasOnB = await authorizedClient(t, b.url, before.body.access_token) // the Socket.IO Redis adapter has clients of its own
 
   await redis.stop()
   await waitUntil('A reports Redis down', async () => (await request(a.url, 'GET', '/ready')).status === 503, 10_000)
@@ -49,6 +51,8 @@ t.test('Redis restarted under a running cluster: local service continues, /ready
   while (!seen.includes('after') && seen.length < 3) seen.push((await onB.json()).event)
   t.ok(['after', 'during,after'].includes(seen.join()), `subscriptions made before the outage carry messages between nodes again (${seen.join()})`)
   await onB.expectNothing(200)
+  t.equal((await request(a.url, 'POST', '/api/das/emit', { apiKey: TEST_API_KEY, body: { type: 'new_announcement', data: { text: 'after' } } })).status, 202)
+  t.match(await dasOnB.next('new_announcement'), { text: 'after' }, 'DAS emits cross nodes again')
 })
 
 t.test('one node killed: the others keep serving, and its clients resume there', async (t) => {
