@@ -51,6 +51,9 @@ async function detached (t: Test, sessionToken: string): Promise<void> {
   await eventually(async () => (await redis.keys(`*telegraphy:session:${sessionToken}`)).length === 1, 3000, 'session kept')
 }
 
+/** Another node of the same cluster as `like` (same config, Redis and PostgreSQL). */
+const startNodeLike = (t: Test, like: Node, name: string): Promise<Node> => startNode(t, name, ...like.shared)
+
 t.test('two Telegraphy nodes', async (t) => {
   const [a, b] = await startCluster(t, 2, { redisUrl: REDIS_URL, configYaml })
 
@@ -172,6 +175,3 @@ t.test('two Telegraphy nodes', async (t) => {
     t.match(await back.json(), { data: { n: 1 } })
   })
 })
-
-/** Another node of the same cluster as `like` (same config, Redis and PostgreSQL). */
-const startNodeLike = (t: Test, like: Node, name: string): Promise<Node> => startNode(t, name, ...like.shared)
