@@ -83,8 +83,12 @@ export interface Node {
   port: number
   process: ChildProcess
   output: () => string
+  /** What another process of the same cluster needs (`startNode(t, name, ...node.shared)`). */
+  shared: [configFile: string, redisUrl: string, databaseUrl: string]
   /** SIGKILL: the node dies without a goodbye. */
   kill (): Promise<void>
+  /** SIGTERM: graceful shutdown (sockets closed with 1001); resolves with the exit code. */
+  stop (): Promise<number | null>
 }
 
 export interface ClusterOptions {
@@ -94,7 +98,7 @@ export interface ClusterOptions {
   configYaml?: string
 }
 
-/** Starts `count` real server processes (dist build) sharing one PostgreSQL schema and one Redis. */
+/** Starts `count` real server processes (dist build) at once, sharing one fresh PostgreSQL schema and one Redis. */
 export async function startCluster (t: TestLike, count: number, options: ClusterOptions): Promise<Node[]> {
   buildOnce()
   const dir = t.testdir({})
@@ -108,9 +112,8 @@ export async function startCluster (t: TestLike, count: number, options: Cluster
     'users:\n  - { username: admin, password: admin-pass, admin: true }\n  - { username: alice, password: alice-pass, email: alice@example.test }',
     options.configYaml ?? '',
   ].join('\n'))
-  const nodes: Node[] = []
-  for (let i = 0; i < count; i++) nodes.push(await startNode(t, `node${i}`, configFile, options.redisUrl, databaseUrl))
-  return nodes
+  // All at once, as a deployment starts its nodes: migrations and config seeding must cope.
+  return Promise.all(Array.from({ length: count }, (_v, i) => startNode(t, `node${i}`, configFile, options.redisUrl, databaseUrl)))
 }
 
 export async function startNode (t: TestLike, name: string, configFile: string, redisUrl: string, databaseUrl: string): Promise<Node> {
@@ -122,7 +125,7 @@ export async function startNode (t: TestLike, name: string, configFile: string, 
   let output = ''
   child.stdout!.on('data', (c: Buffer) => { output += c.toString() })
   child.stderr!.on('data', (c: Buffer) => { output += c.toString() })
-  const exited = new Promise((resolve) => child.once('exit', resolve))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
   t.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL')
@@ -139,9 +142,14 @@ export async function startNode (t: TestLike, name: string, configFile: string, 
     port,
     process: child,
     output: () => output,
+    shared: [configFile, redisUrl, databaseUrl],
     async kill () {
       child.kill('SIGKILL')
       await exited
+    },
+    stop () {
+      child.kill('SIGTERM')
+      return exited
     },
   }
 }
