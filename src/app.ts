@@ -49,12 +49,13 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   try {
     await registerDocs(app, version)
     await app.register(websocket, {
-      options: { maxPayload: config.server.maxPayload },
+      // Every socket is in services.connections (acceptWebSocket), so ws's own client set (a Set
+      // entry and a close listener per connection) is not kept.
+      options: { maxPayload: config.server.maxPayload, clientTracking: false },
       // Clients are told the server is going away (1001), not that it finished normally.
       preClose (done) {
         services.accepting = false
         services.connections.closeAll(1001, 'server shutting down')
-        for (const client of this.websocketServer.clients) client.close(1001, 'server shutting down')
         this.server.close(() => done())
       },
     })

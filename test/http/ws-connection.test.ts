@@ -9,6 +9,9 @@ import { eventually, WsClient } from '../helpers/ws-client.js'
 interface Harness {
   url: string
   accepted: () => Promise<AcceptedSocket>
+  /** The raw TCP sockets and the WebSockets of the accepted upgrades, in order. */
+  rawSockets: Socket[]
+  webSockets: WebSocket[]
   app: Awaited<ReturnType<typeof buildApp>>
 }
 
@@ -18,8 +21,12 @@ async function harness (t: Test, overrides: ConfigOverrides = {}): Promise<Harne
   t.teardown(() => app.close())
   const queue: AcceptedSocket[] = []
   const waiters: Array<(a: AcceptedSocket) => void> = []
+  const rawSockets: Socket[] = []
+  const webSockets: WebSocket[] = []
   app.get('/writer-test', { websocket: true }, (socket: WebSocket, request) => {
     const accepted = acceptWebSocket(socket, request, 'test', app.services)
+    rawSockets.push(request.raw.socket)
+    webSockets.push(socket)
     const waiter = waiters.shift()
     if (waiter) waiter(accepted)
     else queue.push(accepted)
@@ -28,6 +35,8 @@ async function harness (t: Test, overrides: ConfigOverrides = {}): Promise<Harne
   const port = (app.server.address() as { port: number }).port
   return {
     app,
+    rawSockets,
+    webSockets,
     url: `ws://127.0.0.1:${port}/writer-test`,
     accepted: () => queue.length ? Promise.resolve(queue.shift()!) : new Promise((resolve) => waiters.push(resolve)),
   }
@@ -57,11 +66,38 @@ t.test('frames sent in one tick leave in one write', async (t) => {
   t.equal(client.ws.readyState, 1)
 })
 
+t.test('an accepted socket keeps neither the upgrade response nor a listener per connection', async (t) => {
+  const h = await harness(t)
+  const client = await WsClient.connect(h.url)
+  const accepted = await h.accepted()
+  const raw = h.rawSockets[0] as Socket & { _httpMessage?: unknown }
+  // @fastify/websocket assigned a ServerResponse to the socket; kept, it would hold the request,
+  // Fastify's request/reply and a child logger for the socket's whole life.
+  t.equal(raw._httpMessage ?? null, null, 'the upgrade response is released')
+  const second = await WsClient.connect(h.url)
+  await h.accepted()
+  for (const event of ['close', 'message', 'error']) {
+    const [first, other] = h.webSockets.map((socket) => socket.listeners(event))
+    t.equal(first.length, 1, `one ${event} listener`)
+    t.equal(first[0], other[0], `the ${event} listener is a shared function, not a closure per connection`)
+  }
+  let text = ''
+  accepted.onText((received) => { text = received })
+  client.send('hello')
+  await eventually(() => text === 'hello')
+  t.equal(text, 'hello')
+  client.close()
+  second.close()
+  await eventually(() => h.app.services.connections.size === 0)
+  t.equal(h.app.services.connections.size, 0, 'closed sockets leave the registry')
+})
+
 t.test('a client that never reads is closed with 1008 once past the byte cap; memory stays bounded', async (t) => {
   const h = await harness(t, { server: { sendBufferLimit: 256 * 1024, closeTimeout: 200 } })
   const client = await WsClient.connect(h.url)
-  const { connection, onClose } = await h.accepted()
-  const closed = new Promise<number>((resolve) => onClose(resolve))
+  const accepted = await h.accepted()
+  const { connection } = accepted
+  const closed = new Promise<number>((resolve) => accepted.onClose(resolve))
   // The client stops reading: the kernel buffers fill, then the server-side buffer grows.
   ;(client.ws as unknown as { _socket: Socket })._socket.pause()
   const frame = Buffer.alloc(16 * 1024, 'x')

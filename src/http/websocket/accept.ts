@@ -1,52 +1,106 @@
-import type { FastifyRequest } from 'fastify'
+import type { ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
+import type { ConnectionRegistry } from '../../core/connection.js'
 import { randomId } from '../../core/ids.js'
 import type { Services } from '../../core/services.js'
 import { WsConnection } from './ws-connection.js'
 
+type TextHandler = (text: string) => void | Promise<void>
+type CloseHandler = (code: number) => void
+
 export interface AcceptedSocket {
   connection: WsConnection
   /** Every frame, text or binary, as text (the protocols are JSON; spec §1.2 reads binary as text). */
-  onText (handler: (text: string) => void | Promise<void>): void
-  onClose (handler: (code: number) => void): void
+  onText (handler: TextHandler): void
+  onClose (handler: CloseHandler): void
 }
+
+const ACCEPTED = Symbol('switchboard.accepted')
+type AcceptingSocket = WebSocket & { [ACCEPTED]?: Accepted }
 
 /**
  * Wraps a freshly upgraded socket: registers it for shutdown and health, routes its frames to
  * the protocol session as text and keeps socket errors from reaching the process.
+ *
+ * Idle connections are what a gateway holds most of (design.md §4, issue 8's memory target), so a
+ * connection costs one small object here: the socket's listeners are shared functions that find
+ * it through the socket, not closures per connection.
  */
 export function acceptWebSocket (socket: WebSocket, request: FastifyRequest, protocol: string, services: Services): AcceptedSocket {
   const { server } = services.config
   const connection = new WsConnection(randomId(12), protocol, request.ip, socket,
     { sendBufferLimit: server.sendBufferLimit, closeTimeout: server.closeTimeout }, services.connections)
   services.connections.add(connection)
-  // Nothing kept for the socket's lifetime may hold the upgrade request: @fastify/websocket's own
-  // error listener closes over the request and reply (kilobytes per idle connection), so it is
-  // replaced by one that needs only the shared logger.
-  const log = request.server.log
+  releaseUpgradeResponse(request)
+  const accepted = new Accepted(connection, services.connections, request.server.log)
+  ;(socket as AcceptingSocket)[ACCEPTED] = accepted
+  // @fastify/websocket's own error listener closes over the request and reply (kilobytes per
+  // idle connection): replaced by one that needs only the shared logger.
   socket.removeAllListeners('error')
-  socket.on('error', (err) => log.debug({ err: err.message, connection: connection.id }, 'websocket error'))
-  socket.once('close', () => services.connections.remove(connection))
-  return {
-    connection,
-    onText (handler) {
-      socket.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
-        const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8')
-        // A session bug must cost at most this connection, never the process.
-        const fail = (err: unknown) => {
-          log.error({ err, connection: connection.id }, 'session failed on a frame')
-          connection.close(1011, 'internal error')
-        }
-        try {
-          const pending = handler(text)
-          if (pending) pending.catch(fail)
-        } catch (err) {
-          fail(err)
-        }
-      })
-    },
-    onClose (handler) {
-      socket.once('close', (code: number) => handler(code))
-    },
+  socket.on('error', onSocketError)
+  socket.on('message', onSocketMessage)
+  socket.on('close', onSocketClose)
+  return accepted
+}
+
+class Accepted implements AcceptedSocket {
+  text: TextHandler | null = null
+  closed: CloseHandler | null = null
+
+  constructor (
+    readonly connection: WsConnection,
+    readonly registry: ConnectionRegistry,
+    readonly log: FastifyBaseLogger,
+  ) {}
+
+  onText (handler: TextHandler): void {
+    this.text = handler
   }
+
+  onClose (handler: CloseHandler): void {
+    this.closed = handler
+  }
+
+  /** A session bug must cost at most this connection, never the process. */
+  fail (err: unknown): void {
+    this.log.error({ err, connection: this.connection.id }, 'session failed on a frame')
+    this.connection.close(1011, 'internal error')
+  }
+}
+
+function onSocketMessage (this: AcceptingSocket, data: Buffer | ArrayBuffer | Buffer[]): void {
+  const accepted = this[ACCEPTED]!
+  if (!accepted.text) return
+  const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8')
+  try {
+    const pending = accepted.text(text)
+    if (pending) pending.catch((err: unknown) => accepted.fail(err))
+  } catch (err) {
+    accepted.fail(err)
+  }
+}
+
+function onSocketClose (this: AcceptingSocket, code: number): void {
+  const accepted = this[ACCEPTED]!
+  accepted.registry.remove(accepted.connection)
+  accepted.connection.socketClosed()
+  accepted.closed?.(code)
+}
+
+function onSocketError (this: AcceptingSocket, err: Error): void {
+  const accepted = this[ACCEPTED]
+  accepted?.log.debug({ err: err.message, connection: accepted.connection.id }, 'websocket error')
+}
+
+/**
+ * @fastify/websocket routes an upgrade through Fastify with a ServerResponse assigned to the
+ * socket; nothing ends that response, so the socket would keep it, its request, the Fastify
+ * request/reply and their child logger for its whole life (~3 KiB per idle connection).
+ */
+function releaseUpgradeResponse (request: FastifyRequest): void {
+  const socket = request.raw.socket as Socket & { _httpMessage?: ServerResponse | null }
+  const response = socket._httpMessage
+  if (response) response.detachSocket(socket)
 }

@@ -39,7 +39,11 @@ export class WsConnection implements Connection {
     private readonly registry: ConnectionRegistry,
   ) {
     this.#socket = (ws as unknown as { _socket?: Socket })._socket
-    ws.once('close', () => clearTimeout(this.#closeTimer))
+  }
+
+  /** The socket closed (the accepting code listens once for all connection state). */
+  socketClosed (): void {
+    clearTimeout(this.#closeTimer)
   }
 
   get open (): boolean {
