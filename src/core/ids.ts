@@ -1,6 +1,9 @@
-import { randomBytes, randomInt } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 
 const alphanumeric = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
+// The largest multiple of 62 a byte can hold: bytes at or above it are drawn again, so every
+// character is equally likely.
+const UNBIASED = 256 - (256 % alphanumeric.length)
 
 /** URL-safe random identifier with `bytes` bytes of entropy. */
 export function randomId (bytes = 16): string {
@@ -10,6 +13,21 @@ export function randomId (bytes = 16): string {
 /** Random string over [A-Za-z0-9] (syscache tokens are 20 such characters, spec §1.7). */
 export function randomAlphanumeric (length: number): string {
   let out = ''
-  for (let i = 0; i < length; i++) out += alphanumeric[randomInt(alphanumeric.length)]
+  while (out.length < length) {
+    // One call for the whole string (a call per character was a visible cost per login).
+    const bytes = randomBytes(length + 8)
+    for (let i = 0; i < bytes.length && out.length < length; i++) {
+      if (bytes[i] < UNBIASED) out += alphanumeric[bytes[i] % alphanumeric.length]
+    }
+  }
   return out
+}
+
+/**
+ * Identifiers unique across processes without a random draw each: a random prefix per
+ * generator, then a counter. For names that are not secrets (connection ids, handles).
+ */
+export function sequentialIds (prefix = randomId(6)): () => string {
+  let next = 0
+  return () => prefix + (next++).toString(36)
 }

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
 import { coreMigrations } from './core-migrations.js'
 import { migrate } from './migrate.js'
+import { withStatementCache } from './sqlite-statements.js'
 import type { CoreTables } from './tables.js'
 
 export type Dialect = 'sqlite' | 'postgres'
@@ -31,7 +32,7 @@ export async function openDatabase (url: string): Promise<Database> {
     const sqlite = new SqliteDatabase(file)
     sqlite.pragma('journal_mode = WAL')
     sqlite.pragma('busy_timeout = 5000')
-    kysely = new Kysely({ dialect: new SqliteDialect({ database: sqlite }) })
+    kysely = new Kysely({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
     dialect = 'sqlite'
   } else {
     const pool = new pg.Pool({ connectionString: url, max: 10 })

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net'
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import type { ConnectionRegistry } from '../../core/connection.js'
-import { randomId } from '../../core/ids.js'
+import { sequentialIds } from '../../core/ids.js'
 import type { Services } from '../../core/services.js'
 import { WsConnection } from './ws-connection.js'
 
@@ -18,6 +18,8 @@ export interface AcceptedSocket {
 }
 
 const ACCEPTED = Symbol('switchboard.accepted')
+// Connection ids name a connection in logs and to backends; they are not secrets.
+const connectionId = sequentialIds()
 type AcceptingSocket = WebSocket & { [ACCEPTED]?: Accepted }
 
 /**
@@ -30,7 +32,7 @@ type AcceptingSocket = WebSocket & { [ACCEPTED]?: Accepted }
  */
 export function acceptWebSocket (socket: WebSocket, request: FastifyRequest, protocol: string, services: Services): AcceptedSocket {
   const { server } = services.config
-  const connection = new WsConnection(randomId(12), protocol, request.ip, socket,
+  const connection = new WsConnection(connectionId(), protocol, request.ip, socket,
     { sendBufferLimit: server.sendBufferLimit, closeTimeout: server.closeTimeout }, services.connections)
   services.connections.add(connection)
   releaseUpgradeResponse(request)
