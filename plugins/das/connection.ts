@@ -33,6 +33,11 @@ export class DasConnection implements Connection {
     if (!this.session.closed) this.session.socket.emit('message', typeof frame === 'string' ? frame : frame.toString('utf8'))
   }
 
+  /** Socket.IO has no read pausing; DAS clients send only small filter messages (§5.3). */
+  pauseReading (): void {}
+
+  resumeReading (): void {}
+
   close (_code: number, reason = 'closed'): void {
     this.session.close(reason)
   }

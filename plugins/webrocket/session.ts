@@ -18,6 +18,12 @@ export interface SessionContext {
 
 type Data = Record<string, unknown>
 
+// Frames waiting in a session's queue before the socket stops being read, and the level at which
+// reading resumes: a publisher faster than its fan-out is slowed down by TCP (the server's memory
+// and every other connection's deliveries stay as they were) instead of queueing without bound.
+export const QUEUE_HIGH = 256
+const QUEUE_LOW = 64
+
 /** The wire format name under which a hub message's WebRocket frame is cached. */
 export const FORMAT = 'webrocket'
 
@@ -40,6 +46,7 @@ export class WebrocketSession implements Subscriber, VhostMember {
   readonly #channels = new Set<string>()
   readonly #queue: string[] = []
   #busy = false
+  #paused = false
   #closed = false
 
   constructor (readonly connection: Connection, readonly vhost: Vhost, private readonly ctx: SessionContext) {
@@ -57,6 +64,10 @@ export class WebrocketSession implements Subscriber, VhostMember {
   /** A text frame from the client; the promise (if any) settles once the queue is drained. */
   receive (text: string): Promise<void> | undefined {
     this.#queue.push(text)
+    if (this.#queue.length >= QUEUE_HIGH && !this.#paused) {
+      this.#paused = true
+      this.connection.pauseReading()
+    }
     if (this.#busy) return undefined
     return this.#drain()
   }
@@ -65,7 +76,13 @@ export class WebrocketSession implements Subscriber, VhostMember {
     this.#busy = true
     try {
       let text: string | undefined
-      while (!this.#closed && (text = this.#queue.shift()) !== undefined) await this.#handle(text)
+      while (!this.#closed && (text = this.#queue.shift()) !== undefined) {
+        if (this.#paused && this.#queue.length <= QUEUE_LOW) {
+          this.#paused = false
+          this.connection.resumeReading()
+        }
+        await this.#handle(text)
+      }
     } finally {
       this.#busy = false
     }

@@ -18,6 +18,12 @@ export interface Connection {
   readonly open: boolean
   send (frame: Frame): void
   close (code: number, reason?: string): void
+  /**
+   * Stops reading the client's frames until `resumeReading`, so a client that sends faster than
+   * its session handles is slowed down by TCP instead of growing a queue in the server.
+   */
+  pauseReading (): void
+  resumeReading (): void
 }
 
 /** Every live connection of this node, so shutdown and health can reach them. */

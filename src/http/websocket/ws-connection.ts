@@ -74,6 +74,14 @@ export class WsConnection implements Connection {
     }
   }
 
+  pauseReading (): void {
+    if (this.ws.readyState === OPEN) this.ws.pause()
+  }
+
+  resumeReading (): void {
+    if (this.ws.readyState === OPEN) this.ws.resume()
+  }
+
   uncork (): void {
     if (!this.#corked) return
     this.#corked = false

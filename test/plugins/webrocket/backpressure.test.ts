@@ -1,0 +1,37 @@
+import t from 'tap'
+import { WsConnection } from '../../../src/http/websocket/ws-connection.js'
+import { QUEUE_HIGH } from '../../../plugins/webrocket/session.js'
+import { startApp } from '../../helpers/app.js'
+import { client, overrides } from './fixture.js'
+
+// A client that sends faster than its session handles frames is slowed down by TCP: the
+// session stops reading the socket past QUEUE_HIGH queued frames and reads again once drained.
+t.test('a flood of frames pauses reading, then every frame is answered in order', async (t) => {
+  let paused = 0
+  let resumed = 0
+  const pause = WsConnection.prototype.pauseReading
+  const resume = WsConnection.prototype.resumeReading
+  WsConnection.prototype.pauseReading = function () { paused++; pause.call(this) }
+  WsConnection.prototype.resumeReading = function () { resumed++; resume.call(this) }
+  t.teardown(() => {
+    WsConnection.prototype.pauseReading = pause
+    WsConnection.prototype.resumeReading = resume
+  })
+
+  const { wsUrl } = await startApp(t, overrides())
+  const ws = await client(wsUrl, '/webrocket/echo', 'back', 'read-write-secret')
+  const count = QUEUE_HIGH * 8
+  // Sent in one go: they reach the server in a few TCP reads, far faster than they are handled.
+  for (let i = 0; i < count; i++) ws.send({ [`flood-${i}`]: {} })
+  for (let i = 0; i < count; i++) {
+    const reply = await ws.json()
+    if (reply.event !== `flood-${i}`) {
+      t.fail(`reply ${i} out of order: ${JSON.stringify(reply)}`)
+      break
+    }
+  }
+  t.ok(paused >= 1, `reading paused ${paused} times`)
+  t.equal(resumed, paused, 'and resumed as often')
+  t.same(await ws.request({ subscribe: { channel: 'after' } }), { subscribed: 'after' }, 'the connection reads normally afterwards')
+  ws.close()
+})
