@@ -3,13 +3,11 @@ import type { HubMessage } from '../../src/core/hub/message.js'
 import { randomId } from '../../src/core/ids.js'
 import { REVOCATIONS_TOPIC, type CoreLogger, type Services } from '../../src/core/services.js'
 import { encodeEventPayload, eventTimestamp, eventTopic } from './event-wire.js'
+import type { KeptSession } from './kept.js'
 import { EventRegistry } from './registry.js'
 
 /** Purpose of Telegraphy auth tokens in `services.tokens` one-time tokens (§3.7). */
 export const AUTH_TOKEN_PURPOSE = 'telegraphy'
-
-export const sessionKey = (token: string) => `telegraphy:session:${token}`
-export const missedKey = (token: string) => `telegraphy:missed:${token}`
 
 /** Control topic of one node: RECONNECT hand-over messages (README "Reconnect hand-over"). */
 const controlTopic = (nodeId: string) => `telegraphy-node:${nodeId}`
@@ -18,12 +16,16 @@ type Control =
   | { type: 'claim', session: string, from: string }
   | { type: 'handed', session: string }
 
-/** A session as the gateway sees it: live on this node, or dropped and kept here. */
-export interface GatewaySession {
-  /** Stops keeping events; resolves once every event kept so far is in the store. */
-  handOver (): Promise<void>
+/** A connected session of this node (session.ts). */
+export interface LiveSession {
   /** The user was removed: end the session for good if it is that user's. */
   endFor (username: string): void
+}
+
+/** A dropped session kept on this node (kept.ts). */
+export interface DetachedSession extends LiveSession {
+  /** Stops keeping events; resolves once every event kept so far is in the store. */
+  handOver (): Promise<void>
 }
 
 export interface EmitInput {
@@ -42,14 +44,15 @@ export interface TelegraphyApi {
 
 /**
  * Node-wide Telegraphy state: the event registry, the emit path, one-time auth tokens, and
- * the hand-over of dropped sessions between nodes. Per-connection state lives in Session.
+ * the hand-over of dropped sessions between nodes. Per-connection state lives in Session, a
+ * dropped session's in KeptSession.
  */
 export class Gateway implements TelegraphyApi {
   readonly nodeId = randomId(9)
   readonly config: TelegraphyConfig
   readonly registry: EventRegistry
-  readonly #detached = new Map<string, GatewaySession>()
-  readonly #live = new Set<GatewaySession>()
+  readonly #detached = new Map<string, KeptSession>()
+  readonly #live = new Set<LiveSession>()
   readonly #waiting = new Map<string, () => void>()
   #seq = 0
   readonly #control = { deliver: (message: HubMessage) => this.#onControl(message.data as Control) }
@@ -103,11 +106,11 @@ export class Gateway implements TelegraphyApi {
   }
 
   /** Connected sessions of this node (so a removed user's sessions can be ended). */
-  addLive (session: GatewaySession): void {
+  addLive (session: LiveSession): void {
     this.#live.add(session)
   }
 
-  removeLive (session: GatewaySession): void {
+  removeLive (session: LiveSession): void {
     this.#live.delete(session)
   }
 
@@ -117,11 +120,11 @@ export class Gateway implements TelegraphyApi {
   }
 
   /** Remembers a dropped session of this node so a RECONNECT anywhere can claim it. */
-  keepDetached (token: string, session: GatewaySession): void {
+  keepDetached (token: string, session: KeptSession): void {
     this.#detached.set(token, session)
   }
 
-  forgetDetached (token: string, session: GatewaySession): void {
+  forgetDetached (token: string, session: KeptSession): void {
     if (this.#detached.get(token) === session) this.#detached.delete(token)
   }
 

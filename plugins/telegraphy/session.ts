@@ -3,29 +3,21 @@ import type { Subscriber } from '../../src/core/hub/hub.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
 import { randomId } from '../../src/core/ids.js'
 import { encodeEventFrame, eventIdOf, frameOf } from './event-wire.js'
-import { AUTH_TOKEN_PURPOSE, missedKey, sessionKey, type GatewaySession, type Gateway } from './gateway.js'
+import { AUTH_TOKEN_PURPOSE, type Gateway, type LiveSession } from './gateway.js'
+import { KeptSession } from './kept.js'
 import {
   checkConnect, checkEnvelope, checkSubscribe, checkUnsubscribe, reconnectReply, reply,
-  type Envelope, type Status, type SubscriptionView,
+  type Envelope, type Status,
 } from './messages.js'
+import { missedKey, sessionKey, type SessionRecord } from './record.js'
 import { Subscriptions } from './subscriptions.js'
 
 /**
- * new → connected (CONNECT) or resuming → connected (RECONNECT); connected → detached when the
- * socket drops (events kept in the store for the reconnect window); detached → closed when the
- * session is claimed by a RECONNECT or its window ends. `closed` also ends refused connections.
+ * new → connected (CONNECT) or resuming → connected (RECONNECT); connected → closed when the
+ * socket drops (the session lives on as a KeptSession for the reconnect window) or the user is
+ * removed. `closed` also ends refused connections.
  */
-type State = 'new' | 'resuming' | 'connected' | 'detached' | 'closed'
-
-/** What a dropped session leaves in the store for a RECONNECT on any node (§3.4, §3.6). */
-interface SessionRecord {
-  principal: Principal
-  /** Client address at CONNECT; a RECONNECT must come from the same one (§3.9.7). */
-  address: string
-  /** Node keeping the session's events until it is claimed. */
-  holder: string
-  subscriptions: SubscriptionView[]
-}
+type State = 'new' | 'resuming' | 'connected' | 'closed'
 
 const POLICY = 1008
 const noop = () => {}
@@ -34,19 +26,17 @@ const noop = () => {}
  * One Telegraphy connection (§3.3–3.6): frames in, core calls, frames out. Frames are handled
  * strictly in order (§3.9.4); nothing a client sends throws out of here.
  */
-export class Session implements Subscriber, GatewaySession {
+export class Session implements Subscriber, LiveSession {
   #state: State = 'new'
   /** Session token: known from CONNECT/RECONNECT on. */
   #token = ''
   #subs: Subscriptions | null = null
-  /** Connect timeout while `new`, then the reconnect-window timer while `detached`. */
+  /** Connect timeout while `new`. */
   #timer: NodeJS.Timeout | undefined
   /** The frame being handled and those queued behind it; null when idle (small idle state). */
   #queue: Promise<void> | null = null
   /** Live events that arrive while a RECONNECT collects the missed ones. */
   #buffer: HubMessage[] | null = null
-  /** Last store write of a kept event (the hand-over waits for it). */
-  #lastPush: Promise<unknown> | null = null
   #socketGone = false
 
   constructor (private readonly gateway: Gateway, private readonly connection: Connection) {
@@ -65,7 +55,7 @@ export class Session implements Subscriber, GatewaySession {
     return queue
   }
 
-  /** The socket is gone: a connected session becomes detached for the reconnect window. */
+  /** The socket is gone: a connected session is kept for the reconnect window. */
   socketClosed (): void {
     this.#socketGone = true
     if (this.#state === 'new') {
@@ -85,33 +75,23 @@ export class Session implements Subscriber, GatewaySession {
       this.connection.send(message.frame('telegraphy', encodeEventFrame))
     } else if (this.#state === 'resuming') {
       this.#buffer!.push(message)
-    } else if (this.#state === 'detached') {
-      this.#keep(message.raw)
     }
   }
 
+  /** The user was removed: the session ends for good, nothing is kept. */
   endFor (username: string): void {
     const principal = this.connection.principal
-    if (principal?.kind !== 'user' || principal.username !== username) return
-    if (this.#state === 'detached') {
-      this.#release()
-      this.gateway.services.store.delete(sessionKey(this.#token)).catch(noop)
-    } else if (this.#state === 'connected') {
-      this.gateway.removeLive(this)
-      this.#state = 'detached' // so #release lets go of the subscriptions; no record is written
-      this.#release()
-      this.connection.close(POLICY, 'user removed')
-    }
-  }
-
-  /** The gateway got a claim from a RECONNECT: stop keeping events, finish the writes. */
-  async handOver (): Promise<void> {
-    this.#release()
-    await this.#lastPush
+    if (this.#state !== 'connected' || principal?.kind !== 'user' || principal.username !== username) return
+    this.gateway.removeLive(this)
+    this.#state = 'closed'
+    const subs = this.#subs
+    this.#subs = null
+    if (subs) for (const topic of subs.topics()) this.gateway.services.hub.unsubscribe(topic, this).catch(noop)
+    this.connection.close(POLICY, 'user removed')
   }
 
   async #handle (text: string): Promise<void> {
-    if (this.#state === 'closed' || this.#state === 'detached') return
+    if (this.#state === 'closed') return
     let frame: unknown
     try {
       frame = JSON.parse(text)
@@ -240,46 +220,30 @@ export class Session implements Subscriber, GatewaySession {
   }
 
   /**
-   * Keeps the session for the reconnect window: the record for a RECONNECT on any node, and
-   * every matching event appended to the missed list until a RECONNECT claims them. `pending`
+   * The socket dropped: the session is kept for the reconnect window by a KeptSession (its
+   * subscriptions move there) and its record written for a RECONNECT on any node. `pending`
    * are events not delivered yet (a socket lost during its own RECONNECT).
    */
   #detach (pending: string[]): void {
     const { config, services } = this.gateway
-    this.#state = 'detached'
-    for (const payload of pending) this.#keep(payload)
+    this.#state = 'closed'
     const record: SessionRecord = {
       principal: this.connection.principal!,
       address: this.connection.remoteAddress,
       holder: this.gateway.nodeId,
       subscriptions: this.#subs?.views() ?? [],
     }
+    const kept = new KeptSession(this.gateway, this.#token)
+    for (const payload of pending) kept.keep(payload)
+    kept.takeOver(record.principal, this.#subs ?? new Subscriptions(), this)
+    this.#subs = null
     services.store.set(sessionKey(this.#token), JSON.stringify(record), config.reconnectWindow)
       .catch((err: Error) => this.gateway.log.warn({ err: err.message }, 'telegraphy: session not kept'))
-    this.gateway.keepDetached(this.#token, this)
-    // Kept past the window by the hand-over time, so a RECONNECT at the window's end still finds us.
-    this.#timer = setTimeout(() => this.#release(), config.reconnectWindow + config.handoverTimeout)
   }
 
   #clearTimer (): void {
     clearTimeout(this.#timer)
     this.#timer = undefined
-  }
-
-  #keep (payload: string): void {
-    const { config, services } = this.gateway
-    this.#lastPush = services.store.push(missedKey(this.#token), payload, config.reconnectWindow + config.handoverTimeout)
-      .catch((err: Error) => this.gateway.log.warn({ err: err.message }, 'telegraphy: missed event not kept'))
-  }
-
-  #release (): void {
-    if (this.#state !== 'detached') return
-    this.#clearTimer()
-    this.#state = 'closed'
-    this.gateway.forgetDetached(this.#token, this)
-    const subs = this.#subs
-    this.#subs = null
-    if (subs) for (const topic of subs.topics()) this.gateway.services.hub.unsubscribe(topic, this).catch(noop)
   }
 }
 

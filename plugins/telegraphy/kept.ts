@@ -1,0 +1,78 @@
+import type { Principal } from '../../src/core/connection.js'
+import type { Subscriber } from '../../src/core/hub/hub.js'
+import type { HubMessage } from '../../src/core/hub/message.js'
+import type { DetachedSession, Gateway } from './gateway.js'
+import { missedKey, sessionKey } from './record.js'
+import type { Subscriptions } from './subscriptions.js'
+
+const noop = () => {}
+
+/**
+ * A dropped session kept for its reconnect window (§3.4, §3.6): every matching event is appended
+ * to the store list `missedKey(token)` until a RECONNECT claims the session or the window ends.
+ */
+export class KeptSession implements Subscriber, DetachedSession {
+  #principal: Principal | null = null
+  #subs: Subscriptions | null = null
+  #released = false
+  #timer: NodeJS.Timeout
+  /** Last store write of a kept event (a hand-over waits for it). */
+  #lastPush: Promise<unknown> | null = null
+
+  /** Registered with the gateway at once, so a RECONNECT anywhere can claim it. */
+  constructor (private readonly gateway: Gateway, readonly token: string) {
+    gateway.keepDetached(token, this)
+    const { reconnectWindow, handoverTimeout } = gateway.config
+    // Past the window by the hand-over time, so a RECONNECT at the window's end still finds it.
+    this.#timer = setTimeout(() => this.release(), reconnectWindow + handoverTimeout)
+    // A kept session must not keep a stopping process alive.
+    this.#timer.unref()
+  }
+
+  /**
+   * A session dropped on this node: its subscriptions move from the connection to here within
+   * one tick, so no event reaches both or neither.
+   */
+  takeOver (principal: Principal, subs: Subscriptions, from: Subscriber): void {
+    this.#principal = principal
+    this.#subs = subs
+    const { hub } = this.gateway.services
+    for (const topic of subs.topics()) {
+      hub.subscribe(topic, this).catch(noop)
+      hub.unsubscribe(topic, from).catch(noop)
+    }
+  }
+
+  deliver (message: HubMessage): void {
+    if (this.#subs?.matches(message)) this.keep(message.raw)
+  }
+
+  keep (payload: string): void {
+    const { config, services } = this.gateway
+    this.#lastPush = services.store.push(missedKey(this.token), payload, config.reconnectWindow + config.handoverTimeout)
+      .catch((err: Error) => this.gateway.log.warn({ err: err.message }, 'telegraphy: missed event not kept'))
+  }
+
+  /** Stops keeping events; resolves once every event kept so far is in the store. */
+  async handOver (): Promise<void> {
+    this.release()
+    await this.#lastPush
+  }
+
+  endFor (username: string): void {
+    const principal = this.#principal
+    if (principal?.kind !== 'user' || principal.username !== username) return
+    this.release()
+    this.gateway.services.store.delete(sessionKey(this.token)).catch(noop)
+  }
+
+  release (): void {
+    if (this.#released) return
+    this.#released = true
+    clearTimeout(this.#timer)
+    this.gateway.forgetDetached(this.token, this)
+    const subs = this.#subs
+    this.#subs = null
+    if (subs) for (const topic of subs.topics()) this.gateway.services.hub.unsubscribe(topic, this).catch(noop)
+  }
+}
