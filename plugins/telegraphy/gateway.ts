@@ -4,17 +4,18 @@ import { randomId } from '../../src/core/ids.js'
 import { REVOCATIONS_TOPIC, type CoreLogger, type Services } from '../../src/core/services.js'
 import { encodeEventPayload, eventTimestamp, eventTopic } from './event-wire.js'
 import type { KeptSession } from './kept.js'
+import { Liveness } from './liveness.js'
 import { EventRegistry } from './registry.js'
 
 /** Purpose of Telegraphy auth tokens in `services.tokens` one-time tokens (§3.7). */
 export const AUTH_TOKEN_PURPOSE = 'telegraphy'
 
-/** Control topic of one node: RECONNECT hand-over messages (README "Reconnect hand-over"). */
+/** Control topic of one node: RECONNECT hand-over messages. */
 const controlTopic = (nodeId: string) => `telegraphy-node:${nodeId}`
 
-type Control =
+export type Control =
   | { type: 'claim', session: string, from: string }
-  | { type: 'handed', session: string }
+  | { type: 'handed', session: string, by: string }
 
 /** A connected session of this node (session.ts). */
 export interface LiveSession {
@@ -44,15 +45,20 @@ export interface TelegraphyApi {
 
 /**
  * Node-wide Telegraphy state: the event registry, the emit path, one-time auth tokens, and
- * the hand-over of dropped sessions between nodes. Per-connection state lives in Session, a
- * dropped session's in KeptSession.
+ * the hand-over of dropped sessions between nodes (claims here; node liveness in liveness.ts).
+ * Per-connection state lives in Session, a dropped
+ * session's in KeptSession.
  */
 export class Gateway implements TelegraphyApi {
   readonly nodeId = randomId(9)
   readonly config: TelegraphyConfig
   readonly registry: EventRegistry
+  /** True when other nodes may share the store and the broker (`storage.redis`). */
+  readonly shared: boolean
+  readonly liveness: Liveness
   readonly #detached = new Map<string, KeptSession>()
   readonly #live = new Set<LiveSession>()
+  /** RECONNECTs of this node waiting for a keeper's *handed*, by `<keeper> <token>`. */
   readonly #waiting = new Map<string, () => void>()
   #seq = 0
   readonly #control = { deliver: (message: HubMessage) => this.#onControl(message.data as Control) }
@@ -60,21 +66,26 @@ export class Gateway implements TelegraphyApi {
 
   constructor (readonly services: Services, readonly log: CoreLogger) {
     this.config = services.config.protocols.telegraphy
+    if (this.config.nodeHeartbeat <= 0) throw new Error('protocols.telegraphy.nodeHeartbeat must be more than 0')
     this.registry = new EventRegistry(services.store, this.config.events)
+    this.shared = services.config.storage.redis !== null
+    this.liveness = new Liveness(services.store, {
+      nodeId: this.nodeId, heartbeat: this.config.nodeHeartbeat, reconnectWindow: this.config.reconnectWindow, shared: this.shared,
+    }, log)
   }
 
   async start (): Promise<void> {
     await this.services.hub.subscribe(controlTopic(this.nodeId), this.#control)
     await this.services.hub.subscribe(REVOCATIONS_TOPIC, this.#revocations)
+    await this.liveness.start()
   }
 
-  /** On shutdown: wake waiting RECONNECTs and let go of the sessions kept for others. */
+  /** On shutdown: wake waiting RECONNECTs, let go of the sessions kept for others, stop beating. */
   async stop (): Promise<void> {
     for (const done of this.#waiting.values()) done()
-    const sessions = Array.from(this.#detached.values())
-    this.#detached.clear()
     // Events already kept reach the store before it closes; a RECONNECT elsewhere drains them.
-    await Promise.all(sessions.map((session) => session.handOver()))
+    await Promise.all(Array.from(this.#detached.values(), (session) => session.handOver()))
+    await this.liveness.stop()
   }
 
   async issueAuthToken (username?: string): Promise<string> {
@@ -119,7 +130,7 @@ export class Gateway implements TelegraphyApi {
     for (const session of this.#detached.values()) session.endFor(username)
   }
 
-  /** Remembers a dropped session of this node so a RECONNECT anywhere can claim it. */
+  /** Remembers a dropped session kept on this node so a RECONNECT anywhere can claim it. */
   keepDetached (token: string, session: KeptSession): void {
     this.#detached.set(token, session)
   }
@@ -129,31 +140,40 @@ export class Gateway implements TelegraphyApi {
   }
 
   /**
-   * Asks the node that held a dropped session to stop keeping its events and resolves when it
-   * says every kept event is in the store (or after `handoverTimeout`, e.g. that node is gone).
+   * Asks the nodes that may keep a dropped session's events (its `keepers`) to stop and resolves
+   * when each says every event it kept is in the store (or after `handoverTimeout`, e.g. that
+   * node died).
    */
-  claim (token: string, holder: string): Promise<void> {
+  async claim (token: string, keepers: string[]): Promise<void> {
+    await Promise.all(keepers.map((keeper) => this.#claimFrom(token, keeper)))
+  }
+
+  #claimFrom (token: string, keeper: string): Promise<void> {
+    const key = `${keeper} ${token}`
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer)
-        if (this.#waiting.get(token) === done) this.#waiting.delete(token)
+        if (this.#waiting.get(key) === done) this.#waiting.delete(key)
         resolve()
       }
       const timer = setTimeout(done, this.config.handoverTimeout)
-      this.#waiting.set(token, done)
-      this.services.hub.publish(controlTopic(holder), { type: 'claim', session: token, from: this.nodeId }).catch(done)
+      this.#waiting.set(key, done)
+      this.tell(keeper, { type: 'claim', session: token, from: this.nodeId })
     })
+  }
+
+  /** Sends a control message to one node; a lost one is covered by the waiting side's timeout. */
+  tell (nodeId: string, control: Control): void {
+    this.services.hub.publish(controlTopic(nodeId), control).catch(() => {})
   }
 
   #onControl (control: Control): void {
     if (control.type === 'handed') {
-      this.#waiting.get(control.session)?.()
-      return
+      this.#waiting.get(`${control.by} ${control.session}`)?.()
+    } else {
+      const session = this.#detached.get(control.session)
+      const handed = session ? session.handOver() : Promise.resolve()
+      void handed.then(() => this.tell(control.from, { type: 'handed', session: control.session, by: this.nodeId }))
     }
-    const session = this.#detached.get(control.session)
-    this.#detached.delete(control.session)
-    const handed = session ? session.handOver() : Promise.resolve()
-    const reply = () => this.services.hub.publish(controlTopic(control.from), { type: 'handed', session: control.session })
-    handed.then(reply, reply).catch(() => { /* the claimer times out instead */ })
   }
 }

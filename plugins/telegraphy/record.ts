@@ -1,12 +1,16 @@
 import type { Principal } from '../../src/core/connection.js'
+import type { EphemeralStore } from '../../src/core/state/store.js'
 import type { SubscriptionView } from './messages.js'
 
-/** What a dropped session leaves in the store for a RECONNECT on any node (§3.4, §3.6). */
+/**
+ * A session as the shared store knows it, so that a RECONNECT on any node can resume it (§3.4,
+ * §3.6): under `liveKey` while it is connected, under `sessionKey` once its socket dropped.
+ */
 export interface SessionRecord {
   principal: Principal
   /** Client address at CONNECT; a RECONNECT must come from the same one (§3.9.7). */
   address: string
-  /** Node keeping the session's events until it is claimed. */
+  /** Live: the node holding the connection. Dropped: the node keeping its events. */
   holder: string
   subscriptions: SubscriptionView[]
 }
@@ -15,3 +19,12 @@ export interface SessionRecord {
 export const sessionKey = (token: string) => `telegraphy:session:${token}`
 /** Events a dropped session missed, in arrival order (`store.push`), drained by the RECONNECT. */
 export const missedKey = (token: string) => `telegraphy:missed:${token}`
+/** A connected session (liveness.ts): lets a survivor resume it when its holder dies. */
+export const liveKey = (token: string) => `telegraphy:live:${token}`
+/** A node's heartbeat: the time of its last beat (liveness.ts). */
+export const nodeKey = (nodeId: string) => `telegraphy:node:${nodeId}`
+
+export async function readRecord (store: EphemeralStore, key: string): Promise<SessionRecord | null> {
+  const raw = await store.get(key)
+  return raw === null ? null : JSON.parse(raw) as SessionRecord
+}

@@ -5,11 +5,13 @@ import { randomId } from '../../src/core/ids.js'
 import { encodeEventFrame, eventIdOf, frameOf } from './event-wire.js'
 import { AUTH_TOKEN_PURPOSE, type Gateway, type LiveSession } from './gateway.js'
 import { KeptSession } from './kept.js'
+import type { LiveHolder } from './liveness.js'
 import {
   checkConnect, checkEnvelope, checkSubscribe, checkUnsubscribe, reconnectReply, reply,
   type Envelope, type Status,
 } from './messages.js'
 import { missedKey, sessionKey, type SessionRecord } from './record.js'
+import { takeSession } from './resume.js'
 import { Subscriptions } from './subscriptions.js'
 
 /**
@@ -26,10 +28,11 @@ const noop = () => {}
  * One Telegraphy connection (§3.3–3.6): frames in, core calls, frames out. Frames are handled
  * strictly in order (§3.9.4); nothing a client sends throws out of here.
  */
-export class Session implements Subscriber, LiveSession {
+export class Session implements Subscriber, LiveSession, LiveHolder {
   #state: State = 'new'
   /** Session token: known from CONNECT/RECONNECT on. */
   #token = ''
+  liveSlot = -1
   #subs: Subscriptions | null = null
   /** Connect timeout while `new`. */
   #timer: NodeJS.Timeout | undefined
@@ -55,6 +58,10 @@ export class Session implements Subscriber, LiveSession {
     return queue
   }
 
+  get token (): string {
+    return this.#token
+  }
+
   /** The socket is gone: a connected session is kept for the reconnect window. */
   socketClosed (): void {
     this.#socketGone = true
@@ -78,7 +85,7 @@ export class Session implements Subscriber, LiveSession {
     }
   }
 
-  /** The user was removed: the session ends for good, nothing is kept. */
+  /** The user was removed: the session ends for good, nothing is kept (live record deleted). */
   endFor (username: string): void {
     const principal = this.connection.principal
     if (this.#state !== 'connected' || principal?.kind !== 'user' || principal.username !== username) return
@@ -87,7 +94,18 @@ export class Session implements Subscriber, LiveSession {
     const subs = this.#subs
     this.#subs = null
     if (subs) for (const topic of subs.topics()) this.gateway.services.hub.unsubscribe(topic, this).catch(noop)
+    this.gateway.liveness.release(this).catch(noop)
     this.connection.close(POLICY, 'user removed')
+  }
+
+  /** What a survivor needs to resume this session if this node dies (liveness.ts). */
+  liveRecord (): SessionRecord {
+    return {
+      principal: this.connection.principal!,
+      address: this.connection.remoteAddress,
+      holder: this.gateway.nodeId,
+      subscriptions: this.#subs?.views() ?? [],
+    }
   }
 
   async #handle (text: string): Promise<void> {
@@ -124,6 +142,8 @@ export class Session implements Subscriber, LiveSession {
     this.connection.principal = principal
     this.#state = 'connected'
     this.gateway.addLive(this)
+    // Before the reply: once the client has its session token, a survivor can resume it.
+    await this.gateway.liveness.hold(this)
     this.#reply(frame.id, true, 'CONNECTED', undefined, { session_token: this.#token })
   }
 
@@ -145,15 +165,15 @@ export class Session implements Subscriber, LiveSession {
       return this.#reply(frame.id, false, 'INVALID_MESSAGE', 'RECONNECT needs session_token (a string)')
     }
     this.#clearTimer()
-    const { store, hub } = this.gateway.services
-    const raw = await store.get(sessionKey(token))
-    if (this.#state !== 'new') return
-    const record = raw === null ? null : JSON.parse(raw) as SessionRecord
-    // A mismatching address leaves the session alone: a stolen token must not end it.
-    if (!record || record.address !== this.connection.remoteAddress || await store.take(sessionKey(token)) === null) {
-      return this.#refuse(frame.id, 'INVALID_SESSION', 'session is unknown, expired or bound to another host')
+    const found = await takeSession(this.gateway, token, this.connection.remoteAddress)
+    if (!found) {
+      if (this.#state === 'new') this.#refuse(frame.id, 'INVALID_SESSION', 'session is unknown, expired, connected or bound to another host')
+      return
     }
-
+    // Taken: the session is this connection's now, even if its socket went meanwhile (it is
+    // then kept again below, as a drop).
+    const { record, keepers } = found
+    const { store, hub } = this.gateway.services
     this.#token = token
     this.connection.principal = record.principal
     this.#state = 'resuming'
@@ -161,9 +181,10 @@ export class Session implements Subscriber, LiveSession {
     const subs = this.#subs = new Subscriptions()
     for (const view of record.subscriptions) subs.add(view)
     await Promise.all(Array.from(subs.topics(), (topic) => hub.subscribe(topic, this)))
-    // Now live events reach this session; the holder stops keeping them and flushes.
-    await this.gateway.claim(token, record.holder)
+    // Now live events reach this session; the keepers stop keeping them and flush.
+    await this.gateway.claim(token, keepers)
     const missed = await store.drain(missedKey(token))
+    await this.gateway.liveness.hold(this)
     const seen = new Set(missed.map(eventIdOf))
     const pending = missed
     for (const message of this.#buffer) {
@@ -187,6 +208,7 @@ export class Session implements Subscriber, LiveSession {
     this.#subs ??= new Subscriptions()
     const { topic, first } = this.#subs.add(args)
     if (first) await this.gateway.services.hub.subscribe(topic, this)
+    await this.#liveChanged()
     this.#reply(frame.id, true, 'SUBSCRIBED', undefined, { event_name: args.event_name })
   }
 
@@ -196,7 +218,13 @@ export class Session implements Subscriber, LiveSession {
     const removed = this.#subs?.remove(args.event_name, args.filters)
     if (!removed?.removed) return this.#reply(frame.id, false, 'NOT_SUBSCRIBED', 'no such subscription', { event_name: args.event_name })
     if (removed.last) await this.gateway.services.hub.unsubscribe(removed.topic, this)
+    await this.#liveChanged()
     this.#reply(frame.id, true, 'UNSUBSCRIBED', undefined, { event_name: args.event_name })
+  }
+
+  /** The live record follows the subscriptions, so a resume after a crash restores them. */
+  async #liveChanged (): Promise<void> {
+    if (this.#state === 'connected') await this.gateway.liveness.hold(this)
   }
 
   #notConnected (frame: Envelope): void {
@@ -221,24 +249,21 @@ export class Session implements Subscriber, LiveSession {
 
   /**
    * The socket dropped: the session is kept for the reconnect window by a KeptSession (its
-   * subscriptions move there) and its record written for a RECONNECT on any node. `pending`
-   * are events not delivered yet (a socket lost during its own RECONNECT).
+   * subscriptions move there), its record written for a RECONNECT on any node, its live record
+   * deleted (after: a RECONNECT finds one or the other). `pending` are events not delivered yet
+   * (a socket lost during its own RECONNECT).
    */
   #detach (pending: string[]): void {
     const { config, services } = this.gateway
     this.#state = 'closed'
-    const record: SessionRecord = {
-      principal: this.connection.principal!,
-      address: this.connection.remoteAddress,
-      holder: this.gateway.nodeId,
-      subscriptions: this.#subs?.views() ?? [],
-    }
+    const record = this.liveRecord()
     const kept = new KeptSession(this.gateway, this.#token)
     for (const payload of pending) kept.keep(payload)
     kept.takeOver(record.principal, this.#subs ?? new Subscriptions(), this)
     this.#subs = null
     services.store.set(sessionKey(this.#token), JSON.stringify(record), config.reconnectWindow)
       .catch((err: Error) => this.gateway.log.warn({ err: err.message }, 'telegraphy: session not kept'))
+    this.gateway.liveness.release(this).catch(noop)
   }
 
   #clearTimer (): void {

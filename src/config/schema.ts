@@ -97,6 +97,9 @@ export const TelegraphySection = Section({
   // How long a RECONNECT waits for the node that held the dropped session to hand over the
   // events it kept for it (plugins/telegraphy/README.md "Reconnect hand-over").
   handoverTimeout: Duration('1s'),
+  // How often a node writes its heartbeat to the shared store; a node that stops beating for
+  // three heartbeats is dead, and its connected sessions can be resumed elsewhere (§3.4).
+  nodeHeartbeat: Duration('1s'),
   events: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
   sendUnregistered: Type.Boolean({ default: true }),
 })

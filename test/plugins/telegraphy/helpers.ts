@@ -1,4 +1,5 @@
-import { login, request, TEST_API_KEY } from '../../helpers/app.js'
+import type { FastifyInstance } from 'fastify'
+import { login, request, sharedClusterOverrides, startApp, TEST_API_KEY, type RunningApp } from '../../helpers/app.js'
 import { ALICE } from '../../helpers/config.js'
 import { WsClient } from '../../helpers/ws-client.js'
 
@@ -54,4 +55,26 @@ export async function frames (client: WsClient, count: number, timeout?: number)
   const out = []
   for (let i = 0; i < count; i++) out.push(await client.json(timeout))
   return out
+}
+
+interface TestLike { teardown (fn: () => unknown): void }
+
+/**
+ * `count` apps of one cluster (one Redis prefix, one PostgreSQL schema, the same Telegraphy
+ * options); `more()` starts another one of it later.
+ */
+export async function clusterOf (t: TestLike, count: number, extra: Record<string, unknown> = {}): Promise<{ nodes: RunningApp[], more: () => Promise<RunningApp> }> {
+  const shared = { ...(await sharedClusterOverrides(t)), ...telegraphyOverrides(extra) }
+  const more = () => startApp(t, shared)
+  return { nodes: await Promise.all(Array.from({ length: count }, more)), more }
+}
+
+/**
+ * A killed node as the other nodes see it, in process: from now on it writes nothing to the
+ * store and neither hears nor sends anything through the broker (no drop recorded, no
+ * heartbeat, no answer to claims, no shutdown hand-over). Its sockets stay open until their
+ * clients close them.
+ */
+export async function crash (app: FastifyInstance): Promise<void> {
+  await Promise.all([app.services.hub.broker.close(), app.services.store.close()])
 }

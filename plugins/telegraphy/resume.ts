@@ -1,0 +1,36 @@
+import type { Gateway } from './gateway.js'
+import { liveKey, readRecord, sessionKey, type SessionRecord } from './record.js'
+
+export interface Resumable {
+  record: SessionRecord
+  /** Nodes to claim the session's kept events from before draining them. */
+  keepers: string[]
+}
+
+/**
+ * Finds and takes the session a RECONNECT asks for (§3.4), or null for INVALID_SESSION. Of
+ * concurrent RECONNECTs with one token, on any nodes, exactly one takes it (`store.take`).
+ *
+ * - A dropped session (`sessionKey`): resumed with the events its keepers kept.
+ * - A connected one (`liveKey`) is refused while its holder is alive (decision 7). If the holder
+ *   died (crash: no drop was ever written), it is resumed with its subscriptions; the events
+ *   published between the death and this RECONNECT are lost, since nobody kept them.
+ *
+ * A different client address (§3.9.7) leaves either record in place: a stolen token must not
+ * end the owner's session.
+ */
+export async function takeSession (gateway: Gateway, token: string, address: string): Promise<Resumable | null> {
+  const { store } = gateway.services
+  const dropped = await readRecord(store, sessionKey(token))
+  if (dropped) {
+    if (dropped.address !== address) return null
+    const taken = await store.take(sessionKey(token))
+    if (taken === null) return null
+    const record = JSON.parse(taken) as SessionRecord
+    return { record, keepers: [record.holder] }
+  }
+  const live = await readRecord(store, liveKey(token))
+  if (!live || live.address !== address || await gateway.liveness.alive(live.holder)) return null
+  const taken = await store.take(liveKey(token))
+  return taken === null ? null : { record: JSON.parse(taken) as SessionRecord, keepers: [] }
+}
