@@ -2,6 +2,7 @@ import type { TelegraphyConfig } from '../../src/config/schema.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
 import { randomId } from '../../src/core/ids.js'
 import { REVOCATIONS_TOPIC, type CoreLogger, type Services } from '../../src/core/services.js'
+import { Adoption } from './adoption.js'
 import { encodeEventPayload, eventTimestamp, eventTopic } from './event-wire.js'
 import type { KeptSession } from './kept.js'
 import { Liveness } from './liveness.js'
@@ -10,12 +11,13 @@ import { EventRegistry } from './registry.js'
 /** Purpose of Telegraphy auth tokens in `services.tokens` one-time tokens (§3.7). */
 export const AUTH_TOKEN_PURPOSE = 'telegraphy'
 
-/** Control topic of one node: RECONNECT hand-over messages. */
+/** Control topic of one node: RECONNECT hand-over and adoption acknowledgements. */
 const controlTopic = (nodeId: string) => `telegraphy-node:${nodeId}`
 
 export type Control =
   | { type: 'claim', session: string, from: string }
   | { type: 'handed', session: string, by: string }
+  | { type: 'adopted', sessions: string[] }
 
 /** A connected session of this node (session.ts). */
 export interface LiveSession {
@@ -45,8 +47,8 @@ export interface TelegraphyApi {
 
 /**
  * Node-wide Telegraphy state: the event registry, the emit path, one-time auth tokens, and
- * the hand-over of dropped sessions between nodes (claims here; node liveness in liveness.ts).
- * Per-connection state lives in Session, a dropped
+ * the hand-over of dropped sessions between nodes (claims here; node liveness in liveness.ts,
+ * adoption at shutdown in adoption.ts). Per-connection state lives in Session, a dropped
  * session's in KeptSession.
  */
 export class Gateway implements TelegraphyApi {
@@ -56,6 +58,9 @@ export class Gateway implements TelegraphyApi {
   /** True when other nodes may share the store and the broker (`storage.redis`). */
   readonly shared: boolean
   readonly liveness: Liveness
+  readonly adoption: Adoption
+  /** Set when shutdown begins: a stopping node adopts nothing. */
+  stopping = false
   readonly #detached = new Map<string, KeptSession>()
   readonly #live = new Set<LiveSession>()
   /** RECONNECTs of this node waiting for a keeper's *handed*, by `<keeper> <token>`. */
@@ -72,18 +77,25 @@ export class Gateway implements TelegraphyApi {
     this.liveness = new Liveness(services.store, {
       nodeId: this.nodeId, heartbeat: this.config.nodeHeartbeat, reconnectWindow: this.config.reconnectWindow, shared: this.shared,
     }, log)
+    this.adoption = new Adoption(this)
   }
 
   async start (): Promise<void> {
     await this.services.hub.subscribe(controlTopic(this.nodeId), this.#control)
     await this.services.hub.subscribe(REVOCATIONS_TOPIC, this.#revocations)
+    await this.adoption.start()
     await this.liveness.start()
   }
 
-  /** On shutdown: wake waiting RECONNECTs, let go of the sessions kept for others, stop beating. */
+  /**
+   * On shutdown (after the sockets were closed, so every session is a dropped one): wake waiting
+   * RECONNECTs, offer the dropped sessions for adoption, let go of the rest, stop beating.
+   */
   async stop (): Promise<void> {
+    this.stopping = true
     for (const done of this.#waiting.values()) done()
-    // Events already kept reach the store before it closes; a RECONNECT elsewhere drains them.
+    await this.adoption.offer(Array.from(this.#detached.values()))
+    // Not adopted: events already kept reach the store before it closes; a RECONNECT elsewhere drains them.
     await Promise.all(Array.from(this.#detached.values(), (session) => session.handOver()))
     await this.liveness.stop()
   }
@@ -170,6 +182,8 @@ export class Gateway implements TelegraphyApi {
   #onControl (control: Control): void {
     if (control.type === 'handed') {
       this.#waiting.get(`${control.by} ${control.session}`)?.()
+    } else if (control.type === 'adopted') {
+      this.adoption.acknowledged(control.sessions)
     } else {
       const session = this.#detached.get(control.session)
       const handed = session ? session.handOver() : Promise.resolve()

@@ -2,14 +2,15 @@ import type { Principal } from '../../src/core/connection.js'
 import type { Subscriber } from '../../src/core/hub/hub.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
 import type { DetachedSession, Gateway } from './gateway.js'
-import { missedKey, sessionKey } from './record.js'
-import type { Subscriptions } from './subscriptions.js'
+import { missedKey, sessionKey, type SessionRecord } from './record.js'
+import { Subscriptions } from './subscriptions.js'
 
 const noop = () => {}
 
 /**
  * A dropped session kept for its reconnect window (§3.4, §3.6): every matching event is appended
  * to the store list `missedKey(token)` until a RECONNECT claims the session or the window ends.
+ * The same object serves a session dropped on this node and one adopted from a stopping node.
  */
 export class KeptSession implements Subscriber, DetachedSession {
   #principal: Principal | null = null
@@ -19,11 +20,16 @@ export class KeptSession implements Subscriber, DetachedSession {
   /** Last store write of a kept event (a hand-over waits for it). */
   #lastPush: Promise<unknown> | null = null
 
-  /** Registered with the gateway at once, so a RECONNECT anywhere can claim it. */
-  constructor (private readonly gateway: Gateway, readonly token: string) {
+  /**
+   * Registered with the gateway at once, so a claim that comes before the subscriptions are in
+   * place still finds it. `holder` is the node that kept the session first (the offer names it).
+   */
+  constructor (private readonly gateway: Gateway, readonly token: string, readonly holder: string) {
     gateway.keepDetached(token, this)
     const { reconnectWindow, handoverTimeout } = gateway.config
     // Past the window by the hand-over time, so a RECONNECT at the window's end still finds it.
+    // An adopted session is kept a whole window from its adoption: no clocks are compared, and
+    // nobody claims it once its record has expired.
     this.#timer = setTimeout(() => this.release(), reconnectWindow + handoverTimeout)
     // A kept session must not keep a stopping process alive.
     this.#timer.unref()
@@ -41,6 +47,16 @@ export class KeptSession implements Subscriber, DetachedSession {
       hub.subscribe(topic, this).catch(noop)
       hub.unsubscribe(topic, from).catch(noop)
     }
+  }
+
+  /** An adopted session: subscribes to its topics; resolves once events reach it. */
+  async adopt (record: SessionRecord): Promise<void> {
+    if (this.#released) return
+    this.#principal = record.principal
+    const subs = this.#subs = new Subscriptions()
+    for (const view of record.subscriptions) subs.add(view)
+    const { hub } = this.gateway.services
+    await Promise.all(Array.from(subs.topics(), (topic) => hub.subscribe(topic, this)))
   }
 
   deliver (message: HubMessage): void {

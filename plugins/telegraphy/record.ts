@@ -10,7 +10,10 @@ export interface SessionRecord {
   principal: Principal
   /** Client address at CONNECT; a RECONNECT must come from the same one (§3.9.7). */
   address: string
-  /** Live: the node holding the connection. Dropped: the node keeping its events. */
+  /**
+   * Live: the node holding the connection. Dropped: the node that kept its events first; the
+   * nodes that adopted it since are found from there (adoption.ts).
+   */
   holder: string
   subscriptions: SubscriptionView[]
 }
@@ -21,6 +24,8 @@ export const sessionKey = (token: string) => `telegraphy:session:${token}`
 export const missedKey = (token: string) => `telegraphy:missed:${token}`
 /** A connected session (liveness.ts): lets a survivor resume it when its holder dies. */
 export const liveKey = (token: string) => `telegraphy:live:${token}`
+/** Who adopted a dropped session from node `from` when `from` stopped (adoption.ts). */
+export const adoptKey = (token: string, from: string) => `telegraphy:adopt:${token}:${from}`
 /** A node's heartbeat: the time of its last beat (liveness.ts). */
 export const nodeKey = (nodeId: string) => `telegraphy:node:${nodeId}`
 

@@ -27,7 +27,7 @@ export async function takeSession (gateway: Gateway, token: string, address: str
     const taken = await store.take(sessionKey(token))
     if (taken === null) return null
     const record = JSON.parse(taken) as SessionRecord
-    return { record, keepers: [record.holder] }
+    return { record, keepers: await gateway.adoption.keepers(token, record.holder) }
   }
   const live = await readRecord(store, liveKey(token))
   if (!live || live.address !== address || await gateway.liveness.alive(live.holder)) return null

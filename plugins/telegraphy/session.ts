@@ -185,11 +185,7 @@ export class Session implements Subscriber, LiveSession, LiveHolder {
     await this.gateway.claim(token, keepers)
     const missed = await store.drain(missedKey(token))
     await this.gateway.liveness.hold(this)
-    const seen = new Set(missed.map(eventIdOf))
-    const pending = missed
-    for (const message of this.#buffer) {
-      if (!seen.has(eventIdOf(message.raw))) pending.push(message.raw)
-    }
+    const pending = withoutRepeats(missed, this.#buffer)
     this.#buffer = null
     if (this.#socketGone) return this.#detach(pending)
     this.connection.send(reconnectReply(frame.id, subs.views()))
@@ -257,7 +253,7 @@ export class Session implements Subscriber, LiveSession, LiveHolder {
     const { config, services } = this.gateway
     this.#state = 'closed'
     const record = this.liveRecord()
-    const kept = new KeptSession(this.gateway, this.#token)
+    const kept = new KeptSession(this.gateway, this.#token, this.gateway.nodeId)
     for (const payload of pending) kept.keep(payload)
     kept.takeOver(record.principal, this.#subs ?? new Subscriptions(), this)
     this.#subs = null
@@ -270,6 +266,25 @@ export class Session implements Subscriber, LiveSession, LiveHolder {
     clearTimeout(this.#timer)
     this.#timer = undefined
   }
+}
+
+/**
+ * The events to send after a RECONNECT, in order: the missed ones, then the live ones that
+ * arrived meanwhile. An event can be in both, or twice in the missed list (a stopping node and
+ * its adopter both kept it): only its first copy is sent.
+ */
+function withoutRepeats (missed: string[], live: HubMessage[]): string[] {
+  const seen = new Set<string>()
+  const out: string[] = []
+  const add = (payload: string) => {
+    const id = eventIdOf(payload)
+    if (seen.has(id)) return
+    seen.add(id)
+    out.push(payload)
+  }
+  for (const payload of missed) add(payload)
+  for (const message of live) add(message.raw)
+  return out
 }
 
 function anonymous (): Principal {

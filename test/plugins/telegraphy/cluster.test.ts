@@ -1,13 +1,9 @@
 import t from 'tap'
-import { Redis } from 'ioredis'
-import { sharedClusterOverrides, startApp } from '../../helpers/app.js'
-import { REDIS_URL } from '../../helpers/infra.js'
 import { eventually } from '../../helpers/ws-client.js'
-import { authToken, connected, emit, frames, open, subscribe, telegraphyOverrides } from './helpers.js'
+import { authToken, clusterOf, connected, crash, emit, frames, open, redisOf, subscribe } from './helpers.js'
 
 async function twoNodes (t: { teardown (fn: () => unknown): void }, extra: Record<string, unknown> = {}) {
-  const shared = { ...(await sharedClusterOverrides(t)), ...telegraphyOverrides(extra) }
-  return Promise.all([startApp(t, shared), startApp(t, shared)])
+  return (await clusterOf(t, 2, extra)).nodes
 }
 
 t.test('an auth token is single-use across the cluster: of concurrent CONNECTs on two nodes exactly one wins', async (t) => {
@@ -98,7 +94,7 @@ t.test('hand-over while events keep coming: none lost, none twice, each publishe
   await back.expectNothing(300)
 })
 
-t.test('RECONNECT when the old node is gone: the kept events are still delivered after handoverTimeout', async (t) => {
+t.test('RECONNECT when the old node died: the kept events are still delivered after handoverTimeout', async (t) => {
   const [a, b] = await twoNodes(t, { reconnectWindow: 3000, handoverTimeout: 200 })
   const { client, sessionToken } = await connected(a.url, a.wsUrl)
   await subscribe(client, 1, { event_name: 'demo.Item' })
@@ -106,11 +102,10 @@ t.test('RECONNECT when the old node is gone: the kept events are still delivered
   await eventually(async () => (await a.app.services.store.get(`telegraphy:session:${sessionToken}`)) !== null, 2000, 'session kept')
   await emit(b.url, 'demo.Item', { id: 1 })
   // Node A has kept the event once it is in the store list (peeked without draining it).
-  const redis = new Redis(REDIS_URL)
-  t.teardown(() => redis.disconnect())
-  const listKey = `${a.app.services.config.storage.redisPrefix}telegraphy:missed:${sessionToken}`
-  await eventually(async () => (await redis.llen(listKey)) === 1, 2000, 'event kept by node A')
-  await a.app.close()
+  const { redis, key } = redisOf(t, a.app)
+  await eventually(async () => (await redis.llen(key(`telegraphy:missed:${sessionToken}`))) === 1, 2000, 'event kept by node A')
+  // Died, not stopped: a graceful stop would have had node B adopt the session.
+  await crash(a.app)
   const back = await open(b.wsUrl)
   t.match(await back.request({ message: 'RECONNECT', id: 1, session_token: sessionToken }), { status: 'CONNECTED' })
   t.match(await back.json(), { data: { id: 1 } })
@@ -126,11 +121,11 @@ t.test('a socket lost during its own RECONNECT leaves the session resumable with
   const kept = () => eventually(async () => (await b.app.services.store.get(`telegraphy:session:${sessionToken}`)) !== null, 2000, 'session kept')
   await kept()
   await emit(b.url, 'demo.Item', { id: 1 })
-  const redis = new Redis(REDIS_URL)
-  t.teardown(() => redis.disconnect())
-  await eventually(async () => (await redis.llen(`${a.app.services.config.storage.redisPrefix}telegraphy:missed:${sessionToken}`)) === 1, 2000, 'event kept by node A')
-  // Node A is gone, so the RECONNECT on B waits handoverTimeout; the client leaves meanwhile.
-  await a.app.close()
+  const { redis, key } = redisOf(t, a.app)
+  await eventually(async () => (await redis.llen(key(`telegraphy:missed:${sessionToken}`))) === 1, 2000, 'event kept by node A')
+  // Node A died (its heartbeat still looks recent), so the RECONNECT on B waits handoverTimeout
+  // for its answer; the client leaves meanwhile.
+  await crash(a.app)
   const hasty = await open(b.wsUrl)
   hasty.send({ message: 'RECONNECT', id: 1, session_token: sessionToken })
   await eventually(async () => (await b.app.services.store.get(`telegraphy:session:${sessionToken}`)) === null, 2000, 'session taken')

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify'
+import { Redis } from 'ioredis'
 import { login, request, sharedClusterOverrides, startApp, TEST_API_KEY, type RunningApp } from '../../helpers/app.js'
+import { REDIS_URL } from '../../helpers/infra.js'
 import { ALICE } from '../../helpers/config.js'
 import { WsClient } from '../../helpers/ws-client.js'
 
@@ -77,4 +79,11 @@ export async function clusterOf (t: TestLike, count: number, extra: Record<strin
  */
 export async function crash (app: FastifyInstance): Promise<void> {
   await Promise.all([app.services.hub.broker.close(), app.services.store.close()])
+}
+
+/** A Redis client on the app's keys (peeks at what the store API cannot show: list lengths). */
+export function redisOf (t: TestLike, app: FastifyInstance): { redis: Redis, key: (key: string) => string } {
+  const redis = new Redis(REDIS_URL)
+  t.teardown(() => redis.disconnect())
+  return { redis, key: (key) => app.services.config.storage.redisPrefix + key }
 }
