@@ -68,7 +68,12 @@ interface TestLike { teardown (fn: () => unknown): void }
 export async function clusterOf (t: TestLike, count: number, extra: Record<string, unknown> = {}): Promise<{ nodes: RunningApp[], more: () => Promise<RunningApp> }> {
   const shared = { ...(await sharedClusterOverrides(t)), ...telegraphyOverrides(extra) }
   const more = () => startApp(t, shared)
-  return { nodes: await Promise.all(Array.from({ length: count }, more)), more }
+  // All settled before a failure is thrown, so every app that did start has registered its
+  // teardown while the test still runs (one failed start once left a test file hanging).
+  const started = await Promise.allSettled(Array.from({ length: count }, more))
+  const failed = started.find((s) => s.status === 'rejected')
+  if (failed) throw failed.reason
+  return { nodes: started.map((s) => (s as PromiseFulfilledResult<RunningApp>).value), more }
 }
 
 /**
