@@ -1,4 +1,4 @@
-import { Migrator, sql, type Kysely, type Migration } from 'kysely'
+import { Migrator, sql, type DatabaseIntrospector, type Kysely, type Migration, type TableMetadata } from 'kysely'
 import type { Database } from './database.js'
 
 async function migrateWith (db: Kysely<unknown>, owner: string, migrations: Record<string, Migration>, schema?: string): Promise<void> {
@@ -28,9 +28,34 @@ export async function migrate (database: Database, owner: string, migrations: Re
     await sql`select pg_advisory_lock(hashtext(${`switchboard:${owner}`}))`.execute(connection)
     try {
       const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(connection)
-      await migrateWith(connection, owner, migrations, rows[0].schema)
+      const schema = rows[0].schema
+      await migrateWith(inSchema(connection, schema), owner, migrations, schema)
     } finally {
       await sql`select pg_advisory_unlock(hashtext(${`switchboard:${owner}`}))`.execute(connection)
     }
+  })
+}
+
+/**
+ * Kysely's Migrator looks for its tables by introspecting every schema of the database, and
+ * that scan fails when another client drops a schema meanwhile (3F000: tests, tenants). Our
+ * migration tables live in one known schema, so the migrator is shown only that one.
+ */
+function inSchema (db: Kysely<unknown>, schema: string): Kysely<unknown> {
+  const introspection: DatabaseIntrospector = {
+    getSchemas: async () => [{ name: schema }],
+    getTables: async () => {
+      const { rows } = await sql<{ name: string, type: string }>`select table_name as name, table_type as type from information_schema.tables where table_schema = ${schema}`.execute(db)
+      return rows.map((row): TableMetadata => ({ name: row.name, schema, isView: row.type === 'VIEW', columns: [] }))
+    },
+    getMetadata: async () => ({ tables: await introspection.getTables() }),
+  }
+  // Kysely keeps its state in private fields: its methods must run on the real instance.
+  return new Proxy(db, {
+    get (target, property) {
+      if (property === 'introspection') return introspection
+      const value: unknown = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
   })
 }
