@@ -34,6 +34,7 @@ export async function runConnections (
   const memory: MemoryResult[] = []
   const connrate: ConnrateResult[] = []
   const servers = serversFor(subjects, options.smoke)
+  await warmGenerators(pool, options, connections, concurrency, log)
   for (const [index, subject] of subjects.entries()) {
     const mem: MemoryResult = { subject, connections }
     const rate: ConnrateResult = { subject, connections }
@@ -70,4 +71,19 @@ export async function runConnections (
     connrate.push(rate)
   }
   return { ...(want.memory ? { memory } : {}), ...(want.rate ? { connrate } : {}) }
+}
+
+/**
+ * The generators hold `connections` sockets once, against a throwaway plain `ws` server, before
+ * any pass is measured. Without it the first subject paid for the generators' JIT warm-up and
+ * heap growth (measured: whichever subject came first lost 20–40 % of its rate).
+ */
+async function warmGenerators (pool: GeneratorPool, options: BenchOptions, connections: number, concurrency: number, log: (line: string) => void): Promise<void> {
+  const [server] = await Promise.all([serversFor(['ws'], options.smoke)[0](), pool.reset()])
+  try {
+    const { ms } = await connectSpread(pool.subscribers, 'ws', [server.port], connections, concurrency, 1000)
+    log(`  (generators warmed up: ${connections} connections to a throwaway ws server in ${ms.toFixed(0)} ms, not measured)`)
+  } finally {
+    await Promise.all([server.stop(), ...pool.subscribers.map((g) => g.closeAll())])
+  }
 }
