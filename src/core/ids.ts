@@ -1,9 +1,24 @@
-import { randomBytes } from 'node:crypto'
+import { randomFillSync } from 'node:crypto'
 
 const alphanumeric = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
 // The largest multiple of 62 a byte can hold: bytes at or above it are drawn again, so every
 // character is equally likely.
 const UNBIASED = 256 - (256 % alphanumeric.length)
+
+// Random bytes are drawn from the CSPRNG 4 KiB at a time: a call into it per token was a
+// visible part of a login's cost (issue 8's connection rate). Each byte is handed out once.
+const pool = Buffer.alloc(4096)
+let used = pool.length
+
+function randomBytes (count: number): Buffer {
+  if (count > pool.length) return randomFillSync(Buffer.alloc(count))
+  if (used + count > pool.length) {
+    randomFillSync(pool)
+    used = 0
+  }
+  used += count
+  return pool.subarray(used - count, used)
+}
 
 /** URL-safe random identifier with `bytes` bytes of entropy. */
 export function randomId (bytes = 16): string {

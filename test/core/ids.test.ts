@@ -9,8 +9,12 @@ t.test('randomAlphanumeric: the length asked for, only [A-Za-z0-9], every charac
   t.not(randomAlphanumeric(20), randomAlphanumeric(20))
 })
 
-t.test('randomId: base64url of the bytes asked for', async (t) => {
+t.test('randomId: base64url of the bytes asked for, never the same bytes twice', async (t) => {
   t.match(randomId(12), /^[A-Za-z0-9_-]{16}$/)
+  t.equal(randomId(6000).length, 8000, 'more than the pool holds')
+  // 2,000 draws of 16 bytes go through the 4 KiB pool several times.
+  const ids = new Set(Array.from({ length: 2000 }, () => randomId(16)))
+  t.equal(ids.size, 2000)
 })
 
 t.test('sequentialIds: unique within a generator and across generators', async (t) => {

@@ -1,3 +1,4 @@
+import { CompiledQuery } from 'kysely'
 import type { Database } from '../db/database.js'
 import type { UsersTable } from '../db/tables.js'
 import { SwitchboardError } from '../errors.js'
@@ -36,8 +37,23 @@ export class Identity {
   }
 
   async find (username: string): Promise<User | null> {
-    const row = await this.database.kysely.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst()
+    const row = await this.#rowBy('username', username)
     return row ? toUser(row) : null
+  }
+
+  // Logins look a user up on every connection (syscache, Really, OAuth): the query is built and
+  // compiled once per column, then only run with the new value (issue 8's connection rate).
+  readonly #lookups = new Map<'username' | 'email', string>()
+
+  async #rowBy (column: 'username' | 'email', value: string): Promise<UsersTable | undefined> {
+    const { kysely } = this.database
+    let text = this.#lookups.get(column)
+    if (text === undefined) {
+      text = kysely.selectFrom('users').selectAll().where(column, '=', value).compile().sql
+      this.#lookups.set(column, text)
+    }
+    const { rows } = await kysely.executeQuery<UsersTable>(CompiledQuery.raw(text, [value]))
+    return rows[0]
   }
 
   async list (): Promise<User[]> {
@@ -90,8 +106,7 @@ export class Identity {
 
   /** The user whose name (or email, when `byEmail`) and password match, else null; constant time either way. */
   async verify (login: string, password: string, { byEmail = false } = {}): Promise<User | null> {
-    const row = await this.database.kysely.selectFrom('users').selectAll()
-      .where(byEmail ? 'email' : 'username', '=', login).executeTakeFirst()
+    const row = await this.#rowBy(byEmail ? 'email' : 'username', login)
     if (!row) {
       await burnPasswordCheck(password)
       return null
