@@ -1,4 +1,3 @@
-import { CompiledQuery } from 'kysely'
 import type { Database } from '../db/database.js'
 import type { UsersTable } from '../db/tables.js'
 import { SwitchboardError } from '../errors.js'
@@ -46,13 +45,12 @@ export class Identity {
   readonly #lookups = new Map<'username' | 'email', string>()
 
   async #rowBy (column: 'username' | 'email', value: string): Promise<UsersTable | undefined> {
-    const { kysely } = this.database
     let text = this.#lookups.get(column)
     if (text === undefined) {
-      text = kysely.selectFrom('users').selectAll().where(column, '=', value).compile().sql
+      text = this.database.kysely.selectFrom('users').selectAll().where(column, '=', value).compile().sql
       this.#lookups.set(column, text)
     }
-    const { rows } = await kysely.executeQuery<UsersTable>(CompiledQuery.raw(text, [value]))
+    const rows = await this.database.read<UsersTable>(text, [value])
     return rows[0]
   }
 

@@ -42,6 +42,17 @@ function databaseContract (name: string, make: Make) {
     t.same(removed, ['bob'])
   })
 
+  t.test(`${name}: read runs compiled reads and rejects (never throws) on bad SQL`, async (t) => {
+    const database = await make(t)
+    await new Identity(database).create({ username: 'dora', password: 'pw', email: 'dora@x.test' })
+    const query = database.kysely.selectFrom('users').select(['username', 'email']).where('username', '=', 'dora').compile()
+    t.same(await database.read(query.sql, query.parameters), [{ username: 'dora', email: 'dora@x.test' }])
+    t.same(await database.read(query.sql, ['nobody']), [])
+    let reading: Promise<unknown> | undefined
+    t.doesNotThrow(() => { reading = database.read('SELECT * FROM no_such_table', []) })
+    await t.rejects(reading!)
+  })
+
   t.test(`${name}: migrations are idempotent and per owner`, async (t) => {
     const database = await make(t)
     const migrations = {
