@@ -66,6 +66,13 @@ export class MemoryStore implements EphemeralStore {
     return true
   }
 
+  async getAndTouch (key: string, ttlMs: number): Promise<string | null> {
+    const entry = this.#live(key)
+    if (typeof entry?.value !== 'string') return null
+    entry.expiresAt = this.#expiry(ttlMs)
+    return entry.value
+  }
+
   async delete (key: string): Promise<boolean> {
     const existed = this.#live(key) !== undefined
     this.#entries.delete(key)

@@ -52,6 +52,11 @@ export class RedisStore implements EphemeralStore {
     return (await this.#run(() => this.#redis.pexpire(this.#prefix + key, ttlMs))) === 1
   }
 
+  /** GETEX (Redis 6.2+): the read and the new ttl in one atomic command. */
+  getAndTouch (key: string, ttlMs: number): Promise<string | null> {
+    return this.#run(() => this.#redis.getex(this.#prefix + key, 'PX', ttlMs))
+  }
+
   async delete (key: string): Promise<boolean> {
     return (await this.#run(() => this.#redis.del(this.#prefix + key))) === 1
   }

@@ -11,6 +11,8 @@ export interface EphemeralStore {
   take (key: string): Promise<string | null>
   /** Restarts the ttl of an existing key (sliding expiry); false when the key is gone. */
   touch (key: string, ttlMs: number): Promise<boolean>
+  /** Reads a key and restarts its ttl in one step (one round trip); null when the key is gone. */
+  getAndTouch (key: string, ttlMs: number): Promise<string | null>
   delete (key: string): Promise<boolean>
   /** Appends to the list at `key` and restarts its ttl; returns the new length. */
   push (key: string, value: string, ttlMs?: number): Promise<number>

@@ -161,11 +161,8 @@ export class Tokens {
   }
 
   /** Uses a sliding token: its value with the ttl restarted, or null if it expired or was revoked. */
-  async useSliding (purpose: string, token: string, ttlMs: number): Promise<string | null> {
-    const key = `sliding:${purpose}:${token}`
-    const value = await this.#store.get(key)
-    if (value === null || !(await this.#store.touch(key, ttlMs))) return null
-    return value
+  useSliding (purpose: string, token: string, ttlMs: number): Promise<string | null> {
+    return this.#store.getAndTouch(`sliding:${purpose}:${token}`, ttlMs)
   }
 
   async revokeSliding (purpose: string, token: string): Promise<boolean> {

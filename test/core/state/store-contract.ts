@@ -40,6 +40,18 @@ export function storeContract (t: Test, name: string, make: (t: Test) => Promise
     t.equal(await store.touch('k', 60), false, 'touching a gone key fails')
   })
 
+  t.test(`${name}: getAndTouch reads and restarts the ttl`, async (t) => {
+    const store = await make(t)
+    await store.set('k', 'v', 60)
+    await until(40)
+    t.equal(await store.getAndTouch('k', 60), 'v')
+    await until(40)
+    t.equal(await store.get('k'), 'v', 'still there 80 ms after set thanks to getAndTouch')
+    await until(60)
+    t.equal(await store.getAndTouch('k', 60), null, 'a gone key reads as null')
+    t.equal(await store.get('k'), null, 'and is not brought back')
+  })
+
   t.test(`${name}: setIfAbsent`, async (t) => {
     const store = await make(t)
     t.equal(await store.setIfAbsent('k', '1', 1000), true)
