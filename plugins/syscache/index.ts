@@ -8,16 +8,10 @@ import { CLEARED_TOPIC, SessionRegistry } from './registry.js'
 import { syscacheRoutes } from './routes.js'
 import { Session, type SyscacheContext } from './session.js'
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/
-
-/**
- * "Local connections do not need username/password" (spec §1.7): the socket peer itself must be
- * loopback (not `request.ip`, which trusts X-Forwarded-For) and no proxy may have forwarded it.
- */
-export function isLocalPeer (request: FastifyRequest): boolean {
+/** True when a proxy says it forwarded the request: such a peer is never "local" (spec §1.7). */
+export function forwardedByProxy (request: FastifyRequest): boolean {
   const { headers } = request
-  if (headers['x-forwarded-for'] !== undefined || headers.forwarded !== undefined) return false
-  return LOOPBACK.test(String(request.socket.remoteAddress))
+  return headers['x-forwarded-for'] !== undefined || headers.forwarded !== undefined
 }
 
 /** syscache (sysadm WebSocket API, spec §1) at `protocols.syscache.path`, plus its REST routes. */
@@ -45,7 +39,7 @@ async function syscache (app: FastifyInstance, { services }: { services: Service
 
   app.get(config.path, { websocket: true, schema: { hide: true } }, (socket, request) => {
     const accepted = acceptWebSocket(socket, request, 'syscache', services)
-    const session = new Session(ctx, accepted.connection, isLocalPeer(request))
+    const session = new Session(ctx, accepted.connection, forwardedByProxy(request))
     accepted.onText((text) => session.receive(text))
     accepted.onClose(() => session.closed())
   })

@@ -16,6 +16,7 @@ import { CLEARED_TOPIC, tokenHash, type SessionRegistry } from './registry.js'
 
 /** Sliding-token purpose in the core token store (spec §1.7: 20 chars of [A-Za-z0-9]). */
 export const TOKEN_PURPOSE = 'syscache'
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/
 const generateToken = () => randomAlphanumeric(20)
 
 /**
@@ -56,7 +57,9 @@ const idOf = (value: unknown): Id => {
 export class Session implements Subscriber {
   #auth: Auth | null = null
   readonly #topics = new Set<EventType>()
-  #queue: Promise<void> = Promise.resolve()
+  /** Frames waiting for the one being handled; a connection handles one at a time, in order. */
+  readonly #frames: string[] = []
+  #draining = false
   #pending = 0
   #closed = false
   #idleTimer: NodeJS.Timeout | undefined
@@ -67,8 +70,8 @@ export class Session implements Subscriber {
   constructor (
     private readonly ctx: SyscacheContext,
     private readonly connection: Connection,
-    /** True when the peer is on loopback with no proxy in between (spec §1.7 "local connections"). */
-    private readonly local: boolean,
+    /** A proxy forwarded the upgrade: the peer is not local, whatever its address (spec §1.7). */
+    private readonly forwarded: boolean,
   ) {
     const { eventFormat, idleTimeout, authWindow } = ctx.config
     this.#format = `syscache:${eventFormat}`
@@ -96,13 +99,26 @@ export class Session implements Subscriber {
     if (this.#closed) return
     this.#idleTimer?.refresh()
     if (!this.#reserve()) return
-    this.#queue = this.#queue.then(() => this.#handle(text))
+    this.#frames.push(text)
+    if (!this.#draining) void this.#drain()
+  }
+
+  // A plain array and one loop rather than a promise chain per frame: a chain link costs three
+  // promises and their closures, and every connection sends at least two frames (issue 8).
+  async #drain (): Promise<void> {
+    this.#draining = true
+    let text: string | undefined
+    while ((text = this.#frames.shift()) !== undefined) {
+      try {
+        await this.#handle(text)
       /* c8 ignore next 4 -- defensive: #handle answers its own failures; this only keeps the queue alive */
-      .catch((err: unknown) => {
+      } catch (err) {
         this.ctx.log.error({ err, connection: this.connection.id }, 'syscache frame failed')
         this.connection.close(1011, 'internal error')
-      })
-      .finally(() => this.#settled())
+      }
+      this.#settled()
+    }
+    this.#draining = false
   }
 
   /** Hub delivery of an event this session subscribed to: the frame is shared by all subscribers. */
@@ -119,6 +135,7 @@ export class Session implements Subscriber {
   closed (): void {
     if (this.#closed) return
     this.#closed = true
+    this.#frames.length = 0
     clearTimeout(this.#idleTimer)
     clearTimeout(this.#authTimer)
     this.#setAuth(null)
@@ -208,11 +225,20 @@ export class Session implements Subscriber {
     const { identity } = this.ctx.services
     const user = args.password !== undefined
       ? await identity.verify(args.username, args.password)
-      : this.local && this.ctx.config.allowLocalWithoutPassword ? await identity.find(args.username) : null
+      : this.ctx.config.allowLocalWithoutPassword && this.#local() ? await identity.find(args.username) : null
     if (!user) return this.#failAuth(id, 401)
     const value: TokenValue = { u: user.username, t: Date.now() }
     const token = await this.ctx.services.tokens.issueSliding(TOKEN_PURPOSE, JSON.stringify(value), this.ctx.config.tokenLifetime, generateToken)
     this.#login(id, token, user.username, user.admin)
+  }
+
+  /**
+   * "Local connections do not need username/password" (spec §1.7): the socket peer itself must be
+   * loopback (not an address a proxy reported) and no proxy may have forwarded the upgrade. Asked
+   * only by a password-less auth, so other connections never pay for the peer lookup.
+   */
+  #local (): boolean {
+    return !this.forwarded && LOOPBACK.test(this.connection.remoteAddress)
   }
 
   /** `rpc/auth_token`: a token saved earlier, from this or any connection on any node. */

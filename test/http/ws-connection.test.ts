@@ -142,6 +142,20 @@ t.test('close() sends the code, binary frames arrive as text, a throwing handler
   t.equal(acceptedB.connection.open, false)
 })
 
+t.test('the remote address is the socket peer, or what a trusted proxy reported', async (t) => {
+  const direct = await harness(t)
+  const spoofing = await WsClient.connect(direct.url, { headers: { 'x-forwarded-for': '203.0.113.9' } })
+  t.teardown(() => spoofing.close())
+  t.equal((await direct.accepted()).connection.remoteAddress, '127.0.0.1', 'headers are ignored without a trusted proxy')
+
+  const proxied = await harness(t, { server: { trustProxy: true } })
+  const client = await WsClient.connect(proxied.url, { headers: { 'x-forwarded-for': '203.0.113.9' } })
+  const { connection } = await proxied.accepted()
+  client.close()
+  await eventually(() => !connection.open)
+  t.equal(connection.remoteAddress, '203.0.113.9', 'read from the proxy headers at the upgrade, kept after close')
+})
+
 t.test('shutdown closes every socket with 1001 and refuses new upgrades', async (t) => {
   const h = await harness(t)
   const client = await WsClient.connect(h.url)

@@ -32,7 +32,10 @@ type AcceptingSocket = WebSocket & { [ACCEPTED]?: Accepted }
  */
 export function acceptWebSocket (socket: WebSocket, request: FastifyRequest, protocol: string, services: Services): AcceptedSocket {
   const { server } = services.config
-  const connection = new WsConnection(connectionId(), protocol, request.ip, socket,
+  // Behind a trusted proxy the address comes from its headers, which are gone once the request
+  // is released; otherwise it is the socket's peer, read only if a protocol asks for it.
+  const address = server.trustProxy === false ? undefined : request.ip
+  const connection = new WsConnection(connectionId(), protocol, address, socket,
     { sendBufferLimit: server.sendBufferLimit, closeTimeout: server.closeTimeout }, services.connections)
   services.connections.add(connection)
   releaseUpgradeResponse(request)

@@ -29,16 +29,26 @@ export class WsConnection implements Connection {
   #corked = false
   #closeTimer: NodeJS.Timeout | undefined
   readonly #socket: Socket | undefined
+  #address: string | undefined
 
+  /** `address` is the client's as a trusted proxy reported it; without one it is the socket's peer. */
   constructor (
     readonly id: string,
     readonly protocol: string,
-    readonly remoteAddress: string,
+    address: string | undefined,
     private readonly ws: WebSocket,
     private readonly limits: WriterLimits,
     private readonly registry: ConnectionRegistry,
   ) {
     this.#socket = (ws as unknown as { _socket?: Socket })._socket
+    this.#address = address
+  }
+
+  // Read when a protocol asks, not on accept: it is a system call (getpeername) per connection,
+  // and most connections never need it (issue 8's connection rate). Node keeps it once read.
+  get remoteAddress (): string {
+    this.#address ??= this.#socket?.remoteAddress
+    return this.#address ?? ''
   }
 
   /** The socket closed (the accepting code listens once for all connection state). */
