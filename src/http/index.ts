@@ -9,15 +9,21 @@ import { oauthRoutes } from './routes/oauth.js'
 /** Refuses WebSocket upgrades from origins outside the allowlist, and all upgrades during shutdown. */
 function guardUpgrades (app: FastifyInstance, services: Services): void {
   const allowed = services.config.server.allowedOrigins
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.headers.upgrade?.toLowerCase() !== 'websocket') return
-    if (!services.accepting) {
-      return reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message: 'shutting down' })
+  // Callback style, not async: it runs on every request, and an async hook costs each one a promise
+  // and a microtask turn. Answering early means sending and not calling `done`.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.headers.upgrade?.toLowerCase() === 'websocket') {
+      if (!services.accepting) {
+        reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message: 'shutting down' })
+        return
+      }
+      const origin = request.headers.origin
+      if (allowed.length > 0 && origin !== undefined && !allowed.includes(origin)) {
+        reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: 'origin not allowed' })
+        return
+      }
     }
-    const origin = request.headers.origin
-    if (allowed.length > 0 && origin !== undefined && !allowed.includes(origin)) {
-      return reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: 'origin not allowed' })
-    }
+    done()
   })
 }
 
