@@ -22,6 +22,9 @@ import { Subscriptions } from './subscriptions.js'
 type State = 'new' | 'resuming' | 'connected' | 'closed'
 
 const POLICY = 1008
+/** Waiting frames past which the socket is no longer read, and the level it is read again at. */
+export const QUEUE_HIGH = 256
+const QUEUE_LOW = 64
 const noop = () => {}
 
 /**
@@ -36,26 +39,55 @@ export class Session implements Subscriber, LiveSession, LiveHolder {
   #subs: Subscriptions | null = null
   /** Connect timeout while `new`. */
   #timer: NodeJS.Timeout | undefined
-  /** The frame being handled and those queued behind it; null when idle (small idle state). */
-  #queue: Promise<void> | null = null
+  /** Frames waiting behind the one being handled; null when none wait (small idle state). */
+  #waiting: string[] | null = null
+  #busy = false
+  #paused = false
   /** Live events that arrive while a RECONNECT collects the missed ones. */
   #buffer: HubMessage[] | null = null
   #socketGone = false
 
+  /** Where the client connects from, read while the socket is open: a RECONNECT must match it (§3.9.7). */
+  readonly #address: string
+
   constructor (private readonly gateway: Gateway, private readonly connection: Connection) {
+    this.#address = connection.remoteAddress
     this.#timer = setTimeout(() => this.#connectTimeout(), gateway.config.connectTimeout)
   }
 
-  /** Queues one client frame behind the ones before it. */
-  receive (text: string): Promise<void> {
-    const run = () => this.#handle(text)
-    const queue: Promise<void> = this.#queue === null ? run() : this.#queue.then(run, run)
-    this.#queue = queue
-    const idle = () => {
-      if (this.#queue === queue) this.#queue = null
+  /**
+   * One client frame, handled after the ones before it (§3.9.4). A client sending faster than
+   * its frames are handled has its socket paused past QUEUE_HIGH waiting frames, so TCP slows
+   * it down instead of the server queueing without bound; reading resumes at QUEUE_LOW. The
+   * promise, when there is one, settles once the queue is drained.
+   */
+  receive (text: string): Promise<void> | undefined {
+    if (!this.#busy) return this.#drain(text)
+    const waiting = this.#waiting ??= []
+    waiting.push(text)
+    if (waiting.length >= QUEUE_HIGH && !this.#paused) {
+      this.#paused = true
+      this.connection.pauseReading()
     }
-    queue.then(idle, idle)
-    return queue
+    return undefined
+  }
+
+  async #drain (first: string): Promise<void> {
+    this.#busy = true
+    try {
+      let text: string | undefined = first
+      while (text !== undefined) {
+        await this.#handle(text)
+        text = this.#waiting?.shift()
+        if (this.#paused && this.#waiting!.length <= QUEUE_LOW) {
+          this.#paused = false
+          this.connection.resumeReading()
+        }
+      }
+    } finally {
+      this.#busy = false
+      this.#waiting = null
+    }
   }
 
   get token (): string {
@@ -102,7 +134,7 @@ export class Session implements Subscriber, LiveSession, LiveHolder {
   liveRecord (): SessionRecord {
     return {
       principal: this.connection.principal!,
-      address: this.connection.remoteAddress,
+      address: this.#address,
       holder: this.gateway.nodeId,
       subscriptions: this.#subs?.views() ?? [],
     }
@@ -165,7 +197,7 @@ export class Session implements Subscriber, LiveSession, LiveHolder {
       return this.#reply(frame.id, false, 'INVALID_MESSAGE', 'RECONNECT needs session_token (a string)')
     }
     this.#clearTimer()
-    const found = await takeSession(this.gateway, token, this.connection.remoteAddress)
+    const found = await takeSession(this.gateway, token, this.#address)
     if (!found) {
       if (this.#state === 'new') this.#refuse(frame.id, 'INVALID_SESSION', 'session is unknown, expired, connected or bound to another host')
       return

@@ -13,6 +13,10 @@ export type Frame = string | Buffer
 export interface Connection {
   readonly id: string
   readonly protocol: string
+  /**
+   * The client's address: what a trusted proxy reported, else the socket's peer. Read it while
+   * the connection is open; once the socket is gone it may be empty.
+   */
   readonly remoteAddress: string
   principal: Principal | null
   readonly open: boolean
