@@ -1,6 +1,8 @@
 import type { Broker } from './broker.js'
 import { HubMessage } from './message.js'
 
+const LIVE = Promise.resolve()
+
 /** Anything that wants the messages of a topic: usually a protocol session. */
 export interface Subscriber {
   deliver (message: HubMessage): void
@@ -19,8 +21,11 @@ export class Hub {
     broker.onMessage((topic, payload) => this.#dispatch(topic, payload))
   }
 
-  /** Resolves once messages published anywhere on `topic` reach `subscriber`. */
-  async subscribe (topic: string, subscriber: Subscriber): Promise<void> {
+  /**
+   * Resolves once messages published anywhere on `topic` reach `subscriber`: at once when the
+   * topic is already live here, which is the common case and costs no promise of its own.
+   */
+  subscribe (topic: string, subscriber: Subscriber): Promise<void> {
     let subscribers = this.#topics.get(topic)
     if (!subscribers) {
       subscribers = new Set()
@@ -28,7 +33,7 @@ export class Hub {
       this.#pending.set(topic, this.broker.subscribe(topic).finally(() => this.#pending.delete(topic)))
     }
     subscribers.add(subscriber)
-    await this.#pending.get(topic)
+    return this.#pending.get(topic) ?? LIVE
   }
 
   async unsubscribe (topic: string, subscriber: Subscriber): Promise<void> {
