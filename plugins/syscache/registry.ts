@@ -19,7 +19,8 @@ export const CLEARED_TOPIC = 'syscache:token-cleared'
  */
 export class SessionRegistry<S extends RevocableSession = RevocableSession> {
   readonly #all = new Set<S>()
-  readonly #byToken = new Map<string, Set<S>>()
+  // A token is nearly always used by one connection: it is kept alone, a Set only once shared.
+  readonly #byToken = new Map<string, S | Set<S>>()
 
   add (session: S): void {
     this.#all.add(session)
@@ -30,18 +31,22 @@ export class SessionRegistry<S extends RevocableSession = RevocableSession> {
   }
 
   bind (session: S, hash: string): void {
-    let sessions = this.#byToken.get(hash)
-    if (!sessions) this.#byToken.set(hash, sessions = new Set())
-    sessions.add(session)
+    const bound = this.#byToken.get(hash)
+    if (bound === undefined) this.#byToken.set(hash, session)
+    else if (bound instanceof Set) bound.add(session)
+    else if (bound !== session) this.#byToken.set(hash, new Set([bound, session]))
   }
 
   unbind (session: S, hash: string): void {
-    const sessions = this.#byToken.get(hash)
-    if (sessions?.delete(session) && sessions.size === 0) this.#byToken.delete(hash)
+    const bound = this.#byToken.get(hash)
+    if (bound === session) this.#byToken.delete(hash)
+    else if (bound instanceof Set && bound.delete(session) && bound.size === 0) this.#byToken.delete(hash)
   }
 
   tokenCleared (hash: string): void {
-    for (const session of [...this.#byToken.get(hash) ?? []]) session.revoked()
+    const bound = this.#byToken.get(hash)
+    if (bound === undefined) return
+    for (const session of bound instanceof Set ? [...bound] : [bound]) session.revoked()
   }
 
   userRevoked (username: string): void {
