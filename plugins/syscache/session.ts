@@ -110,7 +110,8 @@ export class Session implements Subscriber {
     let text: string | undefined
     while ((text = this.#frames.shift()) !== undefined) {
       try {
-        await this.#handle(text)
+        const handling = this.#handle(text)
+        if (handling) await handling
       /* c8 ignore next 4 -- defensive: #handle answers its own failures; this only keeps the queue alive */
       } catch (err) {
         this.ctx.log.error({ err, connection: this.connection.id }, 'syscache frame failed')
@@ -158,7 +159,7 @@ export class Session implements Subscriber {
     return true
   }
 
-  async #handle (text: string): Promise<void> {
+  #handle (text: string): Promise<void> | void {
     if (this.#closed) return
     let value: unknown
     try {
@@ -167,16 +168,24 @@ export class Session implements Subscriber {
       return this.#error('error', 400) // §1.9 #9
     }
     if (!checkEnvelope.Check(value)) return this.#error(idOf(value), 400) // §1.5, §1.9 #8
+    const { id } = value
+    let handling: Promise<void> | void
     try {
-      await this.#dispatch(value.namespace, value.name, value.id, value.args)
+      handling = this.#dispatch(value.namespace, value.name, id, value.args)
     } catch (err) {
-      // A store or hub failure costs this request, not the connection.
-      this.ctx.log.error({ err, connection: this.connection.id }, 'syscache request failed')
-      this.#error(value.id, 500)
+      return this.#failed(id, err)
     }
+    if (handling) return handling.catch((err: unknown) => this.#failed(id, err))
   }
 
-  async #dispatch (namespace: string, name: string, id: Id, args: unknown): Promise<void> {
+  /** A store or hub failure costs this request, not the connection. */
+  #failed (id: Id, err: unknown): void {
+    this.ctx.log.error({ err, connection: this.connection.id }, 'syscache request failed')
+    this.#error(id, 500)
+  }
+
+  // Not async itself: a request's own handler is the only promise made for it (issue 8).
+  #dispatch (namespace: string, name: string, id: Id, args: unknown): Promise<void> | void {
     if (namespace === 'rpc') {
       switch (name) {
         case 'auth': return this.#authPassword(id, args)
@@ -186,12 +195,16 @@ export class Session implements Subscriber {
         case 'identify': return this.#send(replyFrame('rpc', id, { type: 'server', hostname: hostname() }))
       }
     }
-    // §1.5: any other request needs a valid token, which it slides (§1.6).
+    return this.#authorized(namespace, name, id, args)
+  }
+
+  /** §1.5: any other request needs a valid token, which it slides (§1.6). */
+  async #authorized (namespace: string, name: string, id: Id, args: unknown): Promise<void> {
     const caller = await this.#caller()
     if (!caller) return this.#error(id, 401)
     if (namespace === 'events') {
-      if (name === 'subscribe') return this.#subscribe(id, args)
-      if (name === 'unsubscribe') return this.#unsubscribe(id, args)
+      if (name === 'subscribe') return await this.#subscribe(id, args)
+      if (name === 'unsubscribe') return await this.#unsubscribe(id, args)
       return this.#error(id, 400)
     }
     if (namespace === 'rpc' && name === 'query') {
@@ -325,9 +338,13 @@ export class Session implements Subscriber {
   async #subscribe (id: Id, args: unknown): Promise<void> {
     const types = this.#eventTypes(args)
     if (!types) return this.#error(id, 400)
-    const added = types.filter((type) => !this.#topics.has(type))
-    for (const type of added) this.#topics.add(type)
-    await Promise.all(added.map((type) => this.ctx.services.hub.subscribe(eventTopic(type), this)))
+    const live: Array<Promise<void>> = []
+    for (const type of types) {
+      if (this.#topics.has(type)) continue
+      this.#topics.add(type)
+      live.push(this.ctx.services.hub.subscribe(eventTopic(type), this))
+    }
+    await (live.length === 1 ? live[0] : Promise.all(live))
     if (this.#closed) return this.#dropTopics()
     // §1.9 #6: only the last valid name survives in the reply; none valid ⇒ `{}`.
     this.#send(replyFrame('events', id, types.length ? { subscribe: types[types.length - 1] } : {}))
