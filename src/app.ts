@@ -6,6 +6,7 @@ import type { Config } from './config/schema.js'
 import { createServices, type Services } from './core/services.js'
 import { registerDocs } from './http/docs.js'
 import { registerHttp } from './http/index.js'
+import { requestLogger } from './http/lazy-request-logger.js'
 import { loggerOptions } from './http/logging.js'
 import { version } from './version.js'
 import das from '../plugins/das/index.js'
@@ -33,6 +34,7 @@ export interface BuildOptions {
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger === false ? false : loggerOptions(config),
+    childLoggerFactory: requestLogger,
     trustProxy: config.server.trustProxy,
     forceCloseConnections: true,
     // A wrong type is a 400 naming the field, not silently turned into the expected type.
