@@ -1,9 +1,9 @@
 import { randomFillSync } from 'node:crypto'
 
-const alphanumeric = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
+const ALPHANUMERIC_CODES = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789', 'latin1')
 // The largest multiple of 62 a byte can hold: bytes at or above it are drawn again, so every
 // character is equally likely.
-const UNBIASED = 256 - (256 % alphanumeric.length)
+const UNBIASED = 256 - (256 % ALPHANUMERIC_CODES.length)
 
 // Random bytes are drawn from the CSPRNG 4 KiB at a time: a call into it per token was a
 // visible part of a login's cost (issue 8's connection rate). Each byte is handed out once.
@@ -27,15 +27,17 @@ export function randomId (bytes = 16): string {
 
 /** Random string over [A-Za-z0-9] (syscache tokens are 20 such characters, spec §1.7). */
 export function randomAlphanumeric (length: number): string {
-  let out = ''
-  while (out.length < length) {
-    // One call for the whole string (a call per character was a visible cost per login).
-    const bytes = randomBytes(length + 8)
-    for (let i = 0; i < bytes.length && out.length < length; i++) {
-      if (bytes[i] < UNBIASED) out += alphanumeric[bytes[i] % alphanumeric.length]
+  // Characters go into bytes, read as one flat string at the end: appending to a string one
+  // character at a time allocated a new string per character.
+  const out = Buffer.allocUnsafe(length)
+  let filled = 0
+  while (filled < length) {
+    const bytes = randomBytes(length - filled + 8)
+    for (let i = 0; i < bytes.length && filled < length; i++) {
+      if (bytes[i] < UNBIASED) out[filled++] = ALPHANUMERIC_CODES[bytes[i] % ALPHANUMERIC_CODES.length]
     }
   }
-  return out
+  return out.toString('latin1')
 }
 
 /**
