@@ -1,22 +1,13 @@
 import t from 'tap'
-import { WsConnection } from '../../../src/http/websocket/ws-connection.js'
 import { QUEUE_HIGH } from '../../../plugins/webrocket/session.js'
 import { startApp } from '../../helpers/app.js'
+import { countReadingPauses } from '../../helpers/reading.js'
 import { client, overrides } from './fixture.js'
 
 // A client that sends faster than its session handles frames is slowed down by TCP: the
 // session stops reading the socket past QUEUE_HIGH queued frames and reads again once drained.
 t.test('a flood of frames pauses reading, then every frame is answered in order', async (t) => {
-  let paused = 0
-  let resumed = 0
-  const pause = WsConnection.prototype.pauseReading
-  const resume = WsConnection.prototype.resumeReading
-  WsConnection.prototype.pauseReading = function () { paused++; pause.call(this) }
-  WsConnection.prototype.resumeReading = function () { resumed++; resume.call(this) }
-  t.teardown(() => {
-    WsConnection.prototype.pauseReading = pause
-    WsConnection.prototype.resumeReading = resume
-  })
+  const reading = countReadingPauses(t)
 
   const { wsUrl } = await startApp(t, overrides())
   const ws = await client(wsUrl, '/webrocket/echo', 'back', 'read-write-secret')
@@ -30,8 +21,8 @@ t.test('a flood of frames pauses reading, then every frame is answered in order'
       break
     }
   }
-  t.ok(paused >= 1, `reading paused ${paused} times`)
-  t.equal(resumed, paused, 'and resumed as often')
+  t.ok(reading.paused >= 1, `reading paused ${reading.paused} times`)
+  t.equal(reading.resumed, reading.paused, 'and resumed as often')
   t.same(await ws.request({ subscribe: { channel: 'after' } }), { subscribed: 'after' }, 'the connection reads normally afterwards')
   ws.close()
 })

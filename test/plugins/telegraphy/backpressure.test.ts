@@ -1,0 +1,31 @@
+import t from 'tap'
+import { QUEUE_HIGH } from '../../../plugins/telegraphy/session.js'
+import { startApp } from '../../helpers/app.js'
+import { countReadingPauses } from '../../helpers/reading.js'
+import { connected, telegraphyOverrides } from './helpers.js'
+
+// A client that sends faster than its session handles frames is slowed down by TCP: the
+// session stops reading the socket past QUEUE_HIGH waiting frames and reads again once drained.
+t.test('a flood of frames pauses reading, then every frame is answered in order', async (t) => {
+  const reading = countReadingPauses(t)
+
+  const { url, wsUrl } = await startApp(t, telegraphyOverrides())
+  const { client } = await connected(url, wsUrl)
+  const count = QUEUE_HIGH * 8
+  // Sent in one go: they reach the server in a few TCP reads, far faster than they are handled.
+  for (let i = 1; i <= count; i++) {
+    client.send({ message: i % 2 ? 'SUBSCRIBE' : 'UNSUBSCRIBE', id: i, args: { event_name: 'demo.Item' } })
+  }
+  for (let i = 1; i <= count; i++) {
+    const reply = await client.json()
+    const expected = i % 2 ? 'SUBSCRIBED' : 'UNSUBSCRIBED'
+    if (reply.id !== i || reply.status !== expected) {
+      t.fail(`reply ${i} out of order or wrong: ${JSON.stringify(reply)}`)
+      break
+    }
+  }
+  t.ok(reading.paused >= 1, `reading paused ${reading.paused} times`)
+  t.equal(reading.resumed, reading.paused, 'and resumed as often')
+  t.match(await client.request({ message: 'SUBSCRIBE', id: count + 1, args: { event_name: 'demo.Item' } }), { status: 'SUBSCRIBED' }, 'the connection reads normally afterwards')
+  client.close()
+})
