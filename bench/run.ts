@@ -125,7 +125,8 @@ async function main (): Promise<number> {
   log('')
   if (results.fanout) log(`Fan-out (${options.fanout.subscribers} subscribers; saturation = best delivered rate; latency at ${options.fanout.latencyRate} publishes/s, sampled)\n${fanoutTable(results.fanout)}\n`)
   if (results.memory) log(`Idle memory (${options.memory.connections} connections, after GC)\n${memoryTable(results.memory)}\n`)
-  if (results.connrate) log(`Connection rate (${options.connrate.connections} connections)\n${connrateTable(results.connrate)}\n`)
+  // Run together with `memory`, the rate comes from the memory pass (its connection count).
+  if (results.connrate) log(`Connection rate (${results.connrate[0]?.connections ?? options.connrate.connections} connections)\n${connrateTable(results.connrate)}\n`)
   if (results.cluster) log(`Cluster (WebRocket, ${options.cluster.subscribers} subscribers; the 1-process row is scenario 1's when it ran)\n${clusterTable(results.cluster)}\n`)
   // A partial run (--subjects) leaves out the targets it has no figures for.
   const verdicts = targets(results).filter((t) => !args.subjects || t.verdict !== 'n/a')
