@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Services } from '../../src/core/services.js'
 import { acceptWebSocket } from '../../src/http/websocket/accept.js'
@@ -17,6 +17,10 @@ export interface WebrocketApi {
 declare module 'fastify' {
   interface FastifyInstance {
     webrocket: WebrocketApi
+  }
+  interface FastifyRequest {
+    /** The vhost of a WebRocket upgrade, from its preValidation hook to its handler. */
+    webrocketVhost: Vhost | null
   }
 }
 
@@ -38,7 +42,9 @@ const webrocket: FastifyPluginAsync<{ services: Services }> = async (app, { serv
   })
 
   const context: SessionContext = { hub: services.hub, backend: services.backend(config.triggerUrl), onError }
-  const vhostOf = new WeakMap<FastifyRequest, Vhost>()
+  // The vhost found before the upgrade rides on the request to the handler (a WeakMap entry per
+  // upgrade cost more: its table grows with the upgrades in flight and GC must sweep it).
+  app.decorateRequest('webrocketVhost', null)
 
   app.decorate('webrocket', {
     broadcast: async (path, channel, event, data) => {
@@ -56,10 +62,11 @@ const webrocket: FastifyPluginAsync<{ services: Services }> = async (app, { serv
     preValidation: async (request, reply) => {
       const vhost = await registry.get(`/${request.params.vhost}`)
       if (!vhost) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: 'no such vhost' })
-      vhostOf.set(request, vhost)
+      request.webrocketVhost = vhost
     },
   }, (socket, request) => {
-    const vhost = vhostOf.get(request) as Vhost
+    const vhost = request.webrocketVhost!
+    request.webrocketVhost = null
     const accepted = acceptWebSocket(socket, request, 'webrocket', services)
     const session = new WebrocketSession(accepted.connection, vhost, context)
     accepted.onText((text) => session.receive(text))

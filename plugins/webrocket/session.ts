@@ -81,7 +81,8 @@ export class WebrocketSession implements Subscriber, VhostMember {
           this.#paused = false
           this.connection.resumeReading()
         }
-        await this.#handle(text)
+        const handling = this.#handle(text)
+        if (handling) await handling
       }
     } finally {
       this.#busy = false
@@ -116,7 +117,8 @@ export class WebrocketSession implements Subscriber, VhostMember {
     for (const channel of this.#channels) this.dropChannel(channel)
   }
 
-  async #handle (text: string): Promise<void> {
+  // Not async itself: the request's own handler is the only promise made for a frame (issue 8).
+  #handle (text: string): Promise<void> | void {
     let frame: unknown
     try {
       frame = JSON.parse(text)
