@@ -18,7 +18,7 @@ const SCENARIOS = ['fanout', 'memory', 'connrate', 'cluster'] as const
 type Scenario = typeof SCENARIOS[number]
 
 const USAGE = `usage: npm run bench -- [--smoke] [--scenario ${SCENARIOS.join('|')}] [--subjects ${SUBJECTS.join(',')}] [--generators N]
-  partial runs: [--subscribers N] [--rates 100,200,…] [--window MS] [--connections N]`
+  partial runs: [--subscribers N] [--rates 100,200,…] [--window MS] [--connections N] [--rounds N]`
 
 function parse () {
   const { values } = parseArgs({
@@ -31,6 +31,7 @@ function parse () {
       rates: { type: 'string' },
       window: { type: 'string' },
       connections: { type: 'string' },
+      rounds: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   })
@@ -58,6 +59,7 @@ function parse () {
     rates,
     windowMs: count('window', values.window, 60_000),
     connections: count('connections', values.connections, 18_000),
+    rounds: count('rounds', values.rounds, 9),
     scenarios: (scenarios.length ? scenarios : [...SCENARIOS]) as Scenario[],
     subjects: subjects.length ? subjects as SubjectName[] : null,
     generators,
@@ -91,6 +93,7 @@ async function main (): Promise<number> {
     }
   }
   if (args.connections) options.memory.connections = options.connrate.connections = args.connections
+  if (args.rounds) options.connectionRounds = args.rounds
   // Subjects named on the command line run even outside a scenario's default list (syscache
   // fan-out through its REST door, say) when the scenario can drive them.
   const pick = (defaults: SubjectName[], can: (s: SubjectName) => boolean = () => true) => args.subjects ? args.subjects.filter(can) : defaults
@@ -124,9 +127,10 @@ async function main (): Promise<number> {
 
   log('')
   if (results.fanout) log(`Fan-out (${options.fanout.subscribers} subscribers; saturation = best delivered rate; latency at ${options.fanout.latencyRate} publishes/s, sampled)\n${fanoutTable(results.fanout)}\n`)
-  if (results.memory) log(`Idle memory (${options.memory.connections} connections, after GC)\n${memoryTable(results.memory)}\n`)
+  const rounds = options.connectionRounds > 1 ? `; median of ${options.connectionRounds} rounds` : ''
+  if (results.memory) log(`Idle memory (${options.memory.connections} connections, after GC${rounds})\n${memoryTable(results.memory)}\n`)
   // Run together with `memory`, the rate comes from the memory pass (its connection count).
-  if (results.connrate) log(`Connection rate (${results.connrate[0]?.connections ?? options.connrate.connections} connections)\n${connrateTable(results.connrate)}\n`)
+  if (results.connrate) log(`Connection rate (${results.connrate[0]?.connections ?? options.connrate.connections} connections${rounds})\n${connrateTable(results.connrate)}\n`)
   if (results.cluster) log(`Cluster (WebRocket, ${options.cluster.subscribers} subscribers; the 1-process row is scenario 1's when it ran)\n${clusterTable(results.cluster)}\n`)
   // A partial run (--subjects) leaves out the targets it has no figures for.
   const verdicts = targets(results).filter((t) => !args.subjects || t.verdict !== 'n/a')

@@ -18,6 +18,11 @@ export interface BenchOptions {
   fanout: FanoutSizes
   memory: { connections: number, concurrency: number }
   connrate: { connections: number, concurrency: number }
+  /**
+   * Passes per subject of the connection scenarios, round-robin, each round starting with the
+   * next subject; the median is reported (one pass on this shared 2-core box varied ±10 %).
+   */
+  connectionRounds: number
   cluster: FanoutSizes & { redis: string }
 }
 
@@ -32,6 +37,7 @@ export function sizes (smoke: boolean, runId: string, generators: number): Bench
       fanout,
       memory: { connections: 100, concurrency: 20 },
       connrate: { connections: 100, concurrency: 20 },
+      connectionRounds: 1,
       cluster: { ...fanout, redis: 'redis://127.0.0.1:6379' },
     }
   }
@@ -41,6 +47,7 @@ export function sizes (smoke: boolean, runId: string, generators: number): Bench
     fanout: { subscribers: 1000, rates: [100, 200, 400, 800, 1600, 3200, 6400], latencyRate: 200, warmMs: 1000, windowMs: 3000 },
     memory: { connections: 15_000, concurrency: 100 },
     connrate: { connections: 5000, concurrency: 100 },
+    connectionRounds: 3,
     cluster: { subscribers: 1000, rates: [100, 200, 400, 800, 1600, 3200], latencyRate: 100, warmMs: 1000, windowMs: 3000, redis: 'redis://127.0.0.1:6379' },
   }
 }
