@@ -47,7 +47,7 @@ export function sizes (smoke: boolean, runId: string, generators: number): Bench
     fanout: { subscribers: 1000, rates: [100, 200, 400, 800, 1600, 3200, 6400], latencyRate: 200, warmMs: 1000, windowMs: 3000 },
     memory: { connections: 15_000, concurrency: 100 },
     connrate: { connections: 5000, concurrency: 100 },
-    connectionRounds: 3,
+    connectionRounds: 5,
     cluster: { subscribers: 1000, rates: [100, 200, 400, 800, 1600, 3200], latencyRate: 100, warmMs: 1000, windowMs: 3000, redis: 'redis://127.0.0.1:6379' },
   }
 }
