@@ -1,0 +1,56 @@
+import t from 'tap'
+import { clusterTable, connrateTable, fanoutTable, memoryTable, pairedRatio, targets, targetsTable, type Results } from '../../bench/lib/report.js'
+import type { Level } from '../../bench/scenarios/fanout.js'
+
+const level = (rate: number, delivered: number, p99: number): Level => ({
+  rate, offered: rate * 1000, delivered, published: rate, skipped: 0, publishFailed: 0,
+  latency: { count: 100, p50: p99 / 2, p99, max: p99 * 1.5 },
+  cpu: { servers: [90], generators: [40, 40], publisher: 5 }, subscribersLost: 0,
+  windowMs: { orchestrator: 3000, generators: [3000, 3000] },
+})
+const fanout = (subject: string, delivered: number, p99: number) => ({
+  subject, subscribers: 1000, generators: 2, levels: [level(200, 200_000, p99), level(400, delivered, p99 * 2)], saturation: level(400, delivered, p99 * 2), latency: level(200, 200_000, p99),
+})
+
+t.test('connection-rate ratios are paired round by round, the median kept', async (t) => {
+  const ws = { subject: 'ws', connections: 10, perSecond: 3000, rounds: [4000, 3000, 2000] }
+  t.equal(pairedRatio({ subject: 's', connections: 10, perSecond: 2400, rounds: [3600, 2100, 1800] }, ws), 0.9, 'ratios 0.9, 0.7, 0.9: median 0.9')
+  t.equal(pairedRatio({ subject: 's', connections: 10, perSecond: 2400, rounds: [2000, 3000] }, ws), 0.8, 'rounds that do not line up: ratio of the reported rates')
+  t.equal(pairedRatio({ subject: 's', connections: 10, perSecond: 1500, rounds: [1500] }, { ...ws, rounds: [3000] }), 0.5, 'one round: ratio of the rates')
+  t.equal(pairedRatio({ subject: 's', connections: 10, perSecond: 1500 }, undefined), undefined, 'no baseline, no ratio')
+  t.equal(pairedRatio({ subject: 's', connections: 10, perSecond: 1500, rounds: [1, 2, 3, 4] }, { ...ws, rounds: [2, 2, 2, 2] }), 1, 'an even count takes the lower middle')
+})
+
+t.test('targets and tables from a whole run', async (t) => {
+  const results: Results = {
+    fanout: [fanout('webrocket', 400_000, 40), fanout('ws', 80_000, 2000), fanout('socketio', 70_000, 3000), { ...fanout('telegraphy', 0, 0), saturation: null, error: 'boom' }],
+    memory: [
+      { subject: 'webrocket', connections: 10, rssBefore: 2 ** 20, rssAfter: 2 ** 21, rssPerConnection: 4096, heapPerConnection: 3072 },
+      { subject: 'ws', connections: 10, rssBefore: 2 ** 20, rssAfter: 2 ** 21, rssPerConnection: 6144, heapPerConnection: 3072 },
+      { subject: 'syscache', connections: 10, error: 'server died' },
+    ],
+    connrate: [
+      { subject: 'webrocket', connections: 10, perSecond: 2700, cpu: { server: 90, generators: [40, 41] }, rounds: [2700, 2600, 2800] },
+      { subject: 'ws', connections: 10, perSecond: 3000, cpu: { server: 80, generators: [50, 50] }, rounds: [3000, 3000, 3000] },
+      { subject: 'syscache', connections: 10, error: 'refused' },
+    ],
+    cluster: { nodes: 2, redisPrefix: 'x', single: fanout('webrocket', 400_000, 40), cluster: fanout('webrocket', 800_000, 50) },
+  }
+  const list = targets(results)
+  const verdict = (name: string) => list.find((x) => x.name.startsWith(name))
+  t.match(verdict('fan-out: WebRocket / socket.io'), { value: 400_000 / 70_000, verdict: 'PASS' })
+  t.match(verdict('fan-out: WebRocket / plain ws'), { value: 5, verdict: 'PASS' })
+  t.match(verdict('fan-out: WebRocket p99'), { value: 40, verdict: 'PASS' })
+  t.match(verdict('idle memory: webrocket'), { verdict: 'PASS' })
+  t.match(verdict('connection rate: webrocket / plain ws (median of per-round ratios)'), { value: 0.9, verdict: 'PASS' })
+  t.match(verdict('connection rate: syscache'), { verdict: 'n/a' })
+  t.match(verdict('cluster: 2 nodes'), { value: 2, verdict: 'PASS' })
+  t.match(verdict('cluster: p99'), { value: 50, verdict: 'PASS' })
+
+  const tables = [fanoutTable(results.fanout!), memoryTable(results.memory!), connrateTable(results.connrate!), clusterTable(results.cluster!), targetsTable(list)].join('\n')
+  t.match(tables, /webrocket\s+400,000\s+400/)
+  t.match(tables, /telegraphy: boom/)
+  t.match(tables, /syscache: server died/)
+  t.match(tables, /2 nodes \+ Redis\s+800,000/)
+  t.match(tables, /n\/a/)
+})
