@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 
 /** What the registry asks of a session. */
 export interface RevocableSession {
@@ -8,7 +8,7 @@ export interface RevocableSession {
 }
 
 /** Sessions are indexed by a hash of their token, so only hashes cross the hub. */
-export const tokenHash = (token: string): string => createHash('sha256').update(token).digest('base64url')
+export const tokenHash = (token: string): string => hash('sha256', token, 'base64url')
 
 /** Hub topic carrying the hash of every token killed by `auth_clear`, on any node (spec §1.7). */
 export const CLEARED_TOPIC = 'syscache:token-cleared'

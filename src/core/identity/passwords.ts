@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
+import { hash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 
 // scrypt cost parameters (N, r, p): ~16 MiB of memory and tens of milliseconds per hash.
 const N = 16384
@@ -19,13 +19,16 @@ export async function hashPassword (password: string): Promise<string> {
   return `scrypt$${N}$${R}$${P}$${salt.toString('base64url')}$${key.toString('base64url')}`
 }
 
-// Successful verifications are remembered as an HMAC of the password under a key that lives
+// Successful verifications are remembered as a keyed SHA-256 of the password, the key living
 // only in this process, so a client that reconnects often (WebRocket authenticates on every
 // connection) pays for scrypt once, not on every connection. Bounded; oldest dropped first.
+// A one-shot hash of key + input rather than an HMAC object: it is computed on every login
+// (issue 8's connection rate, a third of the cost), and the digest never leaves the process,
+// so no one can extend it.
 const CACHE_LIMIT = 10_000
-const cacheKey = randomBytes(32)
+const cacheKey = randomBytes(32).toString('base64')
 const verified = new Map<string, Buffer>()
-const mac = (stored: string, password: string) => createHmac('sha256', cacheKey).update(stored).update('\0').update(password).digest()
+const mac = (stored: string, password: string) => hash('sha256', `${cacheKey}\0${stored}\0${password}`, 'buffer')
 
 async function scryptCheck (stored: string, password: string, digest: Buffer): Promise<boolean> {
   const [scheme, n, r, p, salt, hash] = stored.split('$')
