@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Kysely, Migration } from 'kysely'
 import type { Database } from '../../src/core/db/database.js'
 import { migrate } from '../../src/core/db/migrate.js'
@@ -70,7 +70,7 @@ export function newAccessToken (): string {
 }
 
 export function hashToken (token: string): string {
-  return createHash('sha256').update(token).digest('hex')
+  return hash('sha256', token, 'hex')
 }
 
 /** An empty secret is stored as '' (accepts any secret); anything else as a scrypt hash. */

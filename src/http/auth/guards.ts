@@ -1,4 +1,4 @@
-import { timingSafeEqual, createHash } from 'node:crypto'
+import { hash, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify'
 import type { Services } from '../../core/services.js'
 
@@ -17,7 +17,7 @@ declare module 'fastify' {
 export const bearerSecurity: Array<Record<string, string[]>> = [{ bearerAuth: [] }]
 export const serviceSecurity: Array<Record<string, string[]>> = [{ apiKey: [] }, { bearerAuth: [] }]
 
-const digest = (value: string) => createHash('sha256').update(value).digest()
+const digest = (value: string) => hash('sha256', value, 'buffer')
 
 /** Compares an API key with every configured key in constant time. */
 export function isApiKey (services: Services, presented: string): boolean {
