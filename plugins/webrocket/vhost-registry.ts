@@ -96,6 +96,11 @@ export class VhostRegistry implements Subscriber {
     return this.hub.unsubscribe(CHANGES_TOPIC, this)
   }
 
+  /** The vhost at `path` when it is loaded already (every upgrade but the first asks). */
+  cached (path: string): Vhost | undefined {
+    return this.#vhosts.get(path)
+  }
+
   /** The vhost at `path`, or null if there is none. */
   get (path: string): Promise<Vhost | null> {
     const cached = this.#vhosts.get(path)
