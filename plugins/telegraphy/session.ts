@@ -2,6 +2,7 @@ import type { Connection, Principal } from '../../src/core/connection.js'
 import type { Subscriber } from '../../src/core/hub/hub.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
 import { randomId } from '../../src/core/ids.js'
+import { InboundFrames } from '../../src/core/inbound-frames.js'
 import { encodeEventFrame, eventIdOf, frameOf } from './event-wire.js'
 import { AUTH_TOKEN_PURPOSE, type Gateway, type LiveSession } from './gateway.js'
 import { KeptSession } from './kept.js'
@@ -22,9 +23,6 @@ import { Subscriptions } from './subscriptions.js'
 type State = 'new' | 'resuming' | 'connected' | 'closed'
 
 const POLICY = 1008
-/** Waiting frames past which the socket is no longer read, and the level it is read again at. */
-export const QUEUE_HIGH = 256
-const QUEUE_LOW = 64
 const noop = () => {}
 
 /**
@@ -39,10 +37,8 @@ export class Session implements Subscriber, LiveSession, LiveHolder {
   #subs: Subscriptions | null = null
   /** Connect timeout while `new`. */
   #timer: NodeJS.Timeout | undefined
-  /** Frames waiting behind the one being handled; null when none wait (small idle state). */
-  #waiting: string[] | null = null
-  #busy = false
-  #paused = false
+  /** Client frames, strictly in order (§3.9.4); a flooding client's socket is paused. */
+  readonly #frames: InboundFrames
   /** Live events that arrive while a RECONNECT collects the missed ones. */
   #buffer: HubMessage[] | null = null
   #socketGone = false
@@ -52,42 +48,13 @@ export class Session implements Subscriber, LiveSession, LiveHolder {
 
   constructor (private readonly gateway: Gateway, private readonly connection: Connection) {
     this.#address = connection.remoteAddress
+    this.#frames = new InboundFrames(connection, (text) => this.#handle(text))
     this.#timer = setTimeout(() => this.#connectTimeout(), gateway.config.connectTimeout)
   }
 
-  /**
-   * One client frame, handled after the ones before it (§3.9.4). A client sending faster than
-   * its frames are handled has its socket paused past QUEUE_HIGH waiting frames, so TCP slows
-   * it down instead of the server queueing without bound; reading resumes at QUEUE_LOW. The
-   * promise, when there is one, settles once the queue is drained.
-   */
+  /** One client frame, handled after the ones before it; the promise (if any) settles once drained. */
   receive (text: string): Promise<void> | undefined {
-    if (!this.#busy) return this.#drain(text)
-    const waiting = this.#waiting ??= []
-    waiting.push(text)
-    if (waiting.length >= QUEUE_HIGH && !this.#paused) {
-      this.#paused = true
-      this.connection.pauseReading()
-    }
-    return undefined
-  }
-
-  async #drain (first: string): Promise<void> {
-    this.#busy = true
-    try {
-      let text: string | undefined = first
-      while (text !== undefined) {
-        await this.#handle(text)
-        text = this.#waiting?.shift()
-        if (this.#paused && this.#waiting!.length <= QUEUE_LOW) {
-          this.#paused = false
-          this.connection.resumeReading()
-        }
-      }
-    } finally {
-      this.#busy = false
-      this.#waiting = null
-    }
+    return this.#frames.receive(text)
   }
 
   get token (): string {

@@ -1,5 +1,6 @@
 import type { BackendReply, Backend } from '../../src/core/backend/backend.js'
 import type { Connection, Frame } from '../../src/core/connection.js'
+import { InboundFrames } from '../../src/core/inbound-frames.js'
 import type { Hub, Subscriber } from '../../src/core/hub/hub.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
 import { secretMatches } from './db.js'
@@ -17,12 +18,6 @@ export interface SessionContext {
 }
 
 type Data = Record<string, unknown>
-
-// Frames waiting in a session's queue before the socket stops being read, and the level at which
-// reading resumes: a publisher faster than its fan-out is slowed down by TCP (the server's memory
-// and every other connection's deliveries stay as they were) instead of queueing without bound.
-export const QUEUE_HIGH = 256
-const QUEUE_LOW = 64
 
 /** The wire format name under which a hub message's WebRocket frame is cached. */
 export const FORMAT = 'webrocket'
@@ -44,13 +39,12 @@ export function encodeDelivery (message: HubMessage): Frame {
 export class WebrocketSession implements Subscriber, VhostMember {
   #user: string | null = null
   readonly #channels = new Set<string>()
-  readonly #queue: string[] = []
-  #busy = false
-  #paused = false
+  readonly #frames: InboundFrames
   #closed = false
 
   constructor (readonly connection: Connection, readonly vhost: Vhost, private readonly ctx: SessionContext) {
     vhost.members.add(this)
+    this.#frames = new InboundFrames(connection, (text) => this.#closed ? undefined : this.#handle(text))
   }
 
   get user (): string | null {
@@ -63,36 +57,13 @@ export class WebrocketSession implements Subscriber, VhostMember {
 
   /** A text frame from the client; the promise (if any) settles once the queue is drained. */
   receive (text: string): Promise<void> | undefined {
-    this.#queue.push(text)
-    if (this.#queue.length >= QUEUE_HIGH && !this.#paused) {
-      this.#paused = true
-      this.connection.pauseReading()
-    }
-    if (this.#busy) return undefined
-    return this.#drain()
-  }
-
-  async #drain (): Promise<void> {
-    this.#busy = true
-    try {
-      let text: string | undefined
-      while (!this.#closed && (text = this.#queue.shift()) !== undefined) {
-        if (this.#paused && this.#queue.length <= QUEUE_LOW) {
-          this.#paused = false
-          this.connection.resumeReading()
-        }
-        const handling = this.#handle(text)
-        if (handling) await handling
-      }
-    } finally {
-      this.#busy = false
-    }
+    return this.#frames.receive(text)
   }
 
   /** The socket closed: leave every channel and the vhost. */
   dispose (): void {
     this.#closed = true
-    this.#queue.length = 0
+    this.#frames.clear()
     this.vhost.members.delete(this)
     this.#leaveAll()
   }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { QUEUE_HIGH } from '../../../plugins/webrocket/session.js'
+import { QUEUE_HIGH } from '../../../src/core/inbound-frames.js'
 import { startApp } from '../../helpers/app.js'
 import { countReadingPauses } from '../../helpers/reading.js'
 import { client, overrides } from './fixture.js'
