@@ -136,8 +136,24 @@ export const DasSection = Section({
   allowEIO3: Type.Boolean({ default: true }),
 })
 
+// Input limits, one policy for every protocol and REST route (issue 14; README "Security").
+export const LimitsSection = Section({
+  // Deepest JSON nesting a client frame or request body may have; checked on the text before
+  // anything parses or walks it.
+  maxDepth: Type.Integer({ minimum: 1, maximum: 10_000, default: 64 }),
+  // Topics one connection may be subscribed to at once (channels, events, objects, types).
+  subscriptionsPerConnection: Type.Integer({ minimum: 1, default: 1000 }),
+  // Filters one Telegraphy subscription may carry.
+  filtersPerSubscription: Type.Integer({ minimum: 1, default: 100 }),
+  // Channels that clients may create in one WebRocket vhost (admin-created ones do not count).
+  channelsPerVhost: Type.Integer({ minimum: 1, default: 10_000 }),
+  // Largest `data` an anonymous Really token may carry (it is signed into every request's token).
+  anonymousDataSize: Size('4kb'),
+})
+
 export const ConfigSchema = Type.Object({
   server: ServerSection,
+  limits: LimitsSection,
   storage: StorageSection,
   auth: AuthSection,
   log: Section({
@@ -159,6 +175,7 @@ export const ConfigSchema = Type.Object({
 
 export type Config = Static<typeof ConfigSchema>
 export type ServerConfig = Config['server']
+export type LimitsConfig = Config['limits']
 export type SyscacheConfig = Config['protocols']['syscache']
 export type WebrocketConfig = Config['protocols']['webrocket']
 export type TelegraphyConfig = Config['protocols']['telegraphy']

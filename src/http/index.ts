@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Services } from '../core/services.js'
 import { installErrorHandler } from './errors.js'
+import { installJsonBodyParser } from './json-body.js'
 import { adminUserRoutes } from './routes/admin-users.js'
 import { authRoutes } from './routes/auth.js'
 import { healthRoutes } from './routes/health.js'
@@ -30,6 +31,7 @@ function guardUpgrades (app: FastifyInstance, services: Services): void {
 /** REST shared by every protocol, and the HTTP rules every route follows. */
 export async function registerHttp (app: FastifyInstance, services: Services): Promise<void> {
   installErrorHandler(app)
+  installJsonBodyParser(app, services.config.limits.maxDepth)
   guardUpgrades(app, services)
   await app.register(healthRoutes, { services })
   await app.register(authRoutes, { services })

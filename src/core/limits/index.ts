@@ -1,0 +1,5 @@
+export { jsonDepthExceeds } from './json-depth.js'
+export { valueDepthExceeds } from './value-depth.js'
+export { MAX_NAME_BYTES, nameProblem } from './names.js'
+export { findReservedKey, RESERVED_KEYS } from './reserved-keys.js'
+export { parseClientJson, type ClientJson } from './client-json.js'
