@@ -4,7 +4,9 @@ import type { FastifyInstance } from 'fastify'
 /**
  * One Content-Security-Policy for every HTTP response. Its strictest user is Swagger UI at
  * `/docs`, served offline by @fastify/swagger-ui: its page loads its scripts and styles from
- * `/docs/static/` (no inline script), its logo is a `data:` image, and React sets inline styles.
+ * `/docs/static/` (no inline script), its logo is a `data:` image, and it injects `<style>`
+ * elements as it renders (hence `'unsafe-inline'` for styles, scripts stay `'self'`;
+ * test/browser/cross-origin.test.ts fails on any violation while the page renders).
  *
  * Unlike helmet's defaults there is no `upgrade-insecure-requests`: the gateway is often reached
  * over plain HTTP (a port on a private network, a TLS-terminating proxy in front), where that
