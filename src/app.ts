@@ -4,10 +4,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Config } from './config/schema.js'
 import { createServices, type Services } from './core/services.js'
+import { registerCors } from './http/cors.js'
 import { registerDocs } from './http/docs.js'
 import { registerHttp } from './http/index.js'
 import { requestLogger } from './http/lazy-request-logger.js'
 import { loggerOptions } from './http/logging.js'
+import { registerSecurityHeaders } from './http/security-headers.js'
+import { chooseNoSubprotocol } from './http/websocket/subprotocols.js'
 import { version } from './version.js'
 import das from '../plugins/das/index.js'
 import really from '../plugins/really/index.js'
@@ -28,8 +31,9 @@ export interface BuildOptions {
 
 /**
  * The whole application for one config; the only place that knows the registration order:
- * docs first (so every later route is documented), then the WebSocket server, then body
- * parsers, shared REST, and the protocol plugins.
+ * CORS and security headers first (their hooks cover every route, `/docs` included), docs
+ * (so every later route is documented), then the WebSocket server, then body parsers, shared
+ * REST, and the protocol plugins.
  */
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -49,11 +53,13 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   })
 
   try {
+    await registerCors(app, config.server.cors)
+    await registerSecurityHeaders(app)
     await registerDocs(app, version)
     await app.register(websocket, {
       // Every socket is in services.connections (acceptWebSocket), so ws's own client set (a Set
       // entry and a close listener per connection) is not kept.
-      options: { maxPayload: config.server.maxPayload, clientTracking: false },
+      options: { maxPayload: config.server.maxPayload, clientTracking: false, handleProtocols: chooseNoSubprotocol },
       // Clients are told the server is going away (1001), not that it finished normally.
       preClose (done) {
         services.accepting = false

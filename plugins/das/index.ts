@@ -6,6 +6,8 @@ import type { Redis } from 'ioredis'
 import { Server, type Socket } from 'socket.io'
 import { closeRedis, connectRedis } from '../../src/core/redis/client.js'
 import { REVOCATIONS_TOPIC, type Services } from '../../src/core/services.js'
+import { socketIoCors } from '../../src/http/cors.js'
+import { NoSubprotocolWebSocketServer } from '../../src/http/websocket/subprotocols.js'
 import { DasConnection } from './connection.js'
 import type { Delivery } from './messages.js'
 import { SessionRegistry } from './registry.js'
@@ -47,7 +49,7 @@ declare module 'fastify' {
  */
 async function das (app: FastifyInstance, { services }: DasPluginOptions): Promise<void> {
   const config = services.config.protocols.das
-  const { allowedOrigins, maxPayload, sendBufferLimit } = services.config.server
+  const { allowedOrigins, cors, maxPayload, sendBufferLimit } = services.config.server
   const log = app.log.child({ protocol: 'das' })
 
   // Cluster (§5.7): socket.io's Redis adapter links the nodes; per-socket state stays local.
@@ -68,9 +70,11 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
     serveClient: false,
     allowEIO3: config.allowEIO3,
     maxHttpBufferSize: maxPayload,
-    // Credentials travel inside the `authorization` message, never in cookies, so reflecting
-    // the origin is safe; a configured allowlist restricts it (design.md §5).
-    cors: { origin: allowedOrigins.length > 0 ? allowedOrigins : true },
+    // Long-polling from web apps on other origins: the origins of server.cors.origins, with
+    // credentials (socket.io-client 2.x polls with them); none configured = no CORS headers.
+    cors: socketIoCors(cors),
+    // Upgrades answer no subprotocol rather than ws's echo of the first one offered.
+    wsEngine: NoSubprotocolWebSocketServer,
     allowRequest: (request: IncomingMessage, callback: (err: string | null | undefined, ok: boolean) => void) => {
       if (!services.accepting) return callback('shutting down', false)
       const origin = request.headers.origin

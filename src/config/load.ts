@@ -3,6 +3,7 @@ import { extname } from 'node:path'
 import { Value } from '@sinclair/typebox/value'
 import type { TSchema } from '@sinclair/typebox'
 import { parse as parseYaml } from 'yaml'
+import { resolveAllowedOrigins } from './origins.js'
 import { ConfigSchema, type Config } from './schema.js'
 import { parseDuration, parseSize } from './units.js'
 
@@ -85,12 +86,18 @@ export function resolveConfig (raw: Plain): Config {
   const error = Value.Errors(ConfigSchema, value).First()
   if (error) {
     const unit = error.schema['x-unit']
+    // TypeBox's own words for a union ("Expected union value") say nothing: such keys state what they expect.
+    const expected = error.schema['x-expected'] as string | undefined
     const reason = unit === 'duration'
       ? 'expected milliseconds or a duration such as 300ms, 5s, 10m, 1h, 1d'
-      : unit === 'size' ? 'expected bytes or a size such as 64kb, 1mb' : error.message
+      : unit === 'size' ? 'expected bytes or a size such as 64kb, 1mb' : expected ? `expected ${expected}` : error.message
     throw new ConfigError(error.path, reason)
   }
-  return normaliseUnits(ConfigSchema, value) as Config
+  const config = normaliseUnits(ConfigSchema, value) as Config
+  // The file's form ('*', a list or null) becomes the list the code reads.
+  const server = config.server as Omit<Config['server'], 'allowedOrigins'> & { allowedOrigins: '*' | string[] | null }
+  server.allowedOrigins = resolveAllowedOrigins(server.allowedOrigins, server.cors.origins)
+  return config
 }
 
 export interface LoadOptions {

@@ -18,10 +18,28 @@ const Path = (defaultValue: string) => Type.String({ pattern: '^(/[^/?#]*)*$', d
 
 export const Permission = Type.Union([Type.Literal('READ'), Type.Literal('WRITE'), Type.Literal('MANAGE')])
 
+// An origin exactly as a browser sends it in `Origin`: scheme://host[:port], no path, no
+// trailing slash (`https://app.example.com/` would never match, so it is refused at start-up).
+const Origin = Type.String({ pattern: '^[a-z][a-z0-9+.-]*://[^/?#\\s]+$' })
+const AnyOrigin = Type.Literal('*')
+const ORIGINS_EXPECTED = '"*" or a list of origins such as https://app.example.com (scheme://host[:port], no path, no trailing slash)'
+
+export const CorsSection = Section({
+  // Web apps on these origins may call the REST routes and open Socket.IO long-polling:
+  // `[]` = no CORS headers at all, `"*"` = any origin (reflected, without credentials on REST).
+  origins: Type.Union([AnyOrigin, Type.Array(Origin)], { default: [], 'x-expected': ORIGINS_EXPECTED }),
+  // How long a browser may cache a preflight answer (Access-Control-Max-Age).
+  maxAge: Duration('10m'),
+})
+
 export const ServerSection = Section({
   host: Type.String({ default: '0.0.0.0' }),
   port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
-  allowedOrigins: Type.Array(Type.String(), { default: [] }),
+  cors: CorsSection,
+  // Origins whose pages may open WebSocket / Socket.IO connections. In the file: `"*"` (any), a
+  // list, or unset / `[]` = the same as `cors.origins`. Resolved by the loader
+  // (src/config/origins.ts) to a list where `[]` means any origin, hence the static type.
+  allowedOrigins: Type.Union([AnyOrigin, Type.Array(Origin), Type.Null()], { default: null, 'x-expected': ORIGINS_EXPECTED }) as unknown as TUnsafe<string[]>,
   // Client addresses come from X-Forwarded-For only from these proxies (true = any; false =
   // none). Addresses matter: syscache local login and Telegraphy RECONNECT check them.
   trustProxy: Type.Union([Type.Boolean(), Type.String()], { default: false }),

@@ -60,6 +60,22 @@ t.test('file (YAML and JSON), then environment, then overrides', async (t) => {
   t.same(envOverrides({}), {})
 })
 
+t.test('CORS origins, and the upgrade allowlist that follows them unless set', async (t) => {
+  const server = (overrides: Record<string, unknown>) => loadConfig({ overrides: { server: overrides } }).server
+  t.same(server({}).cors, { origins: [], maxAge: 600_000 }, 'default: no CORS')
+  t.same(server({}).allowedOrigins, [], 'and upgrades from any origin')
+  const app = 'https://app.example'
+  t.same(server({ cors: { origins: [app, 'http://localhost:3000'] } }).allowedOrigins, [app, 'http://localhost:3000'])
+  t.same(server({ cors: { origins: [app] }, allowedOrigins: [] }).allowedOrigins, [app], '[] is "not set"')
+  t.same(server({ cors: { origins: '*' } }).allowedOrigins, [], '"*" everywhere')
+  t.same(server({ cors: { origins: [app] }, allowedOrigins: '*' }).allowedOrigins, [], 'explicit "*" = any page')
+  t.same(server({ cors: { origins: [app] }, allowedOrigins: ['https://other.example'] }).allowedOrigins, ['https://other.example'])
+  t.same(server({ cors: { origins: ['capacitor://localhost'] } }).cors.origins, ['capacitor://localhost'], 'any scheme')
+  t.equal(server({ cors: { maxAge: '1h' } }).cors.maxAge, 3_600_000)
+  const dir = t.testdir({ 'cors.yaml': 'server:\n  cors:\n    origins: "*"\n' })
+  t.equal(loadConfig({ file: join(dir, 'cors.yaml') }).server.cors.origins, '*')
+})
+
 t.test('invalid configs name the key and the reason', async (t) => {
   const dir = t.testdir({ 'bad.yaml': 'server: [1, 2', 'list.yaml': '- a\n- b\n', 'bad.json': '{"server":' })
   const reasonOf = (fn: () => unknown) => {
@@ -82,6 +98,9 @@ t.test('invalid configs name the key and the reason', async (t) => {
   t.match(reasonOf(() => loadConfig({ file: join(dir, 'bad.yaml') })), 'not valid YAML')
   t.match(reasonOf(() => loadConfig({ file: join(dir, 'bad.json') })), 'not valid JSON')
   t.match(reasonOf(() => loadConfig({ file: join(dir, 'list.yaml') })), 'must hold a mapping')
+  t.match(reasonOf(() => loadConfig({ overrides: { server: { cors: { origins: ['https://app.example/'] } } } })), 'config /server/cors/origins: expected "*" or a list of origins')
+  t.match(reasonOf(() => loadConfig({ overrides: { server: { cors: { origins: 'any' } } } })), '/server/cors/origins: expected')
+  t.match(reasonOf(() => loadConfig({ overrides: { server: { allowedOrigins: ['app.example'] } } })), '/server/allowedOrigins: expected')
   writeFileSync(join(dir, 'ok.yaml'), 'auth:\n  jwtSecret: short\n')
   t.match(reasonOf(() => loadConfig({ file: join(dir, 'ok.yaml') })), '/auth/jwtSecret')
 })
