@@ -116,7 +116,15 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
     const session = new DasSession(socket, {
       authWindow: config.authWindow,
       connectAckDelay: config.connectAckDelay,
-      verifyAccess: (token) => services.tokens.verifyAccess(token),
+      // Every presented token is a credential check under the throttle (README, "Throttling").
+      verifyAccess: async (token) => {
+        const verdict = await services.throttle.guard({ address: socket.handshake.address }, async () => {
+          const check = await services.tokens.verifyAccess(token)
+          return check.ok ? check : null
+        })
+        if (verdict.ok) return verdict.value
+        return verdict.reason === 'denied' ? { ok: false, reason: 'invalid' } : 'throttled'
+      },
       onAuthenticated: (s) => {
         sessions.authenticated(s)
         authenticatedConnections.add(engineConnection)

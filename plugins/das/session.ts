@@ -25,7 +25,8 @@ export interface SessionOptions {
   authWindow: number
   /** ms after connect before `connect_ack` (§5.5). */
   connectAckDelay: number
-  verifyAccess (token: string): Promise<JwtCheck<AccessClaims>>
+  /** The token's check; `throttled` when the address is over its failure budget (not checked). */
+  verifyAccess (token: string): Promise<JwtCheck<AccessClaims> | 'throttled'>
   /** Called once the socket is authenticated (after the 200 reply). */
   onAuthenticated (session: DasSession): void
   log: SessionLogger
@@ -203,7 +204,7 @@ export class DasSession {
     }
     // The value is an HTTP Authorization header (§5.6 step 2): without `Bearer ` it cannot authenticate.
     const token = BEARER.exec(value)?.[1]
-    let check: JwtCheck<AccessClaims>
+    let check: JwtCheck<AccessClaims> | 'throttled'
     try {
       check = token ? await this.options.verifyAccess(token) : { ok: false, reason: 'invalid' }
     } catch (err) {
@@ -213,6 +214,12 @@ export class DasSession {
       return
     }
     if (this.#closed) return
+    if (check === 'throttled') {
+      // README "Throttling": refused unchecked, then dropped like a malformed authorization.
+      this.#reply('resp_authorization', { type: 'resp_authorization', resp_id: respId, status: { code: 429, message: 'Too many failed attempts' } })
+      this.close('too many failed attempts')
+      return
+    }
     if (!check.ok) {
       // §5.8 item 6: no immediate disconnect; the auth window drops a socket that never succeeded.
       this.#reply('resp_authorization', { type: 'resp_authorization', resp_id: respId, status: { code: 401, message: 'Invalid credentials' } })

@@ -18,6 +18,8 @@ export const Errors = {
   modelUnknown: make(404, 'model.unknown'),
   parentMissing: make(404, 'object.parent.missing'),
   socketIdle: make(408, 'socket.idle'),
+  // [DEVIATION] (README, "Throttling"): an initialize refused unchecked after too many invalid tokens from the address.
+  initializeThrottled: make(429, 'initialize.throttled'),
   objectGone: make(410, 'object.gone'),
   revisionOutdated: make(420, 'object.revision.outdated'),
   internal: make(500, 'internal.server.error'),

@@ -3,6 +3,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { SwitchboardError } from '../../src/core/errors.js'
 import type { Services } from '../../src/core/services.js'
 import { errors } from '../../src/http/schemas.js'
+import { credentialRouteLimit } from '../../src/http/throttle/credential-routes.js'
+import { guardedCheck } from '../../src/http/throttle/guarded.js'
 import { anonymousUid, issueReallyToken } from './tokens.js'
 
 const TokenReply = (authType: string) => Type.Object({ authType: Type.Literal(authType), accessToken: Type.String() })
@@ -15,13 +17,15 @@ const TokenReply = (authType: string) => Type.Object({ authType: Type.Literal(au
 export const reallyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   const { prefix, anonymousTokenTtl, passwordTokenTtl } = services.config.protocols.really
 
+  // Both are credential routes under the per-address request budget (README, "Throttling").
   app.post(`${prefix}/auth/anonymous/`, {
+    config: credentialRouteLimit(services),
     schema: {
       tags: ['really'],
       summary: 'Issue an anonymous Really access token',
       description: 'The optional JSON body becomes the token\'s `data` claim.',
       body: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()])),
-      response: { 200: TokenReply('anonymous'), ...errors(400) },
+      response: { 200: TokenReply('anonymous'), ...errors(400, 429) },
     },
   }, async (request) => {
     const data = (request.body ?? {}) as Record<string, unknown>
@@ -30,6 +34,7 @@ export const reallyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   })
 
   app.post(`${prefix}/auth/password/login/`, {
+    config: credentialRouteLimit(services),
     schema: {
       tags: ['really'],
       summary: 'Log in with email or username and password for a Really access token',
@@ -38,14 +43,15 @@ export const reallyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         username: Type.Optional(Type.String({ minLength: 1 })),
         password: Type.String({ minLength: 1 }),
       }),
-      response: { 200: TokenReply('password'), ...errors(400, 401) },
+      response: { 200: TokenReply('password'), ...errors(400, 401, 429, 503) },
     },
   }, async (request) => {
     const { email, username, password } = request.body
     if ((email === undefined) === (username === undefined)) throw new SwitchboardError('INVALID', 'give either email or username')
+    // The account is the login as given: by email and by username are two budgets of one user.
     const user = email !== undefined
-      ? await services.identity.verify(email, password, { byEmail: true })
-      : await services.identity.verify(username as string, password)
+      ? await guardedCheck(services, request, `email:${email}`, () => services.identity.verify(email, password, { byEmail: true }))
+      : await guardedCheck(services, request, `user:${username}`, () => services.identity.verify(username as string, password))
     if (!user) throw new SwitchboardError('UNAUTHORIZED', 'wrong credentials')
     const accessToken = issueReallyToken(services.tokens, {
       authType: 'password',

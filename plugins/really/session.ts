@@ -99,8 +99,13 @@ export class ReallySession {
     }
     const { tag, cmd, accessToken } = frame
     if (cmd.toLowerCase() !== 'initialize') return this.#reply(tag, Errors.initializeRequired())
-    const claims = readReallyToken(this.ctx.services.tokens, accessToken)
-    if (!claims) return this.#reply(tag, Errors.tokenInvalid())
+    // An invalid token is a failed credential check of the address (a JWT cannot be guessed,
+    // but a flood of them costs signature checks); expired ones are honest clients and do not count.
+    const verdict = await this.ctx.services.throttle.guard({ address: this.connection.remoteAddress },
+      async () => readReallyToken(this.ctx.services.tokens, accessToken))
+    if (this.#closed) return
+    if (!verdict.ok) return this.#reply(tag, verdict.reason === 'denied' ? Errors.tokenInvalid() : Errors.initializeThrottled())
+    const claims = verdict.value
     if (claims.expires !== null && claims.expires <= Date.now()) return this.#reply(tag, Errors.tokenExpired())
     const username = usernameOf(claims.user)
     if (username !== null) {

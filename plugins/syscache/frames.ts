@@ -1,12 +1,16 @@
 import type { HubMessage } from '../../src/core/hub/message.js'
 
-/** Error codes of spec §1.5, plus 500 for a failing backend (README, "Backend"). */
+/**
+ * Error codes of spec §1.5, plus 500 for a failing backend (README, "Backend") and 503 for a
+ * password check refused because the server's checks are at their cap (README, "Throttling").
+ */
 export const STATUS = {
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
   500: 'Internal Server Error',
+  503: 'Service Unavailable',
 } as const
 export type ErrorCode = keyof typeof STATUS
 
@@ -18,9 +22,12 @@ export function replyFrame (namespace: string, id: Id, args: unknown): string {
 }
 
 /** Seed error envelope for every namespace (spec §1.5, §1.9 #3): namespace rpc, numeric code. */
-export function errorFrame (id: Id, code: ErrorCode): string {
-  return JSON.stringify({ namespace: 'rpc', name: 'error', id, args: { code, message: STATUS[code] } })
+export function errorFrame (id: Id, code: ErrorCode, message: string = STATUS[code]): string {
+  return JSON.stringify({ namespace: 'rpc', name: 'error', id, args: { code, message } })
 }
+
+/** The black-list's refusal (spec §1.9 #10: the message the final server meant to send). */
+export const TOO_MANY_FAILURES = 'Too Many Authorization Failures - Try again later'
 
 /** The event types of spec §1.4 #11, hyphenated everywhere (§1.9 #5). */
 export const EVENT_TYPES = ['dispatcher', 'life-preserver', 'system-state'] as const

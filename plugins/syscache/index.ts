@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Subscriber } from '../../src/core/hub/hub.js'
+import { FailureLimit } from '../../src/core/throttle/failure-limit.js'
 import { REVOCATIONS_TOPIC, type Services } from '../../src/core/services.js'
 import { acceptWebSocket } from '../../src/http/websocket/accept.js'
 import { ClassRouter } from './classes.js'
@@ -25,6 +26,10 @@ async function syscache (app: FastifyInstance, { services }: { services: Service
     classes: new ClassRouter(services.backend(config.backendUrl), config.fullAccessOnly,
       (name, reason) => app.log.warn({ name, reason }, 'syscache backend failed')),
     log: app.log,
+    // §1.6 / §1.9 #10: counted in the shared throttle store, so a block holds on every node.
+    blacklist: new FailureLimit(services.counters, {
+      name: 'syscache-blacklist', max: config.maxAuthFailures, windowMs: config.authFailureWindow, blockMs: config.blockDuration,
+    }),
   }
 
   // auth_clear on any node, or a user removed, logs out this node's sessions at once (spec §1.7).

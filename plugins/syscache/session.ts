@@ -5,10 +5,13 @@ import type { HubMessage } from '../../src/core/hub/message.js'
 import type { Subscriber } from '../../src/core/hub/hub.js'
 import { randomAlphanumeric } from '../../src/core/ids.js'
 import type { Services } from '../../src/core/services.js'
+import { addressKey } from '../../src/core/throttle/address-key.js'
+import type { Verdict } from '../../src/core/throttle/credential-throttle.js'
+import type { FailureLimit } from '../../src/core/throttle/failure-limit.js'
 import type { Caller, ClassOutcome, ClassRouter } from './classes.js'
 import { lastEvent } from './events.js'
 import {
-  encodeLegacyEvent, encodeTypedEvent, errorFrame, eventFrame, eventTopic, isEventType, replyFrame,
+  encodeLegacyEvent, encodeTypedEvent, errorFrame, eventFrame, eventTopic, isEventType, replyFrame, TOO_MANY_FAILURES,
   type ErrorCode, type EventType, type Id,
 } from './frames.js'
 import { checkAuthArgs, checkAuthTokenArgs, checkEnvelope, checkEventNames } from './messages.js'
@@ -38,7 +41,9 @@ export interface SyscacheContext {
   config: SyscacheConfig
   classes: ClassRouter
   registry: SessionRegistry<Session>
-  log: { error (obj: object, msg?: string): void }
+  /** Failed auth/auth_token per address, blocking it past `maxAuthFailures` (README, "Throttling"). */
+  blacklist: FailureLimit
+  log: { error (obj: object, msg?: string): void, warn (obj: object, msg?: string): void }
 }
 
 interface Auth {
@@ -240,11 +245,13 @@ export class Session implements Subscriber {
   async #authPassword (id: Id, args: unknown): Promise<void> {
     this.#setAuth(null) // upstream clearAuth: the attempt starts logged out (§1.7)
     if (!checkAuthArgs.Check(args)) return this.#failAuth(id, 400)
+    if (await this.#blocked()) return this.#forbidden(id)
     const { identity } = this.ctx.services
-    const user = args.password !== undefined
-      ? await identity.verify(args.username, args.password)
-      : this.ctx.config.allowLocalWithoutPassword && this.#local() ? await identity.find(args.username) : null
-    if (!user) return this.#failAuth(id, 401)
+    const verdict = await this.ctx.services.throttle.guard({ address: this.connection.remoteAddress, account: `user:${args.username}` }, () => args.password !== undefined
+      ? identity.verify(args.username, args.password)
+      : this.ctx.config.allowLocalWithoutPassword && this.#local() ? identity.find(args.username) : Promise.resolve(null))
+    const user = await this.#admitted(id, verdict)
+    if (!user) return
     const value: TokenValue = { u: user.username, t: Date.now() }
     const token = await this.ctx.services.tokens.issueSliding(TOKEN_PURPOSE, JSON.stringify(value), this.ctx.config.tokenLifetime, generateToken)
     this.#login(id, token, user.username, user.admin)
@@ -263,11 +270,58 @@ export class Session implements Subscriber {
   async #authToken (id: Id, args: unknown): Promise<void> {
     this.#setAuth(null)
     if (!checkAuthTokenArgs.Check(args)) return this.#failAuth(id, 400)
-    const username = await this.#useToken(args.token)
-    // The user's current admin flag applies, and a removed user's token is dead.
-    const user = username === null ? null : await this.ctx.services.identity.find(username)
-    if (!user) return this.#failAuth(id, 401)
+    if (await this.#blocked()) return this.#forbidden(id)
+    const { token } = args
+    const verdict = await this.ctx.services.throttle.guard({ address: this.connection.remoteAddress }, async () => {
+      const username = await this.#useToken(token)
+      // The user's current admin flag applies, and a removed user's token is dead.
+      return username === null ? null : await this.ctx.services.identity.find(username)
+    })
+    const user = await this.#admitted(id, verdict)
+    if (!user) return
     this.#login(id, args.token, user.username, user.admin)
+  }
+
+  // ---- throttling (README, "Throttling") ----
+
+  /** Is this address black-listed? A store outage fails open: it must not lock everyone out. */
+  async #blocked (): Promise<boolean> {
+    try {
+      return await this.ctx.blacklist.retryAfter(addressKey(this.connection.remoteAddress)) > 0
+    } catch (err) {
+      this.ctx.log.warn({ err: (err as Error).message }, 'syscache black-list unavailable')
+      return false
+    }
+  }
+
+  /**
+   * The user of an admitted auth, or null once the refusal is answered: throttled → 403 and
+   * close (as the black-list); busy → 503; wrong → 401, or 403 and close when this failure
+   * black-lists the address.
+   */
+  async #admitted<T> (id: Id, verdict: Verdict<T>): Promise<T | null> {
+    if (verdict.ok) return verdict.value
+    if (verdict.reason === 'throttled') this.#forbidden(id)
+    else if (verdict.reason === 'busy') this.#failAuth(id, 503)
+    else if (await this.#blacklistFailure()) this.#forbidden(id)
+    else this.#failAuth(id, 401)
+    return null
+  }
+
+  async #blacklistFailure (): Promise<boolean> {
+    try {
+      return await this.ctx.blacklist.fail(addressKey(this.connection.remoteAddress)) > 0
+    } catch (err) {
+      this.ctx.log.warn({ err: (err as Error).message }, 'syscache black-list unavailable')
+      return false
+    }
+  }
+
+  /** §1.9 #10: 403 "Too Many Authorization Failures - Try again later", then close (1008). */
+  #forbidden (id: Id): void {
+    this.#logout()
+    this.connection.send(errorFrame(id, 403, TOO_MANY_FAILURES))
+    this.connection.close(1008, 'too many authorization failures')
   }
 
   /** `rpc/auth_clear`: kills the token everywhere (§1.7) and replies nothing (§1.4 #3). */

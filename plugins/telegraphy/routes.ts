@@ -4,6 +4,7 @@ import { SwitchboardError } from '../../src/core/errors.js'
 import type { Services } from '../../src/core/services.js'
 import { bearerSecurity, requireBearer, requireService, serviceSecurity } from '../../src/http/auth/guards.js'
 import { errors, Username } from '../../src/http/schemas.js'
+import { credentialRouteLimit } from '../../src/http/throttle/credential-routes.js'
 import type { Gateway } from './gateway.js'
 import { EventName } from './messages.js'
 
@@ -16,6 +17,8 @@ export const telegraphyRoutes: FastifyPluginAsyncTypebox<{ services: Services, g
   app.post('/api/telegraphy/auth-tokens', {
     // Any logged-in user may ask for itself; the handler checks whom it asks for.
     preHandler: requireService(services, () => true),
+    // Token issue is a credential route: under the per-address request budget (README).
+    config: credentialRouteLimit(services),
     schema: {
       tags: ['telegraphy'],
       summary: 'Issue a one-time auth token for CONNECT',
@@ -24,7 +27,7 @@ export const telegraphyRoutes: FastifyPluginAsyncTypebox<{ services: Services, g
       body: Type.Optional(Type.Union([Type.Object({ username: Type.Optional(Username) }, { additionalProperties: false }), Type.Null()])),
       response: {
         201: Type.Object({ auth_token: AuthToken, expires_in: Type.Number({ description: 'seconds' }) }),
-        ...errors(400, 401, 403, 404),
+        ...errors(400, 401, 403, 404, 429),
       },
     },
   }, async (request, reply) => {
@@ -48,11 +51,12 @@ export const telegraphyRoutes: FastifyPluginAsyncTypebox<{ services: Services, g
 
   app.get(`${gateway.config.path.replace(/\/$/, '')}/get_token/`, {
     preHandler: requireBearer(services),
+    config: credentialRouteLimit(services),
     schema: {
       tags: ['telegraphy'],
       summary: 'Upstream-compatible token view (django_telegraphy.views.get_token)',
       security: bearerSecurity,
-      response: { 200: Type.Object({ auth_token: AuthToken }), ...errors(401) },
+      response: { 200: Type.Object({ auth_token: AuthToken }), ...errors(401, 429) },
     },
   }, async (request) => {
     const caller = request.caller as { username: string }

@@ -24,6 +24,8 @@ type State = 'new' | 'resuming' | 'connected' | 'closed'
 
 const POLICY = 1008
 const noop = () => {}
+/** #authenticate refused the token unchecked: the address is over its failure budget. */
+const THROTTLED = Symbol('throttled')
 
 /**
  * One Telegraphy connection (§3.3–3.6): frames in, core calls, frames out. Frames are handled
@@ -136,6 +138,7 @@ export class Session implements Subscriber, LiveSession, LiveHolder {
     this.#clearTimer()
     const principal = await this.#authenticate(frame.args.auth_token)
     if (this.#state !== 'new') return
+    if (principal === THROTTLED) return this.#refuse(frame.id, 'TOO_MANY_ATTEMPTS', 'too many failed attempts from this address; try again later')
     if (!principal) return this.#refuse(frame.id, 'INVALID_TOKEN', 'auth token is unknown, used or expired')
     this.#token = randomId(24)
     this.connection.principal = principal
@@ -146,14 +149,19 @@ export class Session implements Subscriber, LiveSession, LiveHolder {
     this.#reply(frame.id, true, 'CONNECTED', undefined, { session_token: this.#token })
   }
 
-  async #authenticate (authToken: string): Promise<Principal | null> {
+  /** A one-time token's principal, null when it is not valid, THROTTLED when not even checked. */
+  async #authenticate (authToken: string): Promise<Principal | null | typeof THROTTLED> {
     const { config, services } = this.gateway
     if (authToken === '') return config.requireAuth ? null : anonymous()
-    const username = await services.tokens.takeOneTime(AUTH_TOKEN_PURPOSE, authToken)
-    if (username === null) return null
-    if (username === '') return anonymous()
-    const user = await services.identity.find(username)
-    return user ? { kind: 'user', username: user.username, admin: user.admin } : null
+    // A presented token is a guess until proven: failures count against the address.
+    const verdict = await services.throttle.guard({ address: this.#address }, async (): Promise<Principal | null> => {
+      const username = await services.tokens.takeOneTime(AUTH_TOKEN_PURPOSE, authToken)
+      if (username === null) return null
+      if (username === '') return anonymous()
+      const user = await services.identity.find(username)
+      return user ? { kind: 'user', username: user.username, admin: user.admin } : null
+    })
+    return verdict.ok ? verdict.value : verdict.reason === 'denied' ? null : THROTTLED
   }
 
   async #reconnect (frame: Envelope): Promise<void> {
@@ -164,11 +172,14 @@ export class Session implements Subscriber, LiveSession, LiveHolder {
       return this.#reply(frame.id, false, 'INVALID_MESSAGE', 'RECONNECT needs session_token (a string)')
     }
     this.#clearTimer()
-    const found = await takeSession(this.gateway, token, this.#address)
-    if (!found) {
-      if (this.#state === 'new') this.#refuse(frame.id, 'INVALID_SESSION', 'session is unknown, expired, connected or bound to another host')
+    const verdict = await this.gateway.services.throttle.guard({ address: this.#address }, () => takeSession(this.gateway, token, this.#address))
+    if (!verdict.ok) {
+      if (this.#state !== 'new') return
+      if (verdict.reason === 'denied') this.#refuse(frame.id, 'INVALID_SESSION', 'session is unknown, expired, connected or bound to another host')
+      else this.#refuse(frame.id, 'TOO_MANY_ATTEMPTS', 'too many failed attempts from this address; try again later')
       return
     }
+    const found = verdict.value
     // Taken: the session is this connection's now, even if its socket went meanwhile (it is
     // then kept again below, as a drop).
     const { record, keepers } = found

@@ -37,6 +37,9 @@ export const ClientFrames = {
 export const ErrorId = Type.Union([
   'INVALID_PAYLOAD', 'ACCESS_DENIED', 'INVALID_USER_NAME', 'USER_NOT_FOUND', 'INVALID_CREDENTIALS',
   'INVALID_CHANNEL_NAME', 'CHANNEL_NOT_FOUND', 'INVALID_EVENT_NAME', 'ASSIGNATION_FAILED', 'UNDEFINED_EVENT',
+  // [DEVIATION] (README, "Throttling"): authenticate refused unchecked after too many failures,
+  // or because the server's password checks are at their cap.
+  'TOO_MANY_ATTEMPTS', 'SERVER_BUSY',
 ].map((id) => Type.Literal(id)))
 export type ErrorId = Static<typeof ErrorId>
 

@@ -3,6 +3,7 @@ import type { Connection, Frame } from '../../src/core/connection.js'
 import { InboundFrames } from '../../src/core/inbound-frames.js'
 import type { Hub, Subscriber } from '../../src/core/hub/hub.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
+import type { CredentialThrottle } from '../../src/core/throttle/credential-throttle.js'
 import { secretMatches } from './db.js'
 import {
   ERRORS, LOGGED_OUT, isChannelName, isEnvelope, isEventName, isPayloadObject, isSecret, isUserName, reply, undefinedEvent,
@@ -14,6 +15,8 @@ export interface SessionContext {
   hub: Hub
   /** Where `trigger` goes (spec §2.8 decision; design.md §2 Backend). */
   backend: Backend
+  /** Every authenticate goes through it (README, "Throttling"). */
+  throttle: CredentialThrottle
   onError (err: unknown): void
 }
 
@@ -117,9 +120,18 @@ export class WebrocketSession implements Subscriber, VhostMember {
     if (!isPayloadObject.Check(data)) return this.#send(ERRORS.INVALID_PAYLOAD)
     const { user, secret } = data as Data
     if (!isUserName.Check(user)) return this.#send(ERRORS.INVALID_USER_NAME)
-    const row = await this.vhost.findUser(user)
-    if (!row) return this.#send(ERRORS.USER_NOT_FOUND)
-    if (!(await secretMatches(row.secretHash, isSecret.Check(secret) ? secret : ''))) return this.#send(ERRORS.INVALID_CREDENTIALS)
+    // An unknown user is a failure too: it costs the address (the vhost's user names are guessable).
+    let found = true
+    const verdict = await this.ctx.throttle.guard({ address: this.connection.remoteAddress, account: `webrocket:${this.vhost.path}:${user}` }, async () => {
+      const row = await this.vhost.findUser(user)
+      found = row !== null
+      return row !== null && secretMatches(row.secretHash, isSecret.Check(secret) ? secret : '')
+    })
+    if (!verdict.ok) {
+      if (verdict.reason === 'throttled') return this.#send(ERRORS.TOO_MANY_ATTEMPTS)
+      if (verdict.reason === 'busy') return this.#send(ERRORS.SERVER_BUSY)
+      return this.#send(found ? ERRORS.INVALID_CREDENTIALS : ERRORS.USER_NOT_FOUND)
+    }
     if (this.#closed) return
     this.#user = user
     this.#send(reply('authenticated', user))

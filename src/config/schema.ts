@@ -66,6 +66,23 @@ export const AuthSection = Section({
   refreshTokenTtl: Duration('30d'),
   apiKeys: Type.Array(Type.String({ minLength: 8 }), { default: [] }),
   oauthClients: Type.Array(Type.String({ minLength: 1 }), { default: ['das_web_client'] }),
+  // Every credential check, REST and in-socket, on every node (src/core/throttle): failed checks
+  // per account (from any address) and per client address within `window`; past either budget
+  // an attempt is refused unchecked until the window ends. 0 turns a budget off.
+  throttle: Section({
+    window: Duration('1m'),
+    maxFailuresPerAccount: Type.Integer({ minimum: 0, default: 10 }),
+    maxFailuresPerAddress: Type.Integer({ minimum: 0, default: 30 }),
+    // Requests (successful or not) per address per window on the public credential routes
+    // (login, refresh, token issue; @fastify/rate-limit), whatever their outcome.
+    maxRequestsPerAddress: Type.Integer({ minimum: 0, default: 120 }),
+  }),
+  // scrypt checks per process: `concurrency` at once, `queue` more waiting; past that a check
+  // is refused at once as busy (REST 503 + Retry-After) instead of making everyone wait.
+  passwordHashing: Section({
+    concurrency: Type.Integer({ minimum: 1, default: 2 }),
+    queue: Type.Integer({ minimum: 0, default: 16 }),
+  }),
 })
 
 export const UserEntry = Type.Object({
@@ -86,6 +103,11 @@ export const SyscacheSection = Section({
   backendUrl: Type.Union([Type.String({ pattern: '^https?://' }), Type.Null()], { default: null }),
   // Classes ("namespace/name") or actions ("namespace/name/action") only full-access (admin) users may call.
   fullAccessOnly: Type.Array(Type.String({ pattern: '^[^/]+/[^/]+(/[^/]+)?$' }), { default: ['rpc/dispatcher'] }),
+  // Black-list (spec §1.6, §1.9 #10): this many failed auth/auth_token from one address within
+  // authFailureWindow block it for blockDuration (403, then close 1008), on every node. 0 = off.
+  maxAuthFailures: Type.Integer({ minimum: 0, default: 5 }),
+  authFailureWindow: Duration('10m'),
+  blockDuration: Duration('1h'),
 })
 
 export const WebrocketUser = Type.Object({

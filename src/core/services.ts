@@ -9,9 +9,14 @@ import { Hub } from './hub/hub.js'
 import { MemoryBroker } from './hub/memory-broker.js'
 import { RedisBroker } from './hub/redis-broker.js'
 import { Identity } from './identity/identity.js'
+import { configurePasswordHashing } from './identity/passwords.js'
 import { MemoryStore } from './state/memory-store.js'
 import { RedisStore } from './state/redis-store.js'
 import type { EphemeralStore } from './state/store.js'
+import type { CounterStore } from './throttle/counter-store.js'
+import { CredentialThrottle } from './throttle/credential-throttle.js'
+import { MemoryCounterStore } from './throttle/memory-counter-store.js'
+import { RedisCounterStore } from './throttle/redis-counter-store.js'
 import { Tokens } from './tokens/tokens.js'
 
 /** The little of a logger the core needs (pino fits). */
@@ -30,6 +35,10 @@ export interface Services {
   readonly identity: Identity
   readonly tokens: Tokens
   readonly connections: ConnectionRegistry
+  /** Throttle counters, shared by every node when Redis is configured (REST rate limits use them too). */
+  readonly counters: CounterStore
+  /** The policy every credential check goes through (auth.throttle). */
+  readonly throttle: CredentialThrottle
   /** True once startup is done and until shutdown begins. */
   accepting: boolean
   backend (url: string | null): Backend
@@ -62,13 +71,19 @@ export async function createServices (config: Config, log: CoreLogger): Promise<
   const broker: Broker = redis
     ? new RedisBroker({ url: redis, prefix: `${config.storage.redisPrefix}hub:`, onError: onRedisError })
     : new MemoryBroker()
+  const counters: CounterStore = redis
+    ? new RedisCounterStore({ url: redis, prefix: `${config.storage.redisPrefix}throttle:`, onError: onRedisError })
+    : new MemoryCounterStore()
   let database: Database
   try {
     database = await openDatabase(databaseUrl(config))
   } catch (err) {
-    await Promise.all([store.close(), broker.close()])
+    await Promise.all([store.close(), broker.close(), counters.close()])
     throw err
   }
+  configurePasswordHashing(config.auth.passwordHashing)
+  const throttle = new CredentialThrottle(counters, config.auth.throttle,
+    (err) => log.warn({ err: (err as Error).message }, 'throttle store unavailable: credential checks run unthrottled'))
   const hub = new Hub(broker, (err, topic) => log.error({ err, topic }, 'subscriber failed'))
   const identity = new Identity(database)
   const tokens = new Tokens({ secret, accessTtlMs: config.auth.accessTokenTtl, refreshTtlMs: config.auth.refreshTokenTtl, store })
@@ -86,6 +101,8 @@ export async function createServices (config: Config, log: CoreLogger): Promise<
     identity,
     tokens,
     connections: new ConnectionRegistry(),
+    counters,
+    throttle,
     accepting: true,
     backend: (url) => createBackend(url, config.backend.timeout),
     async unavailable () {
@@ -96,7 +113,7 @@ export async function createServices (config: Config, log: CoreLogger): Promise<
       return down
     },
     async close () {
-      await Promise.allSettled([broker.close(), store.close(), database.close()])
+      await Promise.allSettled([broker.close(), store.close(), counters.close(), database.close()])
     },
   }
 }

@@ -9,6 +9,13 @@ const statusOf: Record<SwitchboardError['code'], [number, string]> = {
   NOT_FOUND: [404, 'Not Found'],
   CONFLICT: [409, 'Conflict'],
   UNAVAILABLE: [503, 'Service Unavailable'],
+  THROTTLED: [429, 'Too Many Requests'],
+  BUSY: [503, 'Service Unavailable'],
+}
+
+/** `Retry-After` in whole seconds, rounded up and never 0 (0 would invite an immediate retry). */
+export function retryAfterSeconds (ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000))
 }
 
 /** Domain errors become their HTTP status in Fastify's error shape; the rest is Fastify's default. */
@@ -16,6 +23,7 @@ export function installErrorHandler (app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | SwitchboardError, request, reply) => {
     if (err instanceof SwitchboardError) {
       const [statusCode, error] = statusOf[err.code]
+      if (err.retryAfterMs !== undefined) reply.header('retry-after', retryAfterSeconds(err.retryAfterMs))
       return reply.code(statusCode).send({ statusCode, error, message: err.message })
     }
     const statusCode = err.statusCode ?? 500

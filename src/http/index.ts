@@ -6,6 +6,7 @@ import { adminUserRoutes } from './routes/admin-users.js'
 import { authRoutes } from './routes/auth.js'
 import { healthRoutes } from './routes/health.js'
 import { oauthRoutes } from './routes/oauth.js'
+import { registerCredentialRateLimit } from './throttle/credential-routes.js'
 
 /** Refuses WebSocket upgrades from origins outside the allowlist, and all upgrades during shutdown. */
 function guardUpgrades (app: FastifyInstance, services: Services): void {
@@ -33,6 +34,8 @@ export async function registerHttp (app: FastifyInstance, services: Services): P
   installErrorHandler(app)
   installJsonBodyParser(app, services.config.limits.maxDepth)
   guardUpgrades(app, services)
+  // Before any route: it hooks the routes that opt in as they are added (plugins' too).
+  await registerCredentialRateLimit(app, services)
   await app.register(healthRoutes, { services })
   await app.register(authRoutes, { services })
   await app.register(adminUserRoutes, { services })

@@ -10,13 +10,20 @@ export const TEST_API_KEY = 'test-api-key-1234'
 export const ADMIN = { username: 'admin', password: 'admin-pass' }
 export const ALICE = { username: 'alice', password: 'alice-pass' }
 
+/**
+ * Budgets far above what any test spends: the suite logs in (and fails to) many times from
+ * 127.0.0.1. Throttling tests set their own small ones.
+ */
+export const TEST_THROTTLE = { maxFailuresPerAccount: 100_000, maxFailuresPerAddress: 100_000, maxRequestsPerAddress: 100_000 }
+
 /** In-memory defaults for tests: SQLite in memory, fixed secret, an admin and a plain user. */
 export function testConfig (overrides: ConfigOverrides = {}): Config {
   const base = {
     server: { host: '127.0.0.1', port: 0 },
     storage: { database: 'sqlite::memory:' },
-    auth: { jwtSecret: TEST_SECRET, apiKeys: [TEST_API_KEY] },
+    auth: { jwtSecret: TEST_SECRET, apiKeys: [TEST_API_KEY], throttle: TEST_THROTTLE, passwordHashing: { queue: 100_000 } },
     log: { level: 'silent' },
+    protocols: { syscache: { maxAuthFailures: 100_000 } },
     users: [
       { ...ADMIN, admin: true, email: 'admin@example.test' },
       { ...ALICE, admin: false, email: 'alice@example.test' },

@@ -1,4 +1,6 @@
 import { hash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
+import { SwitchboardError } from '../errors.js'
+import { ConcurrencyGate } from './concurrency-gate.js'
 
 // scrypt cost parameters (N, r, p): ~16 MiB of memory and tens of milliseconds per hash.
 const N = 16384
@@ -41,11 +43,33 @@ async function scryptCheck (stored: string, password: string, digest: Buffer): P
   return true
 }
 
+// scrypt runs on libuv's thread pool (4 threads by default, shared with fs and dns): a flood of
+// wrong passwords would queue every check behind it (1,000 in flight made a valid login wait
+// 13 s). Checks are bounded per process: `concurrency` at once, `queue` more waiting, and past
+// that a check fails at once with BUSY (REST 503 + Retry-After, each socket protocol its own
+// error). Cached and de-duplicated checks never take a place. Hashing new passwords (user
+// creation by a service or at start-up) is not gated: only authenticated callers reach it.
+const gate = new ConcurrencyGate(2, 16)
+const RETRY_WHEN_BUSY_MS = 1000
+
+/** `auth.passwordHashing` from the config; one gate per process, so the last app configured sets it. */
+export function configurePasswordHashing ({ concurrency, queue }: { concurrency: number, queue: number }): void {
+  gate.resize(concurrency, queue)
+}
+
+/** Checks running and waiting now (tests and metrics). */
+export function passwordChecksInFlight (): { running: number, waiting: number } {
+  return { running: gate.running, waiting: gate.waiting }
+}
+
 // Checks in progress, keyed by the HMAC: a crowd logging in at once with the same credentials
 // (a deploy, a reconnect storm) runs scrypt once, not once each before the cache is warm.
 const checking = new Map<string, Promise<boolean>>()
 
-/** Constant-time check of `password` against a stored `scrypt$…` hash. */
+/**
+ * Constant-time check of `password` against a stored `scrypt$…` hash. Rejects with
+ * SwitchboardError BUSY (nothing checked) when the process's checks are at their cap.
+ */
 export function verifyPassword (stored: string, password: string): Promise<boolean> {
   const digest = mac(stored, password)
   const remembered = verified.get(stored)
@@ -53,7 +77,9 @@ export function verifyPassword (stored: string, password: string): Promise<boole
   const key = digest.toString('base64')
   let check = checking.get(key)
   if (!check) {
-    check = scryptCheck(stored, password, digest).finally(() => checking.delete(key))
+    const admitted = gate.run(() => scryptCheck(stored, password, digest))
+    if (!admitted) return Promise.reject(new SwitchboardError('BUSY', 'too many password checks in progress; try again shortly', RETRY_WHEN_BUSY_MS))
+    check = admitted.finally(() => checking.delete(key))
     checking.set(key, check)
   }
   return check
@@ -63,5 +89,6 @@ export function verifyPassword (stored: string, password: string): Promise<boole
 let dummyHash: Promise<string> | undefined
 export async function burnPasswordCheck (password: string): Promise<void> {
   dummyHash ??= hashPassword(randomBytes(16).toString('hex'))
+  // Busy here too, like a real check would be: "no such user" must not answer differently.
   await verifyPassword(await dummyHash, password)
 }

@@ -1,6 +1,7 @@
 import { hash, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify'
 import type { Services } from '../../core/services.js'
+import { guardedCheck } from '../throttle/guarded.js'
 
 /** Who called a REST route. */
 export type Caller =
@@ -39,18 +40,25 @@ function deny (reply: FastifyReply, statusCode: 401 | 403, message: string) {
   return reply.code(statusCode).send({ statusCode, error: statusCode === 401 ? 'Unauthorized' : 'Forbidden', message })
 }
 
-async function userFromBearer (services: Services, request: FastifyRequest): Promise<Caller | null> {
-  const token = bearerToken(request)
-  if (!token) return null
-  const check = await services.tokens.verifyAccess(token)
-  return check.ok ? { kind: 'user', username: check.claims.username, admin: check.claims.admin } : null
+// A presented credential is checked under the throttle: wrong API keys and bearer tokens count
+// as failures of the caller's address, and past its budget every credential from it is refused
+// unchecked (429 + Retry-After, thrown to the error handler). A request presenting none is not
+// a guess and is not counted.
+function userFromBearer (services: Services, request: FastifyRequest): Promise<Caller | null> {
+  return guardedCheck(services, request, undefined, async () => {
+    const token = bearerToken(request)
+    if (!token) return null
+    const check = await services.tokens.verifyAccess(token)
+    return check.ok ? { kind: 'user', username: check.claims.username, admin: check.claims.admin } : null
+  })
 }
 
 /** Requires a valid access token (`Authorization: Bearer …`). */
 export function requireBearer (services: Services): preHandlerHookHandler {
   return async function bearerGuard (request, reply) {
+    if (!request.headers.authorization) return deny(reply, 401, 'missing bearer token')
     const caller = await userFromBearer(services, request)
-    if (!caller) return deny(reply, 401, request.headers.authorization ? 'invalid or expired access token' : 'missing bearer token')
+    if (!caller) return deny(reply, 401, 'invalid or expired access token')
     request.caller = caller
   }
 }
@@ -63,14 +71,13 @@ export function requireService (services: Services, allowUser?: (caller: Extract
   return async function serviceGuard (request, reply) {
     const key = request.headers['x-api-key']
     if (typeof key === 'string') {
-      if (!isApiKey(services, key)) return deny(reply, 401, 'unknown API key')
+      if (!await guardedCheck(services, request, undefined, async () => isApiKey(services, key))) return deny(reply, 401, 'unknown API key')
       request.caller = { kind: 'service' }
       return
     }
+    if (!request.headers.authorization) return deny(reply, 401, 'missing X-API-Key or bearer token')
     const caller = await userFromBearer(services, request)
-    if (!caller || caller.kind !== 'user') {
-      return deny(reply, 401, request.headers.authorization ? 'invalid or expired access token' : 'missing X-API-Key or bearer token')
-    }
+    if (!caller || caller.kind !== 'user') return deny(reply, 401, 'invalid or expired access token')
     if (!caller.admin && !(allowUser && await allowUser(caller, request))) return deny(reply, 403, 'not allowed for this user')
     request.caller = caller
   }

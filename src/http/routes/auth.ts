@@ -4,6 +4,8 @@ import { SwitchboardError } from '../../core/errors.js'
 import type { Services } from '../../core/services.js'
 import { bearerSecurity, requireBearer } from '../auth/guards.js'
 import { errors, TokenPair } from '../schemas.js'
+import { credentialRouteLimit } from '../throttle/credential-routes.js'
+import { guardedCheck } from '../throttle/guarded.js'
 
 /** Access + refresh token pair for a user, as every token route returns it. */
 export async function issueTokenPair (services: Services, user: { username: string, admin: boolean }) {
@@ -18,28 +20,33 @@ export async function issueTokenPair (services: Services, user: { username: stri
 
 export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   app.post('/api/auth/login', {
+    config: credentialRouteLimit(services),
     schema: {
       tags: ['auth'],
       summary: 'Log in with a username and password',
       body: Type.Object({ username: Type.String({ minLength: 1 }), password: Type.String({ minLength: 1 }) }),
-      response: { 200: TokenPair, ...errors(400, 401) },
+      response: { 200: TokenPair, ...errors(400, 401, 429, 503) },
     },
   }, async (request) => {
-    const user = await services.identity.verify(request.body.username, request.body.password)
+    const { username, password } = request.body
+    const user = await guardedCheck(services, request, `user:${username}`, () => services.identity.verify(username, password))
     if (!user) throw new SwitchboardError('UNAUTHORIZED', 'wrong username or password')
     return issueTokenPair(services, user)
   })
 
   app.post('/api/auth/refresh', {
+    config: credentialRouteLimit(services),
     schema: {
       tags: ['auth'],
       summary: 'Trade a refresh token (single use) for a new token pair',
       body: Type.Object({ refresh_token: Type.String({ minLength: 1 }) }),
-      response: { 200: TokenPair, ...errors(400, 401) },
+      response: { 200: TokenPair, ...errors(400, 401, 429) },
     },
   }, async (request) => {
-    const username = await services.tokens.useRefresh(request.body.refresh_token)
-    const user = username ? await services.identity.find(username) : null
+    const user = await guardedCheck(services, request, undefined, async () => {
+      const username = await services.tokens.useRefresh(request.body.refresh_token)
+      return username ? await services.identity.find(username) : null
+    })
     if (!user) throw new SwitchboardError('UNAUTHORIZED', 'refresh token is unknown, used or expired')
     return issueTokenPair(services, user)
   })

@@ -2,6 +2,9 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply } from 'fastify'
 import type { Services } from '../../core/services.js'
+import { errors } from '../schemas.js'
+import { credentialRouteLimit } from '../throttle/credential-routes.js'
+import { guardedCheck } from '../throttle/guarded.js'
 import { issueTokenPair } from './auth.js'
 
 // RFC 6749 §5.2 error codes this server uses.
@@ -34,12 +37,15 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
   const knownClient = (id: string | undefined) => id !== undefined && services.config.auth.oauthClients.includes(id)
 
   // A body that is not an object (or does not parse) is still an OAuth request gone wrong.
+  // Throttling is not (RFC 6749 has no code for it): 429 and 503 keep Fastify's shape and
+  // Retry-After, from the app's error handler.
   app.setErrorHandler((err: { statusCode?: number, message: string }, _request, reply) => {
-    if ((err.statusCode ?? 500) >= 500) throw err
+    if ((err.statusCode ?? 500) >= 500 || err.statusCode === 429) throw err
     return oauthError(reply, 'invalid_request', err.message)
   })
 
   app.post('/oauth2/token', {
+    config: credentialRouteLimit(services),
     schema: {
       tags: ['oauth'],
       summary: 'OAuth 2.0 token endpoint (password and refresh_token grants)',
@@ -56,6 +62,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         }),
         400: OAuthErrorReply,
         401: OAuthErrorReply,
+        ...errors(429, 503),
       },
     },
   }, async (request, reply) => {
@@ -65,11 +72,13 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     let username: string | null
     if (body.grant_type === 'password') {
       if (!body.username || !body.password) return oauthError(reply, 'invalid_request', 'username and password are required')
-      username = (await services.identity.verify(body.username, body.password))?.username ?? null
+      const { username: login, password } = body
+      username = (await guardedCheck(services, request, `user:${login}`, () => services.identity.verify(login, password)))?.username ?? null
       if (!username) return oauthError(reply, 'invalid_grant', 'wrong username or password')
     } else if (body.grant_type === 'refresh_token') {
       if (!body.refresh_token) return oauthError(reply, 'invalid_request', 'refresh_token is required')
-      username = await services.tokens.useRefresh(body.refresh_token)
+      const token = body.refresh_token
+      username = await guardedCheck(services, request, undefined, () => services.tokens.useRefresh(token))
       if (!username) return oauthError(reply, 'invalid_grant', 'refresh token is unknown, used or expired')
     } else {
       return oauthError(reply, 'unsupported_grant_type', `grant_type ${body.grant_type} is not supported`)
@@ -82,6 +91,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
   })
 
   app.post('/oauth2/revoke_token/', {
+    config: credentialRouteLimit(services),
     schema: {
       tags: ['oauth'],
       summary: 'Revoke an access or refresh token (RFC 7009)',
@@ -91,7 +101,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         token_type_hint: Type.Optional(Type.String()),
         client_id: Type.Optional(Type.String()),
       }),
-      response: { 200: Type.Null(), 400: OAuthErrorReply, 401: OAuthErrorReply },
+      response: { 200: Type.Null(), 400: OAuthErrorReply, 401: OAuthErrorReply, ...errors(429) },
     },
   }, async (request, reply) => {
     const body = request.body ?? {}
