@@ -24,7 +24,7 @@ interface TransportWebSocket {
 
 interface Privates {
   /** Packets waiting for the transport to become writable (engine.io `Socket#writeBuffer`). */
-  writeBuffer?: EnginePacket[]
+  writeBuffer: EnginePacket[]
   transport: {
     name: string
     /** WebSocket transport only. */
@@ -44,8 +44,9 @@ function webSocketOf (conn: EngineConnection): TransportWebSocket | undefined {
 /** Bytes of one packet as it goes out: its data (text or binary) and the type character. */
 export function packetBytes (packet: EnginePacket): number {
   const { data } = packet
-  if (typeof data === 'string' || Buffer.isBuffer(data)) return data.length + 1
-  if (data instanceof ArrayBuffer) return data.byteLength + 1
+  if (typeof data === 'string') return data.length + 1
+  // Buffers and the other binary forms engine.io accepts (socket.io attachments).
+  if (ArrayBuffer.isView(data) || data instanceof ArrayBuffer) return data.byteLength + 1
   return 1
 }
 
@@ -60,7 +61,7 @@ export function transportBufferedBytes (conn: EngineConnection): number {
 /** Bytes of the packets waiting in engine.io's write buffer (tests compare the cap's count with it). */
 export function writeBufferBytes (conn: EngineConnection): number {
   let bytes = 0
-  for (const packet of privates(conn).writeBuffer ?? []) bytes += packetBytes(packet)
+  for (const packet of privates(conn).writeBuffer) bytes += packetBytes(packet)
   return bytes
 }
 

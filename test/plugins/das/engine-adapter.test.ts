@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import {
-  boundPollingClose, dropConnection, transportBufferedBytes, writeBufferBytes, type EngineConnection,
+  boundPollingClose, dropConnection, packetBytes, transportBufferedBytes, writeBufferBytes, type EngineConnection,
 } from '../../../plugins/das/engine-adapter.js'
 import { startApp } from '../../helpers/app.js'
 import { stopReading } from '../../helpers/never-reading.js'
@@ -40,6 +40,14 @@ async function writeUntil (conn: EngineConnection, enough: () => boolean): Promi
   }
 }
 
+t.test('a packet counts its data, text or binary, and its type character', async (t) => {
+  t.equal(packetBytes({ type: 'message', data: 'abc' }), 4)
+  t.equal(packetBytes({ type: 'message', data: Buffer.alloc(10) }), 11)
+  t.equal(packetBytes({ type: 'message', data: new ArrayBuffer(7) }), 8)
+  t.equal(packetBytes({ type: 'message', data: new Uint8Array(5) }), 6)
+  t.equal(packetBytes({ type: 'ping' }), 1)
+})
+
 t.test('WebSocket transport: ws.bufferedAmount, then the write buffer, grow when the client stops reading', async (t) => {
   const { app, wsUrl } = await startApp(t, overrides())
   const { client, conn } = await webSocketClient(t, app, wsUrl)
@@ -48,7 +56,7 @@ t.test('WebSocket transport: ws.bufferedAmount, then the write buffer, grow when
   t.equal(writeBufferBytes(conn), 0)
 
   stopReading(client)
-  await writeUntil(conn, () => transportBufferedBytes(conn) > 0 && writeBufferBytes(conn) > 0)
+  await writeUntil(conn, () => transportBufferedBytes(conn) > 0 && writeBufferBytes(conn) >= CHUNK.length)
   t.ok(transportBufferedBytes(conn) > 0, `ws holds ${transportBufferedBytes(conn)} bytes`)
   // The transport takes one batch at a time: the next packets wait in engine.io's buffer.
   t.ok(writeBufferBytes(conn) >= CHUNK.length, `engine.io holds ${writeBufferBytes(conn)} bytes`)
@@ -58,7 +66,7 @@ t.test('dropConnection closes at once and destroys a WebSocket that cannot finis
   const { app, wsUrl } = await startApp(t, overrides())
   const { client, conn } = await webSocketClient(t, app, wsUrl)
   stopReading(client)
-  await writeUntil(conn, () => writeBufferBytes(conn) > 0)
+  await writeUntil(conn, () => writeBufferBytes(conn) >= CHUNK.length)
   const transport = conn.transport
   dropConnection(conn, app.services.config.server.closeTimeout)
   t.equal(conn.readyState, 'closed', 'no wait for a drain that will not come')
