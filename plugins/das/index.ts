@@ -9,25 +9,13 @@ import { REVOCATIONS_TOPIC, type Services } from '../../src/core/services.js'
 import { socketIoCors } from '../../src/http/cors.js'
 import { NoSubprotocolWebSocketServer } from '../../src/http/websocket/subprotocols.js'
 import { DasConnection } from './connection.js'
+import { boundPollingClose, type EngineConnection } from './engine-adapter.js'
 import type { Delivery } from './messages.js'
+import { capOutbound } from './outbound-cap.js'
 import { SessionRegistry } from './registry.js'
 import { dasRoutes } from './routes.js'
 import { DasSession } from './session.js'
 import { listenersAddedBy, routeUpgrades } from './upgrade-router.js'
-
-/**
- * Bytes waiting to leave a socket: packets engine.io holds (a long-polling client that stopped
- * polling) plus what the WebSocket transport's `ws` has not written yet. engine.io keeps both
- * private, hence the structural cast.
- */
-function bufferedBytes (socket: Socket): number {
-  const conn = socket.conn as unknown as { writeBuffer?: Array<{ data?: unknown }>, transport?: { socket?: { bufferedAmount?: number } } }
-  let bytes = conn.transport?.socket?.bufferedAmount ?? 0
-  for (const packet of conn.writeBuffer ?? []) {
-    if (typeof packet.data === 'string' || Buffer.isBuffer(packet.data)) bytes += packet.data.length
-  }
-  return bytes
-}
 
 export interface DasPluginOptions {
   services: Services
@@ -49,7 +37,7 @@ declare module 'fastify' {
  */
 async function das (app: FastifyInstance, { services }: DasPluginOptions): Promise<void> {
   const config = services.config.protocols.das
-  const { allowedOrigins, cors, maxPayload, sendBufferLimit } = services.config.server
+  const { allowedOrigins, cors, maxPayload, sendBufferLimit, closeTimeout } = services.config.server
   const log = app.log.child({ protocol: 'das' })
 
   // Cluster (§5.7): socket.io's Redis adapter links the nodes; per-socket state stays local.
@@ -89,12 +77,20 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
   // listener is replaced by the path router below.
   const engineUpgradeListeners = listenersAddedBy(app.server, 'upgrade', () => io.attach(app.server, { destroyUpgrade: false }))
   for (const listener of engineUpgradeListeners) app.server.removeListener('upgrade', listener)
-  // A closed long-polling transport waits for the client's next poll to hand it the close
-  // packet — 30 s hard-coded in engine.io, in a timer that holds the process. The close
-  // handshake of every other socket is bounded by server.closeTimeout; so is this one.
-  io.engine.on('connection', (engineSocket: { transport?: { name?: string, closeTimeout?: number } }) => {
-    const transport = engineSocket.transport
-    if (transport?.name === 'polling') transport.closeTimeout = services.config.server.closeTimeout
+  // Per Engine.IO connection, whatever namespace or transport: every outbound packet counts
+  // against server.sendBufferLimit (outbound-cap.ts), and a closed long-polling transport
+  // waits for its next poll no longer than the close handshake of every other socket.
+  const capOptions = {
+    limit: sendBufferLimit,
+    closeTimeout,
+    onBreach: (conn: EngineConnection) => {
+      services.connections.slowConsumersClosed++
+      log.info({ remoteAddress: conn.remoteAddress, transport: conn.transport.name }, 'das connection dropped: send buffer limit exceeded')
+    },
+  }
+  io.engine.on('connection', (conn: EngineConnection) => {
+    boundPollingClose(conn, closeTimeout)
+    capOutbound(conn, capOptions)
   })
   let restoreUpgrades = () => {}
   // At onReady every plugin has installed its upgrade listener (@fastify/websocket's included).
@@ -130,8 +126,6 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
         authenticatedConnections.add(engineConnection)
       },
       log,
-      overBufferLimit: () => bufferedBytes(socket) > sendBufferLimit,
-      onSlowConsumer: () => { services.connections.slowConsumersClosed++ },
     })
     const connection = new DasConnection(session, socket.handshake.address)
     sessions.add(session)

@@ -30,10 +30,6 @@ export interface SessionOptions {
   /** Called once the socket is authenticated (after the 200 reply). */
   onAuthenticated (session: DasSession): void
   log: SessionLogger
-  /** True when the socket's outbound buffer passed `server.sendBufferLimit` (design.md §4). */
-  overBufferLimit?: () => boolean
-  /** Called when the session drops its socket for being a slow consumer. */
-  onSlowConsumer?: () => void
   now?: () => number
 }
 
@@ -148,12 +144,6 @@ export class DasSession {
    */
   deliver (type: string, payload: Json): void {
     if (this.#closed) return
-    if (this.options.overBufferLimit?.()) {
-      // A consumer that stopped reading is dropped, never buffered without bound (design.md §4).
-      this.options.onSlowConsumer?.()
-      this.close('slow consumer')
-      return
-    }
     const mid = (this.#mids.get(type) ?? 0) + 1
     this.#mids.set(type, mid)
     payload.mid = mid

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { QUEUE_HIGH } from '../../../src/core/inbound-frames.js'
 import { startApp } from '../../helpers/app.js'
+import { expectClosedAtCap } from '../../helpers/never-reading.js'
 import { countReadingPauses } from '../../helpers/reading.js'
 import { connected, telegraphyOverrides } from './helpers.js'
 
@@ -28,4 +29,14 @@ t.test('a flood of frames pauses reading, then every frame is answered in order'
   t.equal(reading.resumed, reading.paused, 'and resumed as often')
   t.match(await client.request({ message: 'SUBSCRIBE', id: count + 1, args: { event_name: 'demo.Item' } }), { status: 'SUBSCRIBED' }, 'the connection reads normally afterwards')
   client.close()
+})
+
+// Issue 14: a client that sends requests and never reads the replies is closed at the
+// writer's cap (server.sendBufferLimit), whatever inbound pausing does meanwhile.
+t.test('a client that sends frames in a loop and never reads is closed at the cap', async (t) => {
+  const { app, url, wsUrl } = await startApp(t, { ...telegraphyOverrides(), server: { sendBufferLimit: 64 * 1024, closeTimeout: 200 } })
+  const { client } = await connected(url, wsUrl)
+  // SUBSCRIBE, and unknown messages named in their UNKNOWN_MESSAGE reply (as large as the request).
+  const unknown = 'NO_SUCH_MESSAGE_' + 'X'.repeat(1024)
+  await expectClosedAtCap(t, app, client, (i) => JSON.stringify({ message: i % 2 ? unknown : 'SUBSCRIBE', id: i + 1, args: { event_name: 'demo.Item' } }))
 })

@@ -1,0 +1,90 @@
+import type { Socket } from 'socket.io'
+
+/**
+ * The only file that reads engine.io's private fields (and those of the `ws` socket under its
+ * WebSocket transport). engine.io exposes no byte count, no way to drop a connection at once
+ * and no polling close timeout; each function below names the field it relies on, and
+ * test/plugins/das/engine-adapter.test.ts fails if an engine.io or ws upgrade moves one.
+ */
+
+/** An Engine.IO connection, as socket.io exposes it (`socket.conn`). */
+export type EngineConnection = Socket['conn']
+
+/** A packet as engine.io hands it to its `packetCreate` listeners. */
+export interface EnginePacket {
+  type: string
+  data?: unknown
+}
+
+/** The `ws` socket under engine.io's WebSocket transport (`transport.socket`, private). */
+interface TransportWebSocket {
+  bufferedAmount: number
+  terminate (): void
+}
+
+interface Privates {
+  /** Packets waiting for the transport to become writable (engine.io `Socket#writeBuffer`). */
+  writeBuffer: EnginePacket[]
+  transport: {
+    name: string
+    /** WebSocket transport only. */
+    socket?: TransportWebSocket
+    /** Polling transport only: how long a close waits for the next poll (hard-coded 30 s). */
+    closeTimeout?: number
+  }
+}
+
+const privates = (conn: EngineConnection) => conn as unknown as Privates
+
+function webSocketOf (conn: EngineConnection): TransportWebSocket | undefined {
+  const { transport } = privates(conn)
+  return transport.name === 'websocket' ? transport.socket : undefined
+}
+
+/** Bytes of one packet as it goes out: its data (text or binary) and the type character. */
+export function packetBytes (packet: EnginePacket): number {
+  const { data } = packet
+  if (typeof data === 'string') return data.length + 1
+  // Buffers and the other binary forms engine.io accepts (socket.io attachments).
+  if (ArrayBuffer.isView(data) || data instanceof ArrayBuffer) return data.byteLength + 1
+  return 1
+}
+
+/**
+ * Bytes the WebSocket transport handed to `ws` that the kernel has not taken yet
+ * (`ws.bufferedAmount`); 0 on long-polling, whose packets wait in engine.io's write buffer.
+ */
+export function transportBufferedBytes (conn: EngineConnection): number {
+  return webSocketOf(conn)?.bufferedAmount ?? 0
+}
+
+/** Bytes of the packets waiting in engine.io's write buffer (tests compare the cap's count with it). */
+export function writeBufferBytes (conn: EngineConnection): number {
+  let bytes = 0
+  for (const packet of privates(conn).writeBuffer) bytes += packetBytes(packet)
+  return bytes
+}
+
+/**
+ * Closes the connection now, dropping what it still buffers. engine.io's plain `close()` (what
+ * socket.io's `disconnect(true)` calls) waits for packets in the write buffer to drain, which
+ * a client that stopped reading never lets happen: the connection would keep its buffers until
+ * the heartbeat gave up (pingInterval + pingTimeout, 45 s by default). `close(true)` discards
+ * the transport (socket.io then disconnects every namespace socket of the connection); a
+ * WebSocket gets `closeTimeout` for its close handshake, as every other socket of the server
+ * (WsConnection.close), before it is destroyed — `ws` alone would wait 30 s.
+ */
+export function dropConnection (conn: EngineConnection, closeTimeout: number): void {
+  const ws = webSocketOf(conn)
+  conn.close(true)
+  if (ws) setTimeout(() => ws.terminate(), closeTimeout).unref()
+}
+
+/**
+ * A closed long-polling transport waits for the client's next poll to hand it the close
+ * packet: 30 s hard-coded in engine.io, in a timer that holds the process. Bounded here.
+ */
+export function boundPollingClose (conn: EngineConnection, closeTimeout: number): void {
+  const { transport } = privates(conn)
+  if (transport.name === 'polling') transport.closeTimeout = closeTimeout
+}
