@@ -78,7 +78,7 @@ export async function main (argv: string[], env: NodeJS.ProcessEnv = process.env
       }
       case 'user list': {
         const users = await withServices(config(), (s) => s.identity.list())
-        for (const u of users) console.log(`${u.username}\t${u.admin ? 'admin' : 'user'}\t${u.email ?? ''}`)
+        for (const u of users) console.log(`${u.username}\t${u.admin ? 'admin' : 'user'}\t${u.email ?? ''}${u.disabled ? '\tdisabled' : ''}`)
         return 0
       }
       case 'user remove': {

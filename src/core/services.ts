@@ -72,11 +72,11 @@ export async function createServices (config: Config, log: CoreLogger): Promise<
   const hub = new Hub(broker, (err, topic) => log.error({ err, topic }, 'subscriber failed'))
   const identity = new Identity(database)
   const tokens = new Tokens({ secret, accessTtlMs: config.auth.accessTokenTtl, refreshTtlMs: config.auth.refreshTokenTtl, store })
-  identity.onRemoved(async (username) => {
+  identity.onRevoked(async (username) => {
     await tokens.revokeUser(username)
     await hub.publish(REVOCATIONS_TOPIC, { username })
   })
-  for (const user of config.users) await identity.upsert(user)
+  await identity.syncConfigUsers(config.users)
 
   return {
     config,
