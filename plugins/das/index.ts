@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { createAdapter } from '@socket.io/redis-adapter'
 import type { Redis } from 'ioredis'
 import { Server, type Socket } from 'socket.io'
+import { startAuthWindow } from '../../src/core/auth-window.js'
 import { closeRedis, connectRedis } from '../../src/core/redis/client.js'
 import { REVOCATIONS_TOPIC, type Services } from '../../src/core/services.js'
 import { DasConnection } from './connection.js'
@@ -154,9 +155,9 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
   // authenticated on the DAS namespace.
   if (config.namespace !== '/' && config.authWindow > 0) {
     io.of('/').on('connection', (socket: Socket) => {
-      const timer = setTimeout(() => {
+      const timer = startAuthWindow(config.authWindow, () => {
         if (!authenticatedConnections.has(socket.conn)) socket.disconnect(true)
-      }, config.authWindow)
+      })
       socket.on('disconnect', () => clearTimeout(timer))
     })
   }

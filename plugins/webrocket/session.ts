@@ -1,3 +1,4 @@
+import { startAuthWindow } from '../../src/core/auth-window.js'
 import type { BackendReply, Backend } from '../../src/core/backend/backend.js'
 import type { Connection, Frame } from '../../src/core/connection.js'
 import { InboundFrames } from '../../src/core/inbound-frames.js'
@@ -14,6 +15,8 @@ export interface SessionContext {
   hub: Hub
   /** Where `trigger` goes (spec §2.8 decision; design.md §2 Backend). */
   backend: Backend
+  /** `protocols.webrocket.authWindow`: ms a socket may stay unauthenticated; 0 = forever (spec §2.6). */
+  authWindow: number
   onError (err: unknown): void
 }
 
@@ -41,10 +44,13 @@ export class WebrocketSession implements Subscriber, VhostMember {
   readonly #channels = new Set<string>()
   readonly #frames: InboundFrames
   #closed = false
+  #authTimer: NodeJS.Timeout | undefined
 
   constructor (readonly connection: Connection, readonly vhost: Vhost, private readonly ctx: SessionContext) {
     vhost.members.add(this)
     this.#frames = new InboundFrames(connection, (text) => this.#closed ? undefined : this.#handle(text))
+    // The spec has no timers (§2.6), so this is off unless configured; closed without a reply, as `disconnect` is.
+    this.#authTimer = startAuthWindow(ctx.authWindow, () => connection.close(1008, 'not authenticated'))
   }
 
   get user (): string | null {
@@ -63,6 +69,7 @@ export class WebrocketSession implements Subscriber, VhostMember {
   /** The socket closed: leave every channel and the vhost. */
   dispose (): void {
     this.#closed = true
+    clearTimeout(this.#authTimer)
     this.#frames.clear()
     this.vhost.members.delete(this)
     this.#leaveAll()
@@ -122,6 +129,7 @@ export class WebrocketSession implements Subscriber, VhostMember {
     if (!(await secretMatches(row.secretHash, isSecret.Check(secret) ? secret : ''))) return this.#send(ERRORS.INVALID_CREDENTIALS)
     if (this.#closed) return
     this.#user = user
+    clearTimeout(this.#authTimer)
     this.#send(reply('authenticated', user))
   }
 
