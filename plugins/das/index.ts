@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis'
 import { Server, type Socket } from 'socket.io'
 import { startAuthWindow } from '../../src/core/auth-window.js'
 import { closeRedis, connectRedis } from '../../src/core/redis/client.js'
+import { attachSlot, clientAddress, holdUntilClosed, slotOf } from '../../src/http/websocket/address-slot.js'
 import { REVOCATIONS_TOPIC, type Services } from '../../src/core/services.js'
 import { DasConnection } from './connection.js'
 import type { Delivery } from './messages.js'
@@ -50,6 +51,7 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
   const config = services.config.protocols.das
   const { allowedOrigins, maxPayload, sendBufferLimit } = services.config.server
   const log = app.log.child({ protocol: 'das' })
+  const addressOf = clientAddress(services.config.server.trustProxy)
 
   // Cluster (§5.7): socket.io's Redis adapter links the nodes; per-socket state stays local.
   let redisClients: Redis[] = []
@@ -76,6 +78,13 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
       if (!services.accepting) return callback('shutting down', false)
       const origin = request.headers.origin
       if (allowedOrigins.length > 0 && origin !== undefined && !allowedOrigins.includes(origin)) return callback('origin not allowed', false)
+      // server.maxConnectionsPerAddress, counted with the WebSocket protocols. Called for a new
+      // session only; its slot goes back when the session closes (below), when the handshake
+      // fails after this (connection_error), or with the socket of a failed WebSocket upgrade.
+      const slot = services.connections.admit(addressOf(request))
+      if (!slot) return callback('too many connections from this address', false)
+      attachSlot(request, slot)
+      if (request.headers.upgrade) holdUntilClosed(request.socket, slot)
       callback(null, true)
     },
     ...(adapter ? { adapter } : {}),
@@ -89,7 +98,10 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
   // A closed long-polling transport waits for the client's next poll to hand it the close
   // packet — 30 s hard-coded in engine.io, in a timer that holds the process. The close
   // handshake of every other socket is bounded by server.closeTimeout; so is this one.
-  io.engine.on('connection', (engineSocket: { transport?: { name?: string, closeTimeout?: number } }) => {
+  io.engine.on('connection_error', (error: { req?: IncomingMessage }) => slotOf(error.req)?.release())
+  io.engine.on('connection', (engineSocket: { request?: IncomingMessage, once (event: 'close', listener: () => void): void, transport?: { name?: string, closeTimeout?: number } }) => {
+    const slot = slotOf(engineSocket.request)
+    if (slot) engineSocket.once('close', () => slot.release())
     const transport = engineSocket.transport
     if (transport?.name === 'polling') transport.closeTimeout = services.config.server.closeTimeout
   })

@@ -28,6 +28,9 @@ export const ServerSection = Section({
   maxPayload: Size('64kb'),
   sendBufferLimit: Size('1mb'),
   shutdownGrace: Duration('10s'),
+  // WebSocket and Socket.IO connections one client address may hold on this node, all protocols
+  // together; past it upgrades are refused (429; Socket.IO: 403). 0 = no limit.
+  maxConnectionsPerAddress: Type.Integer({ minimum: 0, default: 1000 }),
   // How long a socket closed for policy reasons may take to finish its close handshake
   // before it is destroyed (a consumer that stopped reading never finishes it).
   closeTimeout: Duration('2s'),

@@ -108,7 +108,7 @@ export async function createServices (config: Config, log: CoreLogger, { product
     hub,
     identity,
     tokens,
-    connections: new ConnectionRegistry(),
+    connections: new ConnectionRegistry(config.server.maxConnectionsPerAddress),
     insecureDefaults,
     accepting: true,
     backend: (url) => createBackend(url, config.backend.timeout),
