@@ -13,7 +13,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/cli.ts', 'test/cli.test.ts', 'bench/**', 'scripts/**'],
+    files: ['src/cli.ts', 'test/cli.test.ts', 'test/helpers/cli.ts', 'bench/**', 'scripts/**'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
     rules: { 'no-console': 'off' },
   },

@@ -27,6 +27,8 @@ declare module 'fastify' {
 export interface BuildOptions {
   /** Overrides the logger settings from the config (tests pass `false`). */
   logger?: boolean
+  /** Refuse built-in defaults instead of warning about them (default: NODE_ENV=production). */
+  production?: boolean
 }
 
 /**
@@ -45,7 +47,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     ajv: { customOptions: { coerceTypes: false } },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  const services = await createServices(config, app.log)
+  const services = await createServices(config, app.log, { production: options.production })
   app.decorate('services', services)
   app.addHook('onClose', async () => {
     services.accepting = false
@@ -75,6 +77,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     if (protocols.telegraphy.enabled) await app.register(telegraphy, { services })
     if (protocols.really.enabled) await app.register(really, { services })
     if (protocols.das.enabled) await app.register(das, { services })
+    // Plugins check their own tables as they register (awaited above): all found by now.
+    services.insecureDefaults.warn(app.log)
   } catch (err) {
     // A half-built app still holds Redis and database connections: release them.
     await Promise.allSettled([app.close(), services.close()])

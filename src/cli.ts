@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import pino from 'pino'
 import { buildApp } from './app.js'
+import { InsecureDefaults, insecureSettings } from './config/insecure-defaults.js'
 import { ConfigError, loadConfig } from './config/load.js'
 import type { Config } from './config/schema.js'
 import { SwitchboardError } from './core/errors.js'
@@ -16,7 +17,8 @@ const usage = `usage: switchboard <command>
   user remove NAME [--config FILE]
   token NAME [--config FILE]                    print an access token for a user
   openapi [--out FILE]                          print (or write) the OpenAPI document
-  config check FILE                             validate a config file`
+  config check FILE                             validate a config file (NODE_ENV=production:
+                                                also refuse built-in passwords and a missing or short JWT secret)`
 
 const options = {
   config: { type: 'string' },
@@ -32,8 +34,8 @@ export function openapiConfig (): Config {
   return loadConfig({ overrides: { storage: { database: 'sqlite::memory:' }, auth: { jwtSecret: 'openapi-generation-only-secret' }, log: { level: 'silent' }, users: [] } })
 }
 
-async function withServices<T> (config: Config, work: (services: Services) => Promise<T>): Promise<T> {
-  const services = await createServices(config, pino({ level: 'warn' }, pino.destination(2)))
+async function withServices<T> (config: Config, production: boolean, work: (services: Services) => Promise<T>): Promise<T> {
+  const services = await createServices(config, pino({ level: 'warn' }, pino.destination(2)), { production })
   try {
     return await work(services)
   } finally {
@@ -57,33 +59,36 @@ export async function main (argv: string[], env: NodeJS.ProcessEnv = process.env
   }
   try {
     const config = () => loadConfig({ file: values.config, env })
+    const production = env.NODE_ENV === 'production'
     // `user` and `config` take a sub-command; the others take their argument directly.
     const grouped = command === 'user' || command === 'config'
     if (!grouped) rest.unshift('')
     switch (grouped ? `${command} ${rest[0] ?? ''}` : command) {
       case 'serve':
-        await serve(config())
+        await serve(config(), { production })
         return 0
       case 'config check': {
         if (!rest[1]) break
-        loadConfig({ file: rest[1], env: {} })
+        // The file alone, except that production deployments pass the JWT secret in the environment.
+        const checked = loadConfig({ file: rest[1], env: production ? { JWT_SECRET: env.JWT_SECRET } : {} })
+        new InsecureDefaults(production).add(insecureSettings(checked))
         console.log(`${rest[1]}: ok`)
         return 0
       }
       case 'user add': {
         if (!rest[1] || !values.password) break
-        const user = await withServices(config(), (s) => s.identity.create({ username: rest[1], password: values.password!, email: values.email ?? null, admin: values.admin ?? false }))
+        const user = await withServices(config(), production, (s) => s.identity.create({ username: rest[1], password: values.password!, email: values.email ?? null, admin: values.admin ?? false }))
         console.log(`added ${user.username}${user.admin ? ' (admin)' : ''}`)
         return 0
       }
       case 'user list': {
-        const users = await withServices(config(), (s) => s.identity.list())
-        for (const u of users) console.log(`${u.username}\t${u.admin ? 'admin' : 'user'}\t${u.email ?? ''}`)
+        const users = await withServices(config(), production, (s) => s.identity.list())
+        for (const u of users) console.log(`${u.username}\t${u.admin ? 'admin' : 'user'}\t${u.email ?? ''}${u.disabled ? '\tdisabled' : ''}`)
         return 0
       }
       case 'user remove': {
         if (!rest[1]) break
-        const removed = await withServices(config(), (s) => s.identity.remove(rest[1]))
+        const removed = await withServices(config(), production, (s) => s.identity.remove(rest[1]))
         if (!removed) {
           console.error(`no user ${rest[1]}`)
           return 1
@@ -95,7 +100,7 @@ export async function main (argv: string[], env: NodeJS.ProcessEnv = process.env
         if (!rest[1]) break
         const cfg = config()
         if (!cfg.auth.jwtSecret) console.error('warning: auth.jwtSecret is not set, so no server will accept this token')
-        const token = await withServices(cfg, async (s) => {
+        const token = await withServices(cfg, production, async (s) => {
           const user = await s.identity.find(rest[1])
           return user ? s.tokens.issueAccess(user).token : null
         })
@@ -107,7 +112,8 @@ export async function main (argv: string[], env: NodeJS.ProcessEnv = process.env
         return 0
       }
       case 'openapi': {
-        const app = await buildApp(openapiConfig(), { logger: false })
+        // Built in memory for its routes only: never a server, so never refused as one.
+        const app = await buildApp(openapiConfig(), { logger: false, production: false })
         await app.ready()
         const document = `${JSON.stringify(app.swagger(), null, 2)}\n`
         await app.close()

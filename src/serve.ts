@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from './app.js'
+import { buildApp, type BuildOptions } from './app.js'
 import type { Config } from './config/schema.js'
 
 /**
@@ -7,8 +7,8 @@ import type { Config } from './config/schema.js'
  * flips to 503, new upgrades are refused, sockets are closed with 1001, and the process exits
  * once everything closed or `shutdownGrace` ran out.
  */
-export async function serve (config: Config): Promise<FastifyInstance> {
-  const app = await buildApp(config)
+export async function serve (config: Config, options: Pick<BuildOptions, 'production'> = {}): Promise<FastifyInstance> {
+  const app = await buildApp(config, options)
   await app.listen({ host: config.server.host, port: config.server.port })
   let stopping = false
   const stop = (signal: string) => {

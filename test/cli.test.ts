@@ -1,28 +1,8 @@
 import { join } from 'node:path'
 import t from 'tap'
-import { main } from '../src/cli.js'
+import { run } from './helpers/cli.js'
 import { Tokens } from '../src/core/tokens/tokens.js'
 import { MemoryStore } from '../src/core/state/memory-store.js'
-
-// Captures what a command prints.
-async function run (args: string[], env: NodeJS.ProcessEnv = {}) {
-  const out: string[] = []
-  const err: string[] = []
-  const log = console.log
-  const error = console.error
-  const write = process.stdout.write
-  console.log = (...a: unknown[]) => { out.push(a.join(' ')) }
-  console.error = (...a: unknown[]) => { err.push(a.join(' ')) }
-  process.stdout.write = ((chunk: string) => { out.push(chunk); return true }) as typeof process.stdout.write
-  try {
-    const code = await main(args, env)
-    return { code, out: out.join('\n'), err: err.join('\n') }
-  } finally {
-    console.log = log
-    console.error = error
-    process.stdout.write = write
-  }
-}
 
 t.test('usage and unknown commands', async (t) => {
   t.equal((await run([])).code, 2)

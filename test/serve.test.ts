@@ -5,9 +5,9 @@ import t from 'tap'
 import { TEST_SECRET } from './helpers/config.js'
 
 // Runs the real process entry (src/server.ts) with the same TypeScript loader as this test.
-function startServer (t: { teardown (fn: () => unknown): void }, configFile: string) {
+function startServer (t: { teardown (fn: () => unknown): void }, configFile: string, nodeEnv = 'test') {
   const child = spawn(process.execPath, [...process.execArgv, 'src/server.ts', '--config', configFile], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'test' },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: nodeEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
@@ -47,4 +47,17 @@ t.test('the server starts from a config file, logs without secrets, and stops cl
   t.notMatch(log, /hidden-header-token/)
   t.notMatch(log, /change-me/)
   t.match(log, /shutting down/)
+  // The built-in admin and WebRocket passwords and a 31-byte secret: started, with one warning naming all three.
+  const warnings = log.split('\n').filter((line) => line.includes('insecure defaults in use'))
+  t.equal(warnings.length, 1, 'one warning')
+  t.same(JSON.parse(warnings[0]).insecure.map((s: string) => s.replace(/:.*/, '')), ['/auth/jwtSecret', '/users/0/password', '/protocols/webrocket/vhosts/~1echo/users/0/secret'])
+})
+
+t.test('with NODE_ENV=production the same config is refused: exit code 2, one line, no stack trace', async (t) => {
+  const dir = t.testdir({})
+  const file = join(dir, 'config.yaml')
+  writeFileSync(file, `storage:\n  database: "sqlite:${dir}/db.sqlite"\nauth:\n  jwtSecret: ${TEST_SECRET}\n`)
+  const server = startServer(t, file, 'production')
+  t.equal(await server.exited, 2)
+  t.equal(server.output().trim(), 'config /auth/jwtSecret: 31 bytes; at least 32 are needed; refused with NODE_ENV=production (also /users/0/password, /protocols/webrocket/vhosts/~1echo/users/0/secret)')
 })

@@ -4,7 +4,9 @@ import type { FastifyInstance } from 'fastify'
 import { createAdapter } from '@socket.io/redis-adapter'
 import type { Redis } from 'ioredis'
 import { Server, type Socket } from 'socket.io'
+import { startAuthWindow } from '../../src/core/auth-window.js'
 import { closeRedis, connectRedis } from '../../src/core/redis/client.js'
+import { attachSlot, clientAddress, holdUntilClosed, slotOf } from '../../src/http/websocket/address-slot.js'
 import { REVOCATIONS_TOPIC, type Services } from '../../src/core/services.js'
 import { socketIoCors } from '../../src/http/cors.js'
 import { NoSubprotocolWebSocketServer } from '../../src/http/websocket/subprotocols.js'
@@ -39,6 +41,7 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
   const config = services.config.protocols.das
   const { allowedOrigins, cors, maxPayload, sendBufferLimit, closeTimeout } = services.config.server
   const log = app.log.child({ protocol: 'das' })
+  const addressOf = clientAddress(services.config.server.trustProxy)
 
   // Cluster (§5.7): socket.io's Redis adapter links the nodes; per-socket state stays local.
   let redisClients: Redis[] = []
@@ -67,6 +70,13 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
       if (!services.accepting) return callback('shutting down', false)
       const origin = request.headers.origin
       if (allowedOrigins.length > 0 && origin !== undefined && !allowedOrigins.includes(origin)) return callback('origin not allowed', false)
+      // server.maxConnectionsPerAddress, counted with the WebSocket protocols. Called for a new
+      // session only; its slot goes back when the session closes (below), when the handshake
+      // fails after this (connection_error), or with the socket of a failed WebSocket upgrade.
+      const slot = services.connections.admit(addressOf(request))
+      if (!slot) return callback('too many connections from this address', false)
+      attachSlot(request, slot)
+      if (request.headers.upgrade) holdUntilClosed(request.socket, slot)
       callback(null, true)
     },
     ...(adapter ? { adapter } : {}),
@@ -79,7 +89,8 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
   for (const listener of engineUpgradeListeners) app.server.removeListener('upgrade', listener)
   // Per Engine.IO connection, whatever namespace or transport: every outbound packet counts
   // against server.sendBufferLimit (outbound-cap.ts), and a closed long-polling transport
-  // waits for its next poll no longer than the close handshake of every other socket.
+  // waits for its next poll no longer than the close handshake of every other socket. The
+  // address slot taken by allowRequest is given back when the connection ends.
   const capOptions = {
     limit: sendBufferLimit,
     closeTimeout,
@@ -88,7 +99,10 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
       log.info({ remoteAddress: conn.remoteAddress, transport: conn.transport.name }, 'das connection dropped: send buffer limit exceeded')
     },
   }
+  io.engine.on('connection_error', (error: { req?: IncomingMessage }) => slotOf(error.req)?.release())
   io.engine.on('connection', (conn: EngineConnection) => {
+    const slot = slotOf(conn.request)
+    if (slot) conn.once('close', () => slot.release())
     boundPollingClose(conn, closeTimeout)
     capOutbound(conn, capOptions)
   })
@@ -160,9 +174,9 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
   // authenticated on the DAS namespace.
   if (config.namespace !== '/' && config.authWindow > 0) {
     io.of('/').on('connection', (socket: Socket) => {
-      const timer = setTimeout(() => {
+      const timer = startAuthWindow(config.authWindow, () => {
         if (!authenticatedConnections.has(socket.conn)) socket.disconnect(true)
-      }, config.authWindow)
+      })
       socket.on('disconnect', () => clearTimeout(timer))
     })
   }

@@ -1,5 +1,6 @@
 import type { TSchema } from '@sinclair/typebox'
 import type { TypeCheck } from '@sinclair/typebox/compiler'
+import { startAuthWindow } from '../../src/core/auth-window.js'
 import type { AccessClaims, JwtCheck } from '../../src/core/tokens/tokens.js'
 import { parseBbox } from './filters.js'
 import {
@@ -115,11 +116,10 @@ export class DasSession {
     this.#timers.push(setTimeout(() => {
       this.socket.emit('connect_ack', { type: 'connect_ack', message: 'Connect acknowledgment.' })
     }, connectAckDelay))
-    if (authWindow > 0) {
-      this.#timers.push(setTimeout(() => {
-        if (!this.user) this.close('authorization window expired')
-      }, authWindow))
-    }
+    const window = startAuthWindow(authWindow, () => {
+      if (!this.user) this.close('authorization window expired')
+    })
+    if (window) this.#timers.push(window)
   }
 
   /** Drops the whole connection (all namespaces), as upstream's `disconnect(sid)`. */

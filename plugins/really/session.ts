@@ -1,3 +1,4 @@
+import { startAuthWindow } from '../../src/core/auth-window.js'
 import type { Frame } from '../../src/core/connection.js'
 import type { WsConnection } from '../../src/http/websocket/ws-connection.js'
 import * as commands from './commands.js'
@@ -30,6 +31,7 @@ export class ReallySession {
   #pending = 0
   #idleTimer: NodeJS.Timeout | undefined
   #expiryTimer: NodeJS.Timeout | undefined
+  #authTimer: NodeJS.Timeout | undefined
   readonly #subscriptions: Subscriptions
 
   constructor (private readonly ctx: ReallyContext, private readonly connection: WsConnection, private readonly onInitialized: (s: ReallySession) => void) {
@@ -37,6 +39,7 @@ export class ReallySession {
     if (ctx.config.idleTimeout > 0) {
       this.#idleTimer = setTimeout(() => this.#kick(), ctx.config.idleTimeout)
     }
+    this.#authTimer = startAuthWindow(ctx.config.authWindow, () => this.#notInitialized())
   }
 
   get username (): string | null {
@@ -63,6 +66,7 @@ export class ReallySession {
     this.#closed = true
     clearTimeout(this.#idleTimer)
     clearTimeout(this.#expiryTimer)
+    clearTimeout(this.#authTimer)
     await this.#subscriptions.close()
   }
 
@@ -121,6 +125,7 @@ export class ReallySession {
     }
     this.user = claims.user
     this.#username = username
+    clearTimeout(this.#authTimer)
     this.connection.principal = username !== null
       ? { kind: 'user', username, admin: false }
       : { kind: 'anonymous', id: claims.user.uid }
@@ -218,10 +223,22 @@ export class ReallySession {
     this.#close(1000, 'idle')
   }
 
+  /**
+   * `authWindow` ran out before a valid `initialize`: a socket that keeps sending frames is never
+   * idle (§4.7), so without this it could stay uninitialized forever. Kicked like an idle socket,
+   * with the error an early command gets (§4.4 item 1), and closed as a policy violation.
+   */
+  #notInitialized (): void {
+    if (this.#closed) return
+    this.#send({ evt: 'kicked', error: Errors.initializeRequired() })
+    this.#close(1008, 'not initialized')
+  }
+
   #close (code: number, reason: string): void {
     this.#closed = true
     clearTimeout(this.#idleTimer)
     clearTimeout(this.#expiryTimer)
+    clearTimeout(this.#authTimer)
     this.connection.close(code, reason)
   }
 }

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os'
 import type { SyscacheConfig } from '../../src/config/schema.js'
+import { startAuthWindow } from '../../src/core/auth-window.js'
 import type { Connection } from '../../src/core/connection.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
 import type { Subscriber } from '../../src/core/hub/hub.js'
@@ -93,10 +94,7 @@ export class Session implements Subscriber {
       this.#idleTimer = setTimeout(() => { if (this.#pending === 0) connection.close(1000, 'idle timeout') }, idleTimeout)
       this.#idleTimer.unref()
     }
-    if (authWindow > 0) {
-      this.#authTimer = setTimeout(() => connection.close(1008, 'not authenticated'), authWindow)
-      this.#authTimer.unref()
-    }
+    this.#authTimer = startAuthWindow(authWindow, () => connection.close(1008, 'not authenticated'))
     ctx.registry.add(this)
   }
 

@@ -22,7 +22,11 @@ export interface VhostUsersTable {
   /** `scrypt$…`, or '' for a user that accepts any secret (spec §2.2). */
   secret_hash: string
   permissions: number
+  /** 'config': seeded from `protocols.webrocket.vhosts` (removed when the file drops it); 'api': REST. */
+  source: UserSource
 }
+
+export type UserSource = 'config' | 'api'
 
 export interface ChannelsTable {
   vhost: string
@@ -58,6 +62,12 @@ const migrations: Record<string, Migration> = {
         .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
         .addPrimaryKeyConstraint('webrocket_channels_pk', ['vhost', 'name'])
         .execute()
+    },
+  },
+  // Users seeded before this could come from the config or REST: 'api', never removed by a start.
+  '0002_users_source': {
+    async up (db: Kysely<unknown>) {
+      await db.schema.alterTable('webrocket_users').addColumn('source', 'varchar(8)', (c) => c.notNull().defaultTo('api')).execute()
     },
   },
 }
@@ -167,20 +177,25 @@ export class WebrocketDb {
    * a row was written. The stored hash is kept when the secret did not change, so re-seeding
    * from the config at every start-up does not invalidate verification caches.
    */
-  async putUser (vhost: string, name: string, secret: string, permissions: number, replace: boolean): Promise<{ created: boolean, written: boolean }> {
+  async putUser (vhost: string, name: string, secret: string, permissions: number, replace: boolean, source: UserSource): Promise<{ created: boolean, written: boolean }> {
     const existing = await this.user(vhost, name)
     if (existing && !replace) return { created: false, written: false }
     const keep = existing !== null && (existing.secretHash === '' ? secret === '' : secret !== '' && await verifyPassword(existing.secretHash, secret))
     const secretHash = keep ? existing.secretHash : await hashSecret(secret)
     if (existing) {
-      await this.db.updateTable('webrocket_users').set({ secret_hash: secretHash, permissions })
+      await this.db.updateTable('webrocket_users').set({ secret_hash: secretHash, permissions, source })
         .where('vhost', '=', vhost).where('name', '=', name).execute()
       return { created: false, written: true }
     }
-    const result = await this.db.insertInto('webrocket_users').values({ vhost, name, secret_hash: secretHash, permissions })
+    const result = await this.db.insertInto('webrocket_users').values({ vhost, name, secret_hash: secretHash, permissions, source })
       .onConflict((oc) => oc.columns(['vhost', 'name']).doNothing()).executeTakeFirst()
     const created = Number(result.numInsertedOrUpdatedRows) > 0
     return { created, written: created }
+  }
+
+  /** Every user seeded from the config file, as `[vhost, name]`. */
+  async configUsers (): Promise<Array<{ vhost: string, name: string }>> {
+    return this.db.selectFrom('webrocket_users').select(['vhost', 'name']).where('source', '=', 'config').execute()
   }
 
   async deleteUser (vhost: string, name: string): Promise<boolean> {

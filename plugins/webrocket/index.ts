@@ -5,7 +5,7 @@ import { acceptWebSocket } from '../../src/http/websocket/accept.js'
 import { WebrocketDb } from './db.js'
 import { publishBroadcast } from './publish.js'
 import { webrocketRoutes } from './routes.js'
-import { seedFromConfig } from './seed.js'
+import { defaultUsersInDatabase, seedFromConfig } from './seed.js'
 import { WebrocketSession, type SessionContext } from './session.js'
 import { VhostRegistry, type Vhost } from './vhost-registry.js'
 
@@ -31,17 +31,20 @@ declare module 'fastify' {
 const webrocket: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
   const config = services.config.protocols.webrocket
   const db = await WebrocketDb.open(services.database)
-  await seedFromConfig(db, config.vhosts)
+  const dropped = await seedFromConfig(db, config.vhosts)
+  services.insecureDefaults.add(await defaultUsersInDatabase(db, config.vhosts))
   // During shutdown, sockets closing after Redis went away fail to unsubscribe: not worth an error.
   const onError = (err: unknown) => services.accepting ? app.log.error({ err }, 'webrocket') : app.log.debug({ err }, 'webrocket')
   const registry = new VhostRegistry(db, services.hub, onError)
   await registry.start()
+  // Users the config dropped: other nodes forget them and close their connections, as after a REST delete.
+  for (const user of dropped) await registry.changed({ op: 'user', vhost: user.vhost, name: user.name })
   app.addHook('preClose', async () => {
     // The hub may already be going away with the services; nothing to save here.
     await registry.stop().catch(() => {})
   })
 
-  const context: SessionContext = { hub: services.hub, backend: services.backend(config.triggerUrl), throttle: services.throttle, onError }
+  const context: SessionContext = { hub: services.hub, backend: services.backend(config.triggerUrl), throttle: services.throttle, authWindow: config.authWindow, onError }
   // The vhost found before the upgrade rides on the request to the handler (a WeakMap entry per
   // upgrade cost more: its table grows with the upgrades in flight and GC must sweep it).
   app.decorateRequest('webrocketVhost', null)

@@ -77,7 +77,7 @@ export const webrocketRoutes: FastifyPluginAsyncTypebox<{ services: Services, db
     const { path, users = [] } = request.body
     const accessToken = await db.createVhost(path)
     if (accessToken === null) throw new SwitchboardError('CONFLICT', `vhost ${path} already exists`)
-    for (const user of users) await db.putUser(path, user.name, user.secret, toMask(user.permissions), true)
+    for (const user of users) await db.putUser(path, user.name, user.secret, toMask(user.permissions), true, 'api')
     await registry.changed({ op: 'vhost', vhost: path })
     return reply.code(201).send({ path, accessToken })
   })
@@ -188,7 +188,7 @@ export const webrocketRoutes: FastifyPluginAsyncTypebox<{ services: Services, db
   }, async (request, reply) => {
     const vhost = await existing(request.params)
     const { name, secret = '', permissions = ['READ'] } = request.body
-    const { created } = await db.putUser(vhost.path, name, secret, toMask(permissions), false)
+    const { created } = await db.putUser(vhost.path, name, secret, toMask(permissions), false, 'api')
     if (!created) throw new SwitchboardError('CONFLICT', `user ${name} already exists`)
     await registry.changed({ op: 'user', vhost: vhost.path, name })
     return reply.code(201).send({ name, permissions: toNames(toMask(permissions)) })
@@ -205,7 +205,7 @@ export const webrocketRoutes: FastifyPluginAsyncTypebox<{ services: Services, db
     const vhost = await existing(request.params)
     const { name } = request.params
     const { secret = '', permissions = ['READ'] } = request.body
-    const { created } = await db.putUser(vhost.path, name, secret, toMask(permissions), true)
+    const { created } = await db.putUser(vhost.path, name, secret, toMask(permissions), true, 'api')
     await registry.changed({ op: 'user', vhost: vhost.path, name })
     return reply.code(created ? 201 : 200).send({ name, permissions: toNames(toMask(permissions)) })
   })

@@ -1,3 +1,4 @@
+import { startAuthWindow } from '../../src/core/auth-window.js'
 import type { BackendReply, Backend } from '../../src/core/backend/backend.js'
 import type { Connection, Frame } from '../../src/core/connection.js'
 import { InboundFrames } from '../../src/core/inbound-frames.js'
@@ -17,6 +18,8 @@ export interface SessionContext {
   backend: Backend
   /** Every authenticate goes through it (README, "Throttling"). */
   throttle: CredentialThrottle
+  /** `protocols.webrocket.authWindow`: ms a socket may stay unauthenticated; 0 = forever (spec §2.6). */
+  authWindow: number
   onError (err: unknown): void
 }
 
@@ -44,10 +47,13 @@ export class WebrocketSession implements Subscriber, VhostMember {
   readonly #channels = new Set<string>()
   readonly #frames: InboundFrames
   #closed = false
+  #authTimer: NodeJS.Timeout | undefined
 
   constructor (readonly connection: Connection, readonly vhost: Vhost, private readonly ctx: SessionContext) {
     vhost.members.add(this)
     this.#frames = new InboundFrames(connection, (text) => this.#closed ? undefined : this.#handle(text))
+    // The spec has no timers (§2.6), so this is off unless configured; closed without a reply, as `disconnect` is.
+    this.#authTimer = startAuthWindow(ctx.authWindow, () => connection.close(1008, 'not authenticated'))
   }
 
   get user (): string | null {
@@ -66,6 +72,7 @@ export class WebrocketSession implements Subscriber, VhostMember {
   /** The socket closed: leave every channel and the vhost. */
   dispose (): void {
     this.#closed = true
+    clearTimeout(this.#authTimer)
     this.#frames.clear()
     this.vhost.members.delete(this)
     this.#leaveAll()
@@ -134,6 +141,7 @@ export class WebrocketSession implements Subscriber, VhostMember {
     }
     if (this.#closed) return
     this.#user = user
+    clearTimeout(this.#authTimer)
     this.#send(reply('authenticated', user))
   }
 

@@ -46,6 +46,9 @@ export const ServerSection = Section({
   maxPayload: Size('64kb'),
   sendBufferLimit: Size('1mb'),
   shutdownGrace: Duration('10s'),
+  // WebSocket and Socket.IO connections one client address may hold on this node, all protocols
+  // together; past it upgrades are refused (429; Socket.IO: 403). 0 = no limit.
+  maxConnectionsPerAddress: Type.Integer({ minimum: 0, default: 1000 }),
   // How long a socket closed for policy reasons may take to finish its close handshake
   // before it is destroyed (a consumer that stopped reading never finishes it).
   closeTimeout: Duration('2s'),
@@ -119,6 +122,8 @@ export const WebrocketUser = Type.Object({
 export const WebrocketSection = Section({
   enabled: Type.Boolean({ default: true }),
   prefix: Path('/webrocket'),
+  // Close (1008) a socket that has not authenticated within this; 0 = never (spec §2.6: no timers).
+  authWindow: Duration('0'),
   triggerUrl: Type.Union([Type.String({ pattern: '^https?://' }), Type.Null()], { default: null }),
   vhosts: Type.Record(Type.String({ pattern: '^/[^/?#]+$' }), Type.Object({
     users: Type.Array(WebrocketUser, { default: [] }),
@@ -155,6 +160,9 @@ export const ReallySection = Section({
   prefix: Type.String({ pattern: '^(/[^/?#]+)*$', default: '' }),
   versions: Type.Array(Type.String({ minLength: 1 }), { default: ['v0.1'] }),
   idleTimeout: Duration('120s'),
+  // Kick (1008) a socket that has not initialized within this, however busy; 0 = never
+  // (plugins/really/README.md "Decisions").
+  authWindow: Duration('30s'),
   anonymousTokenTtl: Duration('1d'),
   passwordTokenTtl: Duration('7d'),
   requestTimeout: Duration('60s'),

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
+import { DEFAULT_USERS, InsecureDefaults, insecureSettings, type InsecureSetting } from '../config/insecure-defaults.js'
 import type { Config } from '../config/schema.js'
 import { createBackend, type Backend } from './backend/backend.js'
 import { ConnectionRegistry } from './connection.js'
@@ -39,6 +40,8 @@ export interface Services {
   readonly counters: CounterStore
   /** The policy every credential check goes through (auth.throttle). */
   readonly throttle: CredentialThrottle
+  /** Built-in defaults found at start-up: plugins add theirs; production refuses, elsewhere one warning. */
+  readonly insecureDefaults: InsecureDefaults
   /** True once startup is done and until shutdown begins. */
   accepting: boolean
   backend (url: string | null): Backend
@@ -51,18 +54,32 @@ export function databaseUrl (config: Config): string {
   return config.storage.database ?? `sqlite:${join(config.storage.dataDir, 'switchboard.db')}`
 }
 
-/** Secret for JWTs: the configured one, or (outside production) a random one with a warning. */
-export function jwtSecret (config: Config, log: CoreLogger): string {
-  if (config.auth.jwtSecret) return config.auth.jwtSecret
-  if (process.env.NODE_ENV === 'production') {
-    throw new Error('auth.jwtSecret (or JWT_SECRET) must be set in production')
-  }
-  log.warn({}, 'auth.jwtSecret is not set: using a random secret; tokens will not survive a restart or work across nodes')
-  return randomBytes(32).toString('base64url')
+/** Secret for JWTs: the configured one, or a random one (production refused to start without one). */
+export function jwtSecret (config: Config): string {
+  return config.auth.jwtSecret ?? randomBytes(32).toString('base64url')
 }
 
-export async function createServices (config: Config, log: CoreLogger): Promise<Services> {
-  const secret = jwtSecret(config, log)
+/** Default accounts the config does not list but the database still holds, with their default password. */
+async function defaultUsersInDatabase (config: Config, identity: Identity): Promise<InsecureSetting[]> {
+  const found: InsecureSetting[] = []
+  for (const { username, password } of DEFAULT_USERS) {
+    // Listed users were checked with the config; a missing user costs no password check.
+    if (config.users.some((u) => u.username === username) || !(await identity.find(username))) continue
+    if (await identity.verify(username, password)) found.push({ path: '/users', reason: `user ${username} in the database still has its built-in default password` })
+  }
+  return found
+}
+
+export interface ServicesOptions {
+  /** Refuse built-in defaults instead of warning about them (default: NODE_ENV=production). */
+  production?: boolean
+}
+
+export async function createServices (config: Config, log: CoreLogger, { production = process.env.NODE_ENV === 'production' }: ServicesOptions = {}): Promise<Services> {
+  // First, before anything is written anywhere: production stops here on the config's defaults.
+  const insecureDefaults = new InsecureDefaults(production)
+  insecureDefaults.add(insecureSettings(config))
+  const secret = jwtSecret(config)
   const onRedisError = (err: Error) => log.warn({ err: err.message }, 'redis')
   const redis = config.storage.redis
   const store: EphemeralStore = redis
@@ -87,11 +104,17 @@ export async function createServices (config: Config, log: CoreLogger): Promise<
   const hub = new Hub(broker, (err, topic) => log.error({ err, topic }, 'subscriber failed'))
   const identity = new Identity(database)
   const tokens = new Tokens({ secret, accessTtlMs: config.auth.accessTokenTtl, refreshTtlMs: config.auth.refreshTokenTtl, store })
-  identity.onRemoved(async (username) => {
+  identity.onRevoked(async (username) => {
     await tokens.revokeUser(username)
     await hub.publish(REVOCATIONS_TOPIC, { username })
   })
-  for (const user of config.users) await identity.upsert(user)
+  try {
+    await identity.syncConfigUsers(config.users)
+    insecureDefaults.add(await defaultUsersInDatabase(config, identity))
+  } catch (err) {
+    await Promise.allSettled([broker.close(), store.close(), database.close()])
+    throw err
+  }
 
   return {
     config,
@@ -100,9 +123,10 @@ export async function createServices (config: Config, log: CoreLogger): Promise<
     hub,
     identity,
     tokens,
-    connections: new ConnectionRegistry(),
+    connections: new ConnectionRegistry(config.server.maxConnectionsPerAddress),
     counters,
     throttle,
+    insecureDefaults,
     accepting: true,
     backend: (url) => createBackend(url, config.backend.timeout),
     async unavailable () {

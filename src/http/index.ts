@@ -7,8 +7,12 @@ import { authRoutes } from './routes/auth.js'
 import { healthRoutes } from './routes/health.js'
 import { oauthRoutes } from './routes/oauth.js'
 import { registerCredentialRateLimit } from './throttle/credential-routes.js'
+import { holdUntilClosed } from './websocket/address-slot.js'
 
-/** Refuses WebSocket upgrades from origins outside the allowlist, and all upgrades during shutdown. */
+/**
+ * Refuses WebSocket upgrades from origins outside the allowlist, from an address that holds
+ * `server.maxConnectionsPerAddress` connections already, and all upgrades during shutdown.
+ */
 function guardUpgrades (app: FastifyInstance, services: Services): void {
   const allowed = services.config.server.allowedOrigins
   // Callback style, not async: it runs on every request, and an async hook costs each one a promise
@@ -24,6 +28,13 @@ function guardUpgrades (app: FastifyInstance, services: Services): void {
         reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: 'origin not allowed' })
         return
       }
+      // Last, so that a refusal above takes no slot. `request.ip` honours server.trustProxy.
+      const slot = services.connections.admit(request.ip)
+      if (!slot) {
+        reply.code(429).send({ statusCode: 429, error: 'Too Many Requests', message: 'too many connections from this address' })
+        return
+      }
+      holdUntilClosed(request.raw.socket, slot)
     }
     done()
   })

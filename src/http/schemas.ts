@@ -27,6 +27,8 @@ export const UserView = Type.Object({
   email: Type.Union([Type.String(), Type.Null()]),
   admin: Type.Boolean(),
   createdAt: Type.String({ format: 'date-time' }),
+  // A config-file user the config no longer lists: it cannot log in until listed again.
+  disabled: Type.Boolean(),
 })
 
 export const Username = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$' })

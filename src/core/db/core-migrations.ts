@@ -13,4 +13,13 @@ export const coreMigrations: Record<string, Migration> = {
       await db.schema.createIndex('users_email').on('users').column('email').execute()
     },
   },
+  // Which users the config file owns (disabled when it stops listing them, issue 14); users
+  // from before this migration were made by hand or by an older config: 'api', never touched.
+  '0002_users_source_disabled': {
+    async up (db: Kysely<unknown>) {
+      // One column per statement: SQLite's ALTER TABLE adds one at a time.
+      await db.schema.alterTable('users').addColumn('source', 'varchar(8)', (c) => c.notNull().defaultTo('api')).execute()
+      await db.schema.alterTable('users').addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0)).execute()
+    },
+  },
 }

@@ -5,7 +5,13 @@ export interface UsersTable {
   email: string | null
   admin: number
   created_at: string
+  /** 'config': upserted from the config file's `users` at start-up; 'api': made by the CLI or the admin API. */
+  source: UserSource
+  /** 1: a config user the config no longer lists; it cannot log in and its tokens are refused. */
+  disabled: number
 }
+
+export type UserSource = 'config' | 'api'
 
 export interface CoreTables {
   users: UsersTable

@@ -1,5 +1,5 @@
 import type { Database } from '../db/database.js'
-import type { UsersTable } from '../db/tables.js'
+import type { UsersTable, UserSource } from '../db/tables.js'
 import { SwitchboardError } from '../errors.js'
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js'
 
@@ -8,6 +8,8 @@ export interface User {
   email: string | null
   admin: boolean
   createdAt: string
+  /** A config user the config file no longer lists: it cannot log in (see `syncConfigUsers`). */
+  disabled: boolean
 }
 
 export interface NewUser {
@@ -22,22 +24,24 @@ const toUser = (row: UsersTable): User => ({
   email: row.email,
   admin: row.admin === 1,
   createdAt: row.created_at,
+  disabled: row.disabled === 1,
 })
 
 /** Users with scrypt-hashed passwords, in the durable database. */
 export class Identity {
-  readonly #removedListeners: Array<(username: string) => void | Promise<void>> = []
+  readonly #revokedListeners: Array<(username: string) => void | Promise<void>> = []
 
   constructor (private readonly database: Database) {}
 
-  /** Called after a user is removed (token revocation hangs off this). */
-  onRemoved (listener: (username: string) => void | Promise<void>): void {
-    this.#removedListeners.push(listener)
+  /** Called after a user is removed or disabled (token revocation hangs off this). */
+  onRevoked (listener: (username: string) => void | Promise<void>): void {
+    this.#revokedListeners.push(listener)
   }
 
+  /** An enabled user by name; a disabled one is not found, so no login path can use it. */
   async find (username: string): Promise<User | null> {
     const row = await this.#rowBy('username', username)
-    return row ? toUser(row) : null
+    return row && row.disabled === 0 ? toUser(row) : null
   }
 
   // Logins look a user up on every connection (syscache, Really, OAuth): the query is built and
@@ -59,15 +63,17 @@ export class Identity {
     return rows.map(toUser)
   }
 
-  /** Creates a user; CONFLICT if the name is taken. */
-  async create (user: NewUser): Promise<User> {
-    if (await this.find(user.username)) throw new SwitchboardError('CONFLICT', `user ${user.username} already exists`)
+  /** Creates a user (the CLI and the admin API: source 'api'); CONFLICT if the name is taken. */
+  async create (user: NewUser, source: UserSource = 'api'): Promise<User> {
+    if (await this.#rowBy('username', user.username)) throw new SwitchboardError('CONFLICT', `user ${user.username} already exists`)
     const row: UsersTable = {
       username: user.username,
       password_hash: await hashPassword(user.password),
       email: user.email ?? null,
       admin: user.admin ? 1 : 0,
       created_at: new Date().toISOString(),
+      source,
+      disabled: 0,
     }
     try {
       await this.database.kysely.insertInto('users').values(row).execute()
@@ -78,10 +84,13 @@ export class Identity {
     return toUser(row)
   }
 
-  /** Creates or replaces a user's password, email and admin flag (config users at start-up). */
+  /**
+   * Creates or replaces a user's password, email and admin flag, as the config file lists it:
+   * the user becomes (or stays) a config user, enabled.
+   */
   async upsert (user: NewUser): Promise<User> {
     const existing = await this.database.kysely.selectFrom('users').selectAll().where('username', '=', user.username).executeTakeFirst()
-    if (!existing) return this.create(user).catch(async (err) => {
+    if (!existing) return this.create(user, 'config').catch(async (err) => {
       if (err instanceof SwitchboardError) return this.upsert(user)
       throw err
     })
@@ -90,6 +99,8 @@ export class Identity {
       password_hash: keepHash ? existing.password_hash : await hashPassword(user.password),
       email: user.email ?? null,
       admin: user.admin ? 1 : 0,
+      source: 'config' as const,
+      disabled: 0,
     }
     await this.database.kysely.updateTable('users').set(changes).where('username', '=', user.username).execute()
     return toUser({ ...existing, ...changes })
@@ -98,8 +109,29 @@ export class Identity {
   async remove (username: string): Promise<boolean> {
     const result = await this.database.kysely.deleteFrom('users').where('username', '=', username).executeTakeFirst()
     const removed = Number(result.numDeletedRows) > 0
-    if (removed) for (const listener of this.#removedListeners) await listener(username)
+    if (removed) await this.#revoked(username)
     return removed
+  }
+
+  /**
+   * Start-up: the config file's users are upserted, and the config users it no longer lists are
+   * disabled (CLI and admin API users are left alone). Every disabled user's tokens are revoked
+   * again at each start: an in-process store forgets revocations on restart, the database does not.
+   * Returns the names of the disabled users.
+   */
+  async syncConfigUsers (users: readonly NewUser[]): Promise<string[]> {
+    for (const user of users) await this.upsert(user)
+    const listed = users.map((u) => u.username)
+    let stale = this.database.kysely.updateTable('users').set({ disabled: 1 }).where('source', '=', 'config')
+    if (listed.length > 0) stale = stale.where('username', 'not in', listed)
+    await stale.execute()
+    const disabled = await this.database.kysely.selectFrom('users').select('username').where('disabled', '=', 1).orderBy('username').execute()
+    for (const { username } of disabled) await this.#revoked(username)
+    return disabled.map((row) => row.username)
+  }
+
+  async #revoked (username: string): Promise<void> {
+    for (const listener of this.#revokedListeners) await listener(username)
   }
 
   /** The user whose name (or email, when `byEmail`) and password match, else null; constant time either way. */
@@ -109,6 +141,8 @@ export class Identity {
       await burnPasswordCheck(password)
       return null
     }
-    return await verifyPassword(row.password_hash, password) ? toUser(row) : null
+    // A disabled user pays for the same scrypt check as anyone else, then is refused.
+    const matches = await verifyPassword(row.password_hash, password)
+    return matches && row.disabled === 0 ? toUser(row) : null
   }
 }

@@ -15,7 +15,7 @@ function databaseContract (name: string, make: Make) {
     t.equal(await database.ping(), true)
     const identity = new Identity(database)
     const removed: string[] = []
-    identity.onRemoved((u) => { removed.push(u) })
+    identity.onRevoked((u) => { removed.push(u) })
     const bob = await identity.create({ username: 'bob', password: 'pw-bob', email: 'bob@x.test' })
     t.match(bob, { username: 'bob', email: 'bob@x.test', admin: false })
     await t.rejects(identity.create({ username: 'bob', password: 'other' }), SwitchboardError)
@@ -40,6 +40,32 @@ function databaseContract (name: string, make: Make) {
     t.equal(await identity.remove('bob'), true)
     t.equal(await identity.remove('bob'), false)
     t.same(removed, ['bob'])
+  })
+
+  t.test(`${name}: config users the config stops listing are disabled, API users are not, re-listing enables`, async (t) => {
+    const database = await make(t)
+    const identity = new Identity(database)
+    const revoked: string[] = []
+    identity.onRevoked((u) => { revoked.push(u) })
+    await identity.syncConfigUsers([{ username: 'admin', password: 'pw-admin', admin: true }, { username: 'bob', password: 'pw-bob', email: 'bob@x.test' }])
+    await identity.create({ username: 'api-user', password: 'pw-api' })
+    t.same(revoked, [], 'nothing disabled while the config lists everyone')
+
+    t.same(await identity.syncConfigUsers([{ username: 'admin', password: 'pw-admin', admin: true }]), ['bob'])
+    t.same(revoked, ['bob'], 'disabling revokes like removal')
+    t.equal(await identity.verify('bob', 'pw-bob'), null, 'a disabled user cannot log in')
+    t.equal(await identity.verify('bob@x.test', 'pw-bob', { byEmail: true }), null, 'not by email either')
+    t.equal(await identity.find('bob'), null, 'nor be found by a login path')
+    t.equal((await identity.verify('api-user', 'pw-api'))?.username, 'api-user', 'API users are not the config\'s to disable')
+    t.same((await identity.list()).map((u) => [u.username, u.disabled]), [['admin', false], ['api-user', false], ['bob', true]])
+    await t.rejects(identity.create({ username: 'bob', password: 'other' }), SwitchboardError, 'the name stays taken')
+
+    t.same(await identity.syncConfigUsers([]), ['admin', 'bob'], 'an empty list disables every config user')
+    revoked.length = 0
+    t.same(await identity.syncConfigUsers([{ username: 'bob', password: 'pw-bob' }, { username: 'api-user', password: 'pw-api' }]), ['admin'])
+    t.same(revoked, ['admin'], 'still-disabled users are revoked again at each start')
+    t.equal((await identity.verify('bob', 'pw-bob'))?.username, 'bob', 're-listed: enabled again')
+    t.same(await identity.syncConfigUsers([{ username: 'bob', password: 'pw-bob' }]), ['admin', 'api-user'], 'an API user the config claimed is the config\'s from then on')
   })
 
   t.test(`${name}: read runs compiled reads and rejects (never throws) on bad SQL`, async (t) => {

@@ -1,6 +1,13 @@
+import SqliteDatabase from 'better-sqlite3'
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
 import pg from 'pg'
-import t from 'tap'
-import { openDatabase } from '../../../src/core/db/database.js'
+import t, { type Test } from 'tap'
+import { coreMigrations } from '../../../src/core/db/core-migrations.js'
+import { openDatabase, type Database } from '../../../src/core/db/database.js'
+import { migrate } from '../../../src/core/db/migrate.js'
+import type { CoreTables } from '../../../src/core/db/tables.js'
+import { Identity } from '../../../src/core/identity/identity.js'
+import { hashPassword } from '../../../src/core/identity/passwords.js'
 import { POSTGRES_URL, postgresUrl } from '../../helpers/infra.js'
 
 // Kysely finds its migration table by introspecting every schema of the database. Other
@@ -32,3 +39,32 @@ t.test('migrations run while other clients create and drop schemas', async (t) =
   t.ok(cycles > 10, `${cycles} schemas created and dropped meanwhile`)
   t.pass('every start migrated')
 })
+
+// A database made before users had a source and a disabled flag: its users become 'api' users
+// (made by hand, never disabled by a config), enabled, on SQLite and on PostgreSQL.
+async function olderDatabase (url: string): Promise<Kysely<CoreTables>> {
+  const kysely = url.startsWith('sqlite:')
+    ? new Kysely<CoreTables>({ dialect: new SqliteDialect({ database: new SqliteDatabase(url.slice('sqlite:'.length)) }) })
+    : new Kysely<CoreTables>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) })
+  const dialect = url.startsWith('sqlite:') ? 'sqlite' : 'postgres'
+  await migrate({ dialect, tables: () => kysely } as unknown as Database, 'core', { '0001_users': coreMigrations['0001_users'] })
+  return kysely
+}
+
+for (const [name, makeUrl] of [
+  ['SQLite', async (t: Test) => `sqlite:${t.testdir({})}/older.db`],
+  ['PostgreSQL', (t: Test) => postgresUrl(t)],
+] as const) {
+  t.test(`${name}: users of a database from before 0002 become enabled API users`, async (t) => {
+    const url = await makeUrl(t)
+    const older = await olderDatabase(url)
+    await sql`insert into users (username, password_hash, email, admin, created_at) values ('old', ${await hashPassword('pw-old')}, null, 0, '2024-01-01T00:00:00.000Z')`.execute(older)
+    await older.destroy()
+    const database = await openDatabase(url)
+    t.teardown(() => database.close())
+    t.same(await database.kysely.selectFrom('users').select(['username', 'source', 'disabled']).execute(), [{ username: 'old', source: 'api', disabled: 0 }])
+    const identity = new Identity(database)
+    t.same(await identity.syncConfigUsers([{ username: 'admin', password: 'pw' }]), [], 'a user of unknown origin is never disabled')
+    t.equal((await identity.verify('old', 'pw-old'))?.username, 'old')
+  })
+}
