@@ -34,14 +34,14 @@ const webrocket: FastifyPluginAsync<{ services: Services }> = async (app, { serv
   await seedFromConfig(db, config.vhosts)
   // During shutdown, sockets closing after Redis went away fail to unsubscribe: not worth an error.
   const onError = (err: unknown) => services.accepting ? app.log.error({ err }, 'webrocket') : app.log.debug({ err }, 'webrocket')
-  const registry = new VhostRegistry(db, services.hub, onError)
+  const registry = new VhostRegistry(db, services.hub, onError, services.config.limits.channelsPerVhost)
   await registry.start()
   app.addHook('preClose', async () => {
     // The hub may already be going away with the services; nothing to save here.
     await registry.stop().catch(() => {})
   })
 
-  const context: SessionContext = { hub: services.hub, backend: services.backend(config.triggerUrl), onError }
+  const context: SessionContext = { hub: services.hub, backend: services.backend(config.triggerUrl), limits: services.config.limits, onError }
   // The vhost found before the upgrade rides on the request to the handler (a WeakMap entry per
   // upgrade cost more: its table grows with the upgrades in flight and GC must sweep it).
   app.decorateRequest('webrocketVhost', null)
