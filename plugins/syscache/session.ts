@@ -4,6 +4,7 @@ import type { Connection } from '../../src/core/connection.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
 import type { Subscriber } from '../../src/core/hub/hub.js'
 import { randomAlphanumeric } from '../../src/core/ids.js'
+import { nameProblem, parseClientJson } from '../../src/core/limits/index.js'
 import type { Services } from '../../src/core/services.js'
 import type { Caller, ClassOutcome, ClassRouter } from './classes.js'
 import { lastEvent } from './events.js'
@@ -166,14 +167,15 @@ export class Session implements Subscriber {
 
   #handle (text: string): Promise<void> | void {
     if (this.#closed) return
-    let value: unknown
-    try {
-      value = JSON.parse(text)
-    } catch {
-      return this.#error('error', 400) // §1.9 #9
-    }
+    // §1.9 #9; issue 14: nesting past limits.maxDepth is refused before anything parses it, so
+    // args forwarded to the backend or echoed back are bounded too.
+    const parsed = parseClientJson(text, this.ctx.services.config.limits.maxDepth)
+    if (!parsed.ok) return this.#error('error', 400)
+    const value = parsed.value
     if (!checkEnvelope.Check(value)) return this.#error(idOf(value), 400) // §1.5, §1.9 #8
     const { id } = value
+    // Namespace and name become a class name for the backend and logs: held to the name rules (README "Limits").
+    if (nameProblem(value.namespace) !== null || nameProblem(value.name) !== null) return this.#error(id, 400)
     let handling: Promise<void> | void
     try {
       handling = this.#dispatch(value.namespace, value.name, id, value.args)
@@ -333,10 +335,15 @@ export class Session implements Subscriber {
 
   // ---- events (§1.4 #11–13, §1.8) ----
 
-  /** Valid event names of a subscribe/unsubscribe; unknown names are skipped (§1.9 #6). */
+  /**
+   * Valid event names of a subscribe/unsubscribe; unknown names are skipped (§1.9 #6). Issue 14:
+   * a list longer than `subscriptionsPerConnection`, or a name past the name rules, is a 400.
+   */
   #eventTypes (args: unknown): EventType[] | null {
     if (!checkEventNames.Check(args)) return null
     const names = typeof args === 'string' ? [args] : args
+    if (names.length > this.ctx.services.config.limits.subscriptionsPerConnection) return null
+    if (names.some((name) => nameProblem(name) !== null)) return null
     return [...new Set(names.filter(isEventType))]
   }
 
