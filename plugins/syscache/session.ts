@@ -52,9 +52,13 @@ interface Auth {
 /** The value kept with a token in the store: who it is for and when it was issued (revocation). */
 interface TokenValue { u: string, t: number }
 
+/**
+ * The id an error reply echoes (§1.9 #7), or "error" when there is none usable (§1.9 #9). A number
+ * must be finite: `1e309` parses as Infinity, which JSON writes as null (found by the fuzz suite).
+ */
 const idOf = (value: unknown): Id => {
   const id = (value as { id?: unknown } | null)?.id
-  return typeof id === 'string' || typeof id === 'number' ? id : 'error'
+  return typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : 'error'
 }
 
 /**

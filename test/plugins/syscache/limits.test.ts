@@ -21,6 +21,13 @@ t.test('frames nested past limits.maxDepth are 400 with id "error"', async (t) =
   t.same((await client.request(sysadm('systemmanager', { action: 'memorystats' }))).name, 'response', 'still usable')
 })
 
+t.test('an id that parses as Infinity is answered with id "error", not null', async (t) => {
+  const app = await syscacheApp(t)
+  const { client } = await authed(t, app)
+  client.send('{"namespace":"events","name":"subscribe","id":1e309,"args":["dispatcher"]}')
+  t.same(await client.json(), error('error', 400, 'Bad Request'))
+})
+
 t.test('namespace, name and event names past the name rules are 400', async (t) => {
   const app = await syscacheApp(t)
   const { client } = await authed(t, app)
