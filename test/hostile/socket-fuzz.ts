@@ -1,3 +1,6 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import type { Test } from 'tap'
 import { WebSocket, type RawData } from 'ws'
 
 /**
@@ -151,4 +154,37 @@ export async function fuzzSocket (target: SocketFuzzTarget, frames: Iterable<str
     socket.close()
   }
   return outcome
+}
+
+/**
+ * Checks a run: no rule broken, every frame sent, and some frames got past validation (mutations
+ * keep the frame's type, so hostile frames reach the session's deeper code too).
+ */
+export function checkOutcome (t: Test, outcome: FuzzOutcome, count: number, ms: number): void {
+  t.comment(`${outcome.sent} frames in ${ms} ms: ${outcome.errors} errors, ${outcome.successes} successes, closes ${JSON.stringify(outcome.closes)}`)
+  t.same(outcome.failures, [], 'every frame answered by the protocol or a documented close')
+  t.equal(outcome.sent, count)
+  t.ok(outcome.successes > 0, 'some frames reached the session\'s work')
+}
+
+let gc: (() => void) | undefined
+
+/**
+ * Heap in use after a full collection, so that a before/after comparison measures what stayed
+ * rather than garbage not collected yet. Node is not started with --expose-gc under tap: the flag
+ * is set at run time and `gc` taken from a fresh context (V8 reads the flag when it makes one).
+ */
+export function heapAfterGc (): number {
+  if (!gc) {
+    setFlagsFromString('--expose-gc')
+    gc = runInNewContext('gc') as () => void
+  }
+  gc()
+  return process.memoryUsage().heapUsed
+}
+
+/** The heap is back within `slackMb` of where it was before the run. */
+export function checkHeap (t: Test, before: number, slackMb = 50): void {
+  const after = heapAfterGc()
+  t.ok(after - before < slackMb * 1024 * 1024, `heap after a collection: ${Math.round(before / 1e6)} MB before, ${Math.round(after / 1e6)} MB after`)
 }
