@@ -21,8 +21,8 @@ export const reallyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     schema: {
       tags: ['really'],
       summary: 'Issue an anonymous Really access token',
-      description: `The optional JSON body becomes the token's \`data\` claim: at most ${anonymousDataSize} bytes of JSON ` +
-        '(limits.anonymousDataSize, else 413), no Object.prototype names as keys (else 400).',
+      description: 'The optional JSON body becomes the token\'s `data` claim: at most `limits.anonymousDataSize` bytes of JSON ' +
+        '(default 4kb; else 413), no Object.prototype names as keys (else 400).',
       body: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()])),
       response: { 200: TokenReply('anonymous'), ...errors(400, 413) },
     },
