@@ -11,7 +11,7 @@ import { connected, emit, open, subscribe, telegraphyOverrides } from './helpers
 
 const limits = { maxDepth: 64, filtersPerSubscription: 3, subscriptionsPerConnection: 2 }
 // Big enough for a frame of 100,000 levels to reach the session (past it, ws closes with 1009).
-const server = { maxPayload: '1mb' }
+const server = { maxPayload: 2 ** 20 }
 const subscribeFrame = (id: number, filters: string) => `{"message":"SUBSCRIBE","id":${id},"args":{"event_name":"demo.Item","filters":${filters}}}`
 
 /** The attack of issue 14 (a value thousands deep in a field the session stores), then a drop and a resume. */

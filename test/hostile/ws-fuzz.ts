@@ -1,0 +1,91 @@
+import type { WsClient } from '../helpers/ws-client.js'
+
+/** How one answer of the server is read: the protocol's error reply, another reply of it, or not the protocol's. */
+export type Verdict = 'error' | 'reply' | 'foreign'
+
+/** Close codes a hostile frame may get instead of a reply: 1009, a frame past `server.maxPayload` (ws). */
+export const DOCUMENTED_CLOSES = new Set([1009])
+
+export interface FuzzTally {
+  sent: number
+  errors: number
+  replies: number
+  /** Documented closes by code (the fuzzer reconnected and went on). */
+  closes: Record<number, number>
+  /** Frames answered by something else: a foreign frame, an undocumented close, or nothing in time. */
+  failures: string[]
+}
+
+/**
+ * Sends each hostile frame on an open, authenticated connection and reads its answer, one frame
+ * at a time (each answer is known to belong to its frame). A documented close opens a new
+ * connection (`open`) and goes on. Every wait is bounded by `timeout`.
+ */
+export async function fuzzWebSocket (
+  frames: Iterable<string | Buffer>,
+  open: () => Promise<WsClient>,
+  verdict: (text: string) => Verdict,
+  timeout = 5000,
+): Promise<FuzzTally> {
+  const tally: FuzzTally = { sent: 0, errors: 0, replies: 0, closes: {}, failures: [] }
+  let client = await open()
+  for (const frame of frames) {
+    tally.sent++
+    client.sendRaw(frame, Buffer.isBuffer(frame))
+    const answer = await Promise.race([
+      client.next(timeout).then((text) => ({ text }), () => ({ text: null })),
+      client.closed(timeout + 1000).then((close) => ({ close }), () => ({ close: null })),
+    ])
+    const shown = describe(frame)
+    if ('text' in answer) {
+      if (answer.text === null) {
+        tally.failures.push(`no answer within ${timeout} ms to ${shown}`)
+        continue
+      }
+      const kind = verdict(answer.text)
+      if (kind === 'foreign') tally.failures.push(`${answer.text.slice(0, 200)} answered ${shown}`)
+      else tally[kind === 'error' ? 'errors' : 'replies']++
+    } else {
+      const code = answer.close?.code ?? -1
+      if (DOCUMENTED_CLOSES.has(code)) tally.closes[code] = (tally.closes[code] ?? 0) + 1
+      else tally.failures.push(`closed with ${code} after ${shown}`)
+      client = await open()
+    }
+    if (tally.failures.length >= 10) break
+  }
+  client.close()
+  return tally
+}
+
+/**
+ * Hostile frames of one field: each hostile `inner` frame (mutated from a field's skeletons)
+ * embedded as that field of an otherwise valid frame, so that the mutations reach the code past
+ * the envelope's validation. Binary garbage is sent as it is.
+ */
+export function* embedded (inner: Iterable<string | Buffer>, wrap: (field: string) => string): Generator<string | Buffer> {
+  for (const frame of inner) yield Buffer.isBuffer(frame) ? frame : wrap(frame)
+}
+
+/** Alternates frames of the given sources until all are used up. */
+export function* interleaved (...sources: Array<Iterable<string | Buffer>>): Generator<string | Buffer> {
+  const iterators = sources.map((s) => s[Symbol.iterator]())
+  let live = iterators.length
+  while (live > 0) {
+    live = 0
+    for (const it of iterators) {
+      const next = it.next()
+      if (!next.done) {
+        live++
+        yield next.value
+      }
+    }
+  }
+}
+
+function describe (frame: string | Buffer): string {
+  const text = Buffer.isBuffer(frame) ? `<binary ${frame.toString('hex').slice(0, 40)}>` : frame
+  return text.length > 160 ? `${text.slice(0, 160)}… (${text.length} chars)` : text
+}
+
+/** Heap use now, in MB (no `global.gc` here: compared loosely). */
+export const heapMb = () => process.memoryUsage().heapUsed / 2 ** 20
