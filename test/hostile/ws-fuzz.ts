@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import type { WsClient } from '../helpers/ws-client.js'
 
 /** How one answer of the server is read: the protocol's error reply, another reply of it, or not the protocol's. */
@@ -87,5 +89,28 @@ function describe (frame: string | Buffer): string {
   return text.length > 160 ? `${text.slice(0, 160)}… (${text.length} chars)` : text
 }
 
-/** Heap use now, in MB (no `global.gc` here: compared loosely). */
-export const heapMb = () => process.memoryUsage().heapUsed / 2 ** 20
+// `global.gc` is not exposed to tap's test processes; the flag can still be set at run time, and
+// a fresh context then sees `gc`. Without a collection, garbage of the fuzzing itself (frames of
+// up to 1 MB) would read as growth.
+setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc') as () => void
+
+/** Heap in use after a full collection, in MB. */
+export function heapMb (): number {
+  gc()
+  return process.memoryUsage().heapUsed / 2 ** 20
+}
+
+/**
+ * Resolves with the heap (MB) once it is within `marginMb` of `baselineMb`, or the last reading
+ * after `timeout` (what a dropped session keeps is released when its reconnect window ends).
+ */
+export async function settledHeap (baselineMb: number, marginMb: number, timeout: number): Promise<number> {
+  const deadline = Date.now() + timeout
+  let heap = heapMb()
+  while (heap > baselineMb + marginMb && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    heap = heapMb()
+  }
+  return heap
+}
