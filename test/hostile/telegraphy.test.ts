@@ -50,7 +50,7 @@ async function fuzz (t: Test, maxPayload: number, count: number): Promise<void> 
     // SUBSCRIBE and UNSUBSCRIBE bodies in turn.
     embedded(hostileFrames(ARGS, count - half, 15), (args) => `{"message":"${embeddedCount++ % 2 ? 'UNSUBSCRIBE' : 'SUBSCRIBE'}","id":7,"args":${args}}`),
   )
-  const tally = await fuzzWebSocket(frames, async () => (await connected(node.url, node.wsUrl)).client, verdict)
+  const tally = await fuzzWebSocket(frames, { open: async () => (await connected(node.url, node.wsUrl)).client, verdict })
 
   t.same(tally.failures, [], 'every frame answered by a Telegraphy reply or a documented close')
   t.equal(tally.sent, count)

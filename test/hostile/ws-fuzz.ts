@@ -2,11 +2,12 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import type { WsClient } from '../helpers/ws-client.js'
 
-/** How one answer of the server is read: the protocol's error reply, another reply of it, or not the protocol's. */
-export type Verdict = 'error' | 'reply' | 'foreign'
-
-/** Close codes a hostile frame may get instead of a reply: 1009, a frame past `server.maxPayload` (ws). */
-export const DOCUMENTED_CLOSES = new Set([1009])
+/**
+ * How one frame from the server is read: the protocol's error reply; an error reply after which
+ * the protocol closes the connection (`closing`); another reply; a push that answers no frame
+ * (read past); or not the protocol's at all.
+ */
+export type Verdict = 'error' | 'closing' | 'reply' | 'push' | 'foreign'
 
 export interface FuzzTally {
   sent: number
@@ -18,40 +19,59 @@ export interface FuzzTally {
   failures: string[]
 }
 
+export interface FuzzOptions {
+  /** Opens a connection, authenticated. */
+  open: () => Promise<WsClient>
+  /** Reads `text`, an answer to `frame`. */
+  verdict: (text: string, frame: string | Buffer) => Verdict
+  /** Close codes that are documented answers: 1009 (a frame past `server.maxPayload`, ws) and the protocol's own. */
+  closes?: ReadonlySet<number>
+  timeout?: number
+}
+
+type Answer = { text: string | null } | { close: { code: number } | null }
+
 /**
  * Sends each hostile frame on an open, authenticated connection and reads its answer, one frame
  * at a time (each answer is known to belong to its frame). A documented close opens a new
- * connection (`open`) and goes on. Every wait is bounded by `timeout`.
+ * connection and goes on. Every wait is bounded by `timeout`.
  */
-export async function fuzzWebSocket (
-  frames: Iterable<string | Buffer>,
-  open: () => Promise<WsClient>,
-  verdict: (text: string) => Verdict,
-  timeout = 5000,
-): Promise<FuzzTally> {
+export async function fuzzWebSocket (frames: Iterable<string | Buffer>, options: FuzzOptions): Promise<FuzzTally> {
+  const { open, verdict, closes = new Set([1009]), timeout = 5000 } = options
   const tally: FuzzTally = { sent: 0, errors: 0, replies: 0, closes: {}, failures: [] }
   let client = await open()
+  const closed = async (code: number, shown: string) => {
+    if (closes.has(code)) tally.closes[code] = (tally.closes[code] ?? 0) + 1
+    else tally.failures.push(`closed with ${code} after ${shown}`)
+    client = await open()
+  }
   for (const frame of frames) {
     tally.sent++
     client.sendRaw(frame, Buffer.isBuffer(frame))
-    const answer = await Promise.race([
-      client.next(timeout).then((text) => ({ text }), () => ({ text: null })),
-      client.closed(timeout + 1000).then((close) => ({ close }), () => ({ close: null })),
-    ])
     const shown = describe(frame)
-    if ('text' in answer) {
+    for (;;) {
+      const answer: Answer = await Promise.race([
+        client.next(timeout).then((text) => ({ text }), () => ({ text: null })),
+        client.closed(timeout + 1000).then((close) => ({ close }), () => ({ close: null })),
+      ])
+      if ('close' in answer) {
+        await closed(answer.close?.code ?? -1, shown)
+        break
+      }
       if (answer.text === null) {
         tally.failures.push(`no answer within ${timeout} ms to ${shown}`)
-        continue
+        break
       }
-      const kind = verdict(answer.text)
+      const kind = verdict(answer.text, frame)
+      if (kind === 'push') continue
       if (kind === 'foreign') tally.failures.push(`${answer.text.slice(0, 200)} answered ${shown}`)
-      else tally[kind === 'error' ? 'errors' : 'replies']++
-    } else {
-      const code = answer.close?.code ?? -1
-      if (DOCUMENTED_CLOSES.has(code)) tally.closes[code] = (tally.closes[code] ?? 0) + 1
-      else tally.failures.push(`closed with ${code} after ${shown}`)
-      client = await open()
+      else if (kind === 'reply') tally.replies++
+      else tally.errors++
+      if (kind === 'closing') {
+        const close = await client.closed(timeout).catch(() => null)
+        await closed(close?.code ?? -1, shown)
+      }
+      break
     }
     if (tally.failures.length >= 10) break
   }
