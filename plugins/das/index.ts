@@ -120,6 +120,7 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
       log,
       overBufferLimit: () => bufferedBytes(socket) > sendBufferLimit,
       onSlowConsumer: () => { services.connections.slowConsumersClosed++ },
+      maxDepth: services.config.limits.maxDepth,
     })
     const connection = new DasConnection(session, socket.handshake.address)
     sessions.add(session)
