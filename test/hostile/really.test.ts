@@ -54,7 +54,8 @@ const OPS: Templates = [{ op: 'set', key: 'name', value: 'y' }, { op: 'addNumber
 const OPTIONS: Templates = [{ query: { filter: 'name = $n and age >= 1', values: { n: 'x' } }, limit: 3, ascending: true, includeTotalCount: true }]
 
 async function fuzz (t: Test, maxPayload: number, count: number): Promise<void> {
-  const app = await startReally(t, {}, { server: { maxPayload } })
+  // No idle kick (§4.7): the 20,000-frame run outlasts idleTimeout, and the bystander sends nothing meanwhile.
+  const app = await startReally(t, { idleTimeout: 0 }, { server: { maxPayload } })
   const bystander = await initialized(t, app)
   const mine = await bystander.request({ tag: 1, cmd: 'create', r: '/users/', body: { name: 'bystander' } })
   t.match(await bystander.request({ tag: 2, cmd: 'subscribe', body: { subscriptions: [{ r: mine.r, rev: 1 }] } }), { tag: 2, body: { subscriptions: [mine.r] } })
