@@ -15,7 +15,7 @@ interface Subscription {
   readonly order: number
 }
 
-/** What a change means for the stored hash: write `value` at `field`, or delete `field`. */
+/** Where a change lands: the hub topic, and the subscription's field in the stored hash. */
 export interface Change {
   topic: string
   field: string
