@@ -140,6 +140,7 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
         authenticatedConnections.add(engineConnection)
       },
       log,
+      maxDepth: services.config.limits.maxDepth,
     })
     const connection = new DasConnection(session, socket.handshake.address)
     sessions.add(session)

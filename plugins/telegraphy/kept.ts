@@ -3,6 +3,7 @@ import type { Subscriber } from '../../src/core/hub/hub.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
 import type { DetachedSession, Gateway } from './gateway.js'
 import { missedKey, sessionKey, type SessionRecord } from './record.js'
+import { subscriptionsKey } from './stored-subscriptions.js'
 import { Subscriptions } from './subscriptions.js'
 
 const noop = () => {}
@@ -53,8 +54,7 @@ export class KeptSession implements Subscriber, DetachedSession {
   async adopt (record: SessionRecord): Promise<void> {
     if (this.#released) return
     this.#principal = record.principal
-    const subs = this.#subs = new Subscriptions()
-    for (const view of record.subscriptions) subs.add(view)
+    const subs = this.#subs = Subscriptions.restore(record.subscriptions)
     const { hub } = this.gateway.services
     await Promise.all(Array.from(subs.topics(), (topic) => hub.subscribe(topic, this)))
   }
@@ -79,7 +79,9 @@ export class KeptSession implements Subscriber, DetachedSession {
     const principal = this.#principal
     if (principal?.kind !== 'user' || principal.username !== username) return
     this.release()
-    this.gateway.services.store.delete(sessionKey(this.token)).catch(noop)
+    const { store } = this.gateway.services
+    store.delete(sessionKey(this.token)).catch(noop)
+    store.delete(subscriptionsKey(this.token)).catch(noop)
   }
 
   release (): void {
