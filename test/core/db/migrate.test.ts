@@ -8,6 +8,7 @@ import { migrate } from '../../../src/core/db/migrate.js'
 import type { CoreTables } from '../../../src/core/db/tables.js'
 import { Identity } from '../../../src/core/identity/identity.js'
 import { hashPassword } from '../../../src/core/identity/passwords.js'
+import { TEST_PASSWORD_COST } from '../../helpers/config.js'
 import { POSTGRES_URL, postgresUrl } from '../../helpers/infra.js'
 
 // Kysely finds its migration table by introspecting every schema of the database. Other
@@ -58,12 +59,12 @@ for (const [name, makeUrl] of [
   t.test(`${name}: users of a database from before 0002 become enabled API users`, async (t) => {
     const url = await makeUrl(t)
     const older = await olderDatabase(url)
-    await sql`insert into users (username, password_hash, email, admin, created_at) values ('old', ${await hashPassword('pw-old')}, null, 0, '2024-01-01T00:00:00.000Z')`.execute(older)
+    await sql`insert into users (username, password_hash, email, admin, created_at) values ('old', ${await hashPassword('pw-old', TEST_PASSWORD_COST)}, null, 0, '2024-01-01T00:00:00.000Z')`.execute(older)
     await older.destroy()
     const database = await openDatabase(url)
     t.teardown(() => database.close())
     t.same(await database.kysely.selectFrom('users').select(['username', 'source', 'disabled']).execute(), [{ username: 'old', source: 'api', disabled: 0 }])
-    const identity = new Identity(database)
+    const identity = new Identity(database, TEST_PASSWORD_COST)
     t.same(await identity.syncConfigUsers([{ username: 'admin', password: 'pw' }]), [], 'a user of unknown origin is never disabled')
     t.equal((await identity.verify('old', 'pw-old'))?.username, 'old')
   })
