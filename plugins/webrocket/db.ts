@@ -99,9 +99,9 @@ export function hashToken (token: string): string {
   return hash('sha256', token, 'hex')
 }
 
-/** An empty secret is stored as '' (accepts any secret); anything else as a scrypt hash. */
-export function hashSecret (secret: string): Promise<string> {
-  return secret === '' ? Promise.resolve('') : hashPassword(secret)
+/** An empty secret is stored as '' (accepts any secret); anything else as a scrypt hash of scrypt N `cost`. */
+export function hashSecret (secret: string, cost: number): Promise<string> {
+  return secret === '' ? Promise.resolve('') : hashPassword(secret, cost)
 }
 
 /**
@@ -117,13 +117,14 @@ export function secretMatches (secretHash: string, secret: string): Promise<bool
 export class WebrocketDb {
   readonly db: Kysely<WebrocketTables>
 
-  constructor (database: Database) {
+  /** `secretCost`: the scrypt N new secret hashes are made with (`auth.passwordHashing.cost`). */
+  constructor (database: Database, private readonly secretCost: number) {
     this.db = database.tables<WebrocketTables>()
   }
 
-  static async open (database: Database): Promise<WebrocketDb> {
+  static async open (database: Database, secretCost: number): Promise<WebrocketDb> {
     await migrate(database, 'webrocket', migrations)
-    return new WebrocketDb(database)
+    return new WebrocketDb(database, secretCost)
   }
 
   vhost (path: string): Promise<Selectable<VhostsTable> | undefined> {
@@ -197,7 +198,7 @@ export class WebrocketDb {
     const existing = await this.user(vhost, name)
     if (existing && !replace) return { created: false, written: false }
     const keep = existing !== null && (existing.secretHash === '' ? secret === '' : secret !== '' && await verifyPassword(existing.secretHash, secret))
-    const secretHash = keep ? existing.secretHash : await hashSecret(secret)
+    const secretHash = keep ? existing.secretHash : await hashSecret(secret, this.secretCost)
     if (existing) {
       await this.db.updateTable('webrocket_users').set({ secret_hash: secretHash, permissions, source })
         .where('vhost', '=', vhost).where('name', '=', name).execute()

@@ -30,7 +30,7 @@ declare module 'fastify' {
  */
 const webrocket: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
   const config = services.config.protocols.webrocket
-  const db = await WebrocketDb.open(services.database)
+  const db = await WebrocketDb.open(services.database, services.config.auth.passwordHashing.cost)
   const dropped = await seedFromConfig(db, config.vhosts)
   services.insecureDefaults.add(await defaultUsersInDatabase(db, config.vhosts))
   // During shutdown, sockets closing after Redis went away fail to unsubscribe: not worth an error.

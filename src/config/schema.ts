@@ -14,6 +14,12 @@ const Size = (defaultValue: string) => Type.Union(
 const Section = <T extends Record<string, TSchema>>(properties: T) =>
   Type.Object(properties, { additionalProperties: false, default: {} })
 
+// scrypt needs its N to be a power of two: listed, so a wrong value fails at start-up with a reason.
+const PowerOfTwo = (min: number, max: number, defaultValue: number) => Type.Union(
+  Array.from({ length: Math.log2(max / min) + 1 }, (_, i) => Type.Literal(min * 2 ** i)),
+  { default: defaultValue, 'x-expected': `a power of two from ${min} to ${max}` },
+) as unknown as TUnsafe<number>
+
 const Path = (defaultValue: string) => Type.String({ pattern: '^(/[^/?#]*)*$', default: defaultValue })
 
 export const Permission = Type.Union([Type.Literal('READ'), Type.Literal('WRITE'), Type.Literal('MANAGE')])
@@ -82,9 +88,12 @@ export const AuthSection = Section({
   }),
   // scrypt checks per process: `concurrency` at once, `queue` more waiting; past that a check
   // is refused at once as busy (REST 503 + Retry-After) instead of making everyone wait.
+  // `cost` is scrypt's N for new password hashes (128 × N × 8 bytes of memory each); stored
+  // hashes keep verifying with the N they were made with. Tests set it low.
   passwordHashing: Section({
     concurrency: Type.Integer({ minimum: 1, default: 2 }),
     queue: Type.Integer({ minimum: 0, default: 16 }),
+    cost: PowerOfTwo(2, 2 ** 20, 16384),
   }),
 })
 

@@ -102,7 +102,7 @@ export async function createServices (config: Config, log: CoreLogger, { product
   const throttle = new CredentialThrottle(counters, config.auth.throttle,
     (err) => log.warn({ err: (err as Error).message }, 'throttle store unavailable: credential checks run unthrottled'))
   const hub = new Hub(broker, (err, topic) => log.error({ err, topic }, 'subscriber failed'))
-  const identity = new Identity(database)
+  const identity = new Identity(database, config.auth.passwordHashing.cost)
   const tokens = new Tokens({ secret, accessTtlMs: config.auth.accessTokenTtl, refreshTtlMs: config.auth.refreshTokenTtl, store })
   identity.onRevoked(async (username) => {
     await tokens.revokeUser(username)

@@ -4,6 +4,7 @@ import { ADMIN, ALICE } from '../helpers/config.js'
 import { REDIS_URL } from '../helpers/infra.js'
 import { authorizedClient, oauthToken, openClient } from '../plugins/das/das-client.js'
 import { startCluster, type Node } from './harness.js'
+import { QUIET_CLUSTER } from '../helpers/quiet.js'
 
 // DAS (Socket.IO) across real processes (plugins/das/README.md "Cluster"): a delivery is handled
 // by the node that received it for its own sockets and passed to the others through the
@@ -34,7 +35,7 @@ t.test('two DAS nodes', async (t) => {
     await emit(b, { type: 'new_event', data: { event_id: 'e2' } })
     t.match(await onA.next('new_event'), { event_id: 'e2', mid: 2 }, 'B → A')
     t.match(await onB.next('new_event'), { event_id: 'e2', mid: 2 })
-    await Promise.all([onA.expectNothing('new_event', 200), onB.expectNothing('new_event', 200)])
+    await Promise.all([onA.expectNothing('new_event', QUIET_CLUSTER), onB.expectNothing('new_event', QUIET_CLUSTER)])
 
     await request(a.url, 'POST', '/api/das/subject-updates', { apiKey: TEST_API_KEY, body: { subject: { id: 's1', name: 'ele' } } })
     t.match(await onB.next('subject_update'), { type: 'subject_update', data: { id: 's1', name: 'ele' }, mid: 1 }, 'subject updates too')
@@ -50,8 +51,8 @@ t.test('two DAS nodes', async (t) => {
     await emit(a, { type: 'radio_message', data: { text: 'to admin' }, username: 'admin' })
     t.match(await admin.next('radio_message'), { text: 'to admin' }, 'by username, on B')
     t.match(await adminOnA.next('radio_message'), { text: 'to admin' }, 'and on A')
-    await alice.expectNothing('radio_message', 200)
-    await admin.expectNothing('radio_message', 50)
+    await alice.expectNothing('radio_message', QUIET_CLUSTER)
+    await admin.expectNothing('radio_message', QUIET_CLUSTER)
   })
 
   t.test('OAuth refresh tokens from A are single-use across nodes', async (t) => {

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { postgresUrl } from '../helpers/infra.js'
-import { TEST_API_KEY, TEST_SECRET } from '../helpers/config.js'
+import { TEST_API_KEY, TEST_PASSWORD_COST, TEST_SECRET } from '../helpers/config.js'
 
 interface TestLike {
   teardown (fn: () => unknown): void
@@ -108,7 +108,8 @@ export async function startCluster (t: TestLike, count: number, options: Cluster
   writeFileSync(configFile, [
     'server:\n  host: 127.0.0.1\n  shutdownGrace: 3s',
     `storage:\n  redisPrefix: "${prefix}"`,
-    `auth:\n  jwtSecret: ${TEST_SECRET}\n  apiKeys: [${TEST_API_KEY}]`,
+    // Config users are hashed at every node start: at the tests' low cost, as in-process apps.
+    `auth:\n  jwtSecret: ${TEST_SECRET}\n  apiKeys: [${TEST_API_KEY}]\n  passwordHashing: { cost: ${TEST_PASSWORD_COST} }`,
     'users:\n  - { username: admin, password: admin-pass, admin: true }\n  - { username: alice, password: alice-pass, email: alice@example.test }',
     options.configYaml ?? '',
   ].join('\n'))

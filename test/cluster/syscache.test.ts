@@ -5,6 +5,7 @@ import { REDIS_URL } from '../helpers/infra.js'
 import type { WsClient } from '../helpers/ws-client.js'
 import { open } from './clients.js'
 import { startCluster, type Node } from './harness.js'
+import { QUIET_CLUSTER } from '../helpers/quiet.js'
 
 // syscache across real processes: sliding tokens live in Redis, last events of each type in
 // the store, event fan-out through the Redis broker (plugins/syscache/README.md).
@@ -55,7 +56,7 @@ t.test('two syscache nodes', async (t) => {
     await push(b, 'dispatcher', { state: 'finished', process_id: 'p1' })
     t.same(await onA.json(), event('dispatcher', { state: 'finished', process_id: 'p1' }), 'B → A')
     t.same(await onB.json(), event('dispatcher', { state: 'finished', process_id: 'p1' }))
-    await onB.expectNothing(200)
+    await onB.expectNothing(QUIET_CLUSTER)
 
     const late = (await login(t, a)).client
     t.same(await late.request(events('subscribe', ['dispatcher'])), { namespace: 'events', name: 'response', id: 'e1', args: { subscribe: 'dispatcher' } })
@@ -66,7 +67,7 @@ t.test('two syscache nodes', async (t) => {
     const { client: here, token } = await login(t, a)
     const there = await resume(t, b, token)
     here.send(rpc('auth_clear', {}))
-    await here.expectNothing(100) // auth_clear never replies
+    await here.expectNothing(QUIET_CLUSTER) // auth_clear never replies
     let reply: unknown
     const deadline = Date.now() + 2000
     do reply = await there.request(rpc('query', {}, 'q'))

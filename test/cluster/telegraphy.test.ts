@@ -4,6 +4,7 @@ import { REDIS_URL } from '../helpers/infra.js'
 import { eventually, type WsClient } from '../helpers/ws-client.js'
 import { authToken, emit, frames, open as openSocket, subscribe } from '../plugins/telegraphy/helpers.js'
 import { startCluster, startNode, type Node } from './harness.js'
+import { QUIET_CLUSTER } from '../helpers/quiet.js'
 
 // Telegraphy across real processes (plugins/telegraphy/README.md): one-time auth tokens taken
 // atomically in Redis, events fanned out by the Redis broker, dropped sessions kept in the store
@@ -89,7 +90,7 @@ t.test('two Telegraphy nodes', async (t) => {
     await emit(b.url, 'demo.Item', { colour: 'red', n: 3 })
     t.match(await onA.json(), { data: { n: 3 } }, 'B → A')
     t.match(await onB.json(), { data: { n: 3 } })
-    await onB.expectNothing(200)
+    await onB.expectNothing(QUIET_CLUSTER)
   })
 
   t.test('a session dropped on A resumes on B: subscriptions back, missed events once and in order', async (t) => {
@@ -107,7 +108,7 @@ t.test('two Telegraphy nodes', async (t) => {
     t.same((await frames(back, 2)).map((e) => e.data.n), [1, 3], 'the events missed while away')
     await emit(a.url, 'demo.Item', { keep: true, n: 4 })
     t.match(await back.json(), { data: { n: 4 } }, 'live on B')
-    await back.expectNothing(200)
+    await back.expectNothing(QUIET_CLUSTER)
 
     const { client: thief, reply: refused } = await reconnect(t, a, sessionToken, 10)
     t.match(refused, { success: false, status: 'INVALID_SESSION', id: 10 }, 'a resumed session cannot be resumed again, on any node')
@@ -155,7 +156,7 @@ t.test('two Telegraphy nodes', async (t) => {
     t.equal(got.at(-1), 'back', 'subscription live on B')
     // Another node adopted the dropped session when node3 stopped and kept its events.
     t.same(got, ['away', 'back'], 'the event emitted between the shutdown and the RECONNECT is delivered')
-    await back.expectNothing(200)
+    await back.expectNothing(QUIET_CLUSTER)
   })
 
   t.test('node killed while its client is connected: RECONNECT on the survivor', async (t) => {

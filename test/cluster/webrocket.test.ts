@@ -5,6 +5,7 @@ import type { WsClient } from '../helpers/ws-client.js'
 import { nextTwo } from '../plugins/webrocket/fixture.js'
 import { open } from './clients.js'
 import { startCluster, type Node } from './harness.js'
+import { QUIET_CLUSTER } from '../helpers/quiet.js'
 
 // WebRocket across real processes (plugins/webrocket/README.md): vhosts, users and channels in
 // PostgreSQL (a cache miss reads the database, so REST changes on one node are usable on the
@@ -54,7 +55,7 @@ t.test('two WebRocket nodes', async (t) => {
     t.same(sent.body, { broadcasted: 'both' })
     t.same(await onA.json(), { event: 'e2', channel: 'both', data: 2 }, 'REST on B → client on A')
     t.same(await onB.json(), { event: 'e2', channel: 'both', data: 2 })
-    await onB.expectNothing(200)
+    await onB.expectNothing(QUIET_CLUSTER)
   })
 
   t.test('a regenerated vhost token and a removed user take effect on the other node', async (t) => {

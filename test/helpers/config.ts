@@ -16,12 +16,18 @@ export const ALICE = { username: 'alice', password: 'alice-pass' }
  */
 export const TEST_THROTTLE = { maxFailuresPerAccount: 100_000, maxFailuresPerAddress: 100_000, maxRequestsPerAddress: 100_000 }
 
+/**
+ * scrypt N for every password hashed in tests: production's 16384 costs 200–500 ms per app
+ * start on this box (config users are hashed at start-up); this costs a few ms.
+ */
+export const TEST_PASSWORD_COST = 1024
+
 /** In-memory defaults for tests: SQLite in memory, fixed secret, an admin and a plain user. */
 export function testConfig (overrides: ConfigOverrides = {}): Config {
   const base = {
     server: { host: '127.0.0.1', port: 0 },
     storage: { database: 'sqlite::memory:' },
-    auth: { jwtSecret: TEST_SECRET, apiKeys: [TEST_API_KEY], throttle: TEST_THROTTLE, passwordHashing: { queue: 100_000 } },
+    auth: { jwtSecret: TEST_SECRET, apiKeys: [TEST_API_KEY], throttle: TEST_THROTTLE, passwordHashing: { queue: 100_000, cost: TEST_PASSWORD_COST } },
     log: { level: 'silent' },
     protocols: { syscache: { maxAuthFailures: 100_000 } },
     users: [

@@ -1,4 +1,5 @@
 import { WebSocket, type RawData } from 'ws'
+import { QUIET_LOCAL } from './quiet.js'
 
 export const DEFAULT_WAIT = 2000
 
@@ -76,7 +77,7 @@ export class WsClient {
   }
 
   /** Resolves if no frame arrives within `quiet` ms; rejects with the frame otherwise. */
-  async expectNothing (quiet = 300): Promise<void> {
+  async expectNothing (quiet = QUIET_LOCAL): Promise<void> {
     try {
       const frame = await this.next(quiet)
       throw Object.assign(new Error(`unexpected frame: ${frame}`), { unexpected: true })

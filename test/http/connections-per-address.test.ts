@@ -39,7 +39,7 @@ t.test('server.maxConnectionsPerAddress: the N+1st upgrade from one address is r
   await eventually(() => app.services.connections.heldBy('127.0.0.1') === 2, 5000, 'the slot to come back')
   const again = await WsClient.connect(`${wsUrl}/syscache`)
   t.teardown(() => again.close())
-  t.pass('admitted again after a close')
+  t.equal(app.services.connections.heldBy('127.0.0.1'), 3, 'admitted again after a close: the freed slot taken')
   t.equal(await refusedStatus(`${wsUrl}/syscache`), 429)
 })
 
@@ -47,7 +47,7 @@ t.test('a refused or failed upgrade gives its slot back', async (t) => {
   const { wsUrl, app } = await startApp(t, LIMIT)
   for (let i = 0; i < 5; i++) t.equal(await refusedStatus(`${wsUrl}/webrocket/nope`), 404)
   await eventually(() => app.services.connections.heldBy('127.0.0.1') === 0, 5000, 'the slots to come back')
-  t.pass('five 404 upgrades left no slot taken')
+  t.equal(app.services.connections.heldBy('127.0.0.1'), 0, 'five 404 upgrades left no slot taken')
 })
 
 t.test('Socket.IO sessions count too, over WebSocket and long-polling, and give their slot back on close', async (t) => {
@@ -60,14 +60,15 @@ t.test('Socket.IO sessions count too, over WebSocket and long-polling, and give 
   sockets.shift()!.close()
   await eventually(() => app.services.connections.heldBy('127.0.0.1') === 1, 5000, 'the slots to come back')
   sockets.push(await das(url, 'websocket'), await das(url, 'polling'))
-  t.pass('admitted again after closes')
+  t.equal(app.services.connections.heldBy('127.0.0.1'), 3, 'admitted again after closes')
 })
 
 t.test('0 turns the limit off; the default is 1000', async (t) => {
   const { app } = await startApp(t)
   t.equal(app.services.config.server.maxConnectionsPerAddress, 1000)
-  const { wsUrl } = await startApp(t, { server: { maxConnectionsPerAddress: 0 } })
-  const many = await Promise.all(Array.from({ length: 5 }, () => WsClient.connect(`${wsUrl}/telegraphy`)))
-  many.forEach((c) => c.close())
-  t.pass('no limit')
+  const unlimited = await startApp(t, { server: { maxConnectionsPerAddress: 0 } })
+  const many = await Promise.all(Array.from({ length: 5 }, () => WsClient.connect(`${unlimited.wsUrl}/telegraphy`)))
+  t.teardown(() => many.forEach((c) => c.close()))
+  await eventually(() => unlimited.app.services.connections.size === 5, 2000, 'five registered')
+  t.equal(unlimited.app.services.connections.size, 5, 'no limit: five connections from one address, all open')
 })

@@ -32,7 +32,8 @@ const toUser = (row: UsersTable): User => ({
 export class Identity {
   readonly #revokedListeners: Array<(username: string) => void | Promise<void>> = []
 
-  constructor (private readonly database: Database) {}
+  /** `passwordCost`: the scrypt N new hashes are made with (`auth.passwordHashing.cost`). */
+  constructor (private readonly database: Database, private readonly passwordCost: number) {}
 
   /** Called after a user is removed or disabled (token revocation hangs off this). */
   onRevoked (listener: (username: string) => void | Promise<void>): void {
@@ -72,7 +73,7 @@ export class Identity {
     if (await this.#rowBy('username', user.username)) throw new SwitchboardError('CONFLICT', `user ${user.username} already exists`)
     const row: UsersTable = {
       username: user.username,
-      password_hash: await hashPassword(user.password),
+      password_hash: await hashPassword(user.password, this.passwordCost),
       email: user.email ?? null,
       admin: user.admin ? 1 : 0,
       created_at: new Date().toISOString(),
@@ -100,7 +101,7 @@ export class Identity {
     })
     const keepHash = await verifyPassword(existing.password_hash, user.password)
     const changes = {
-      password_hash: keepHash ? existing.password_hash : await hashPassword(user.password),
+      password_hash: keepHash ? existing.password_hash : await hashPassword(user.password, this.passwordCost),
       email: user.email ?? null,
       admin: user.admin ? 1 : 0,
       source: 'config' as const,
@@ -142,7 +143,7 @@ export class Identity {
   async verify (login: string, password: string, { byEmail = false } = {}): Promise<User | null> {
     const row = await this.#rowBy(byEmail ? 'email' : 'username', login)
     if (!row) {
-      await burnPasswordCheck(password)
+      await burnPasswordCheck(password, this.passwordCost)
       return null
     }
     // A disabled user pays for the same scrypt check as anyone else, then is refused.

@@ -2,8 +2,9 @@ import { hash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 import { SwitchboardError } from '../errors.js'
 import { ConcurrencyGate } from './concurrency-gate.js'
 
-// scrypt cost parameters (N, r, p): ~16 MiB of memory and tens of milliseconds per hash.
-const N = 16384
+// scrypt parameters for new hashes: r and p fixed, N (the cost) from `auth.passwordHashing.cost`
+// (16384 in production: ~16 MiB and tens of milliseconds per hash; tests set it low). Each hash
+// stores its own N, r and p, so a changed cost only applies to hashes made after it.
 const R = 8
 const P = 1
 const KEY_LENGTH = 32
@@ -14,11 +15,11 @@ function derive (password: string, salt: Buffer, n: number, r: number, p: number
   })
 }
 
-/** `scrypt$N$r$p$salt$hash`, salt and hash in base64url. */
-export async function hashPassword (password: string): Promise<string> {
+/** `scrypt$N$r$p$salt$hash` with N = `cost` (a power of two), salt and hash in base64url. */
+export async function hashPassword (password: string, cost: number): Promise<string> {
   const salt = randomBytes(16)
-  const key = await derive(password, salt, N, R, P)
-  return `scrypt$${N}$${R}$${P}$${salt.toString('base64url')}$${key.toString('base64url')}`
+  const key = await derive(password, salt, cost, R, P)
+  return `scrypt$${cost}$${R}$${P}$${salt.toString('base64url')}$${key.toString('base64url')}`
 }
 
 // Successful verifications are remembered as a keyed SHA-256 of the password, the key living
@@ -85,10 +86,16 @@ export function verifyPassword (stored: string, password: string): Promise<boole
   return check
 }
 
-// Checked when the user does not exist, so "no such user" takes as long as "wrong password".
-let dummyHash: Promise<string> | undefined
-export async function burnPasswordCheck (password: string): Promise<void> {
-  dummyHash ??= hashPassword(randomBytes(16).toString('hex'))
+// Checked when the user does not exist, so "no such user" takes as long as "wrong password":
+// at the cost real users' hashes are made with. One per cost, not one per process: apps with
+// different configs (tests run several in one process) each burn at their own cost.
+const dummyHashes = new Map<number, Promise<string>>()
+export async function burnPasswordCheck (password: string, cost: number): Promise<void> {
+  let dummy = dummyHashes.get(cost)
+  if (!dummy) {
+    dummy = hashPassword(randomBytes(16).toString('hex'), cost)
+    dummyHashes.set(cost, dummy)
+  }
   // Busy here too, like a real check would be: "no such user" must not answer differently.
-  await verifyPassword(await dummyHash, password)
+  await verifyPassword(await dummy, password)
 }

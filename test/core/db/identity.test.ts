@@ -4,6 +4,7 @@ import { migrate } from '../../../src/core/db/migrate.js'
 import { SwitchboardError } from '../../../src/core/errors.js'
 import { Identity } from '../../../src/core/identity/identity.js'
 import { hashPassword, verifyPassword } from '../../../src/core/identity/passwords.js'
+import { TEST_PASSWORD_COST } from '../../helpers/config.js'
 import { postgresUrl } from '../../helpers/infra.js'
 
 type Make = (t: Test) => Promise<Database>
@@ -13,7 +14,7 @@ function databaseContract (name: string, make: Make) {
   t.test(`${name}: users are created, found, listed, upserted and removed`, async (t) => {
     const database = await make(t)
     t.equal(await database.ping(), true)
-    const identity = new Identity(database)
+    const identity = new Identity(database, TEST_PASSWORD_COST)
     const removed: string[] = []
     identity.onRevoked((u) => { removed.push(u) })
     const bob = await identity.create({ username: 'bob', password: 'pw-bob', email: 'bob@x.test' })
@@ -44,7 +45,7 @@ function databaseContract (name: string, make: Make) {
 
   t.test(`${name}: config users the config stops listing are disabled, API users are not, re-listing enables`, async (t) => {
     const database = await make(t)
-    const identity = new Identity(database)
+    const identity = new Identity(database, TEST_PASSWORD_COST)
     const revoked: string[] = []
     identity.onRevoked((u) => { revoked.push(u) })
     await identity.syncConfigUsers([{ username: 'admin', password: 'pw-admin', admin: true }, { username: 'bob', password: 'pw-bob', email: 'bob@x.test' }])
@@ -70,7 +71,7 @@ function databaseContract (name: string, make: Make) {
 
   t.test(`${name}: read runs compiled reads and rejects (never throws) on bad SQL`, async (t) => {
     const database = await make(t)
-    await new Identity(database).create({ username: 'dora', password: 'pw', email: 'dora@x.test' })
+    await new Identity(database, TEST_PASSWORD_COST).create({ username: 'dora', password: 'pw', email: 'dora@x.test' })
     const query = database.kysely.selectFrom('users').select(['username', 'email']).where('username', '=', 'dora').compile()
     t.same(await database.read(query.sql, query.parameters), [{ username: 'dora', email: 'dora@x.test' }])
     t.same(await database.read(query.sql, ['nobody']), [])
@@ -123,9 +124,9 @@ t.test('an unreachable PostgreSQL fails to open, and ping reports false once it 
 })
 
 t.test('password hashes: scrypt format, salted, verified, malformed refused', async (t) => {
-  const a = await hashPassword('secret')
-  const b = await hashPassword('secret')
-  t.match(a, /^scrypt\$16384\$8\$1\$[\w-]+\$[\w-]+$/)
+  const a = await hashPassword('secret', TEST_PASSWORD_COST)
+  const b = await hashPassword('secret', TEST_PASSWORD_COST)
+  t.match(a, /^scrypt\$1024\$8\$1\$[\w-]+\$[\w-]+$/)
   t.not(a, b, 'salted')
   t.equal(await verifyPassword(a, 'secret'), true)
   t.equal(await verifyPassword(a, 'secret'), true, 'cached verification agrees')
@@ -137,7 +138,7 @@ t.test('password hashes: scrypt format, salted, verified, malformed refused', as
 t.test('concurrent creation of one name: one wins, the other gets a conflict; concurrent upserts both succeed', async (t) => {
   const database = await openDatabase('sqlite::memory:')
   t.teardown(() => database.close())
-  const identity = new Identity(database)
+  const identity = new Identity(database, TEST_PASSWORD_COST)
   const results = await Promise.allSettled([identity.create({ username: 'race', password: 'a' }), identity.create({ username: 'race', password: 'b' })])
   t.same(results.map((r) => r.status).sort(), ['fulfilled', 'rejected'])
   const upserts = await Promise.all([identity.upsert({ username: 'twice', password: 'a' }), identity.upsert({ username: 'twice', password: 'a' })])
@@ -151,8 +152,8 @@ t.test('PostgreSQL: nodes opening a fresh database at the same time migrate it o
     const url = await postgresUrl(t)
     const databases = await Promise.all(Array.from({ length: 6 }, () => openDatabase(url)))
     t.teardown(() => Promise.all(databases.map((d) => d.close())))
-    await new Identity(databases[5]).create({ username: 'x', password: 'y' })
-    t.equal((await new Identity(databases[0]).find('x'))?.username, 'x')
+    await new Identity(databases[5], TEST_PASSWORD_COST).create({ username: 'x', password: 'y' })
+    t.equal((await new Identity(databases[0], TEST_PASSWORD_COST).find('x'))?.username, 'x')
   }
 })
 
@@ -163,7 +164,7 @@ t.test('a crowd checking the same credentials at once shares one scrypt run', as
   const passwords = await t.mockImport<typeof import('../../../src/core/identity/passwords.js')>('../../../src/core/identity/passwords.js', {
     'node:crypto': { ...crypto, scrypt: counting },
   })
-  const stored = await passwords.hashPassword('crowd-secret')
+  const stored = await passwords.hashPassword('crowd-secret', TEST_PASSWORD_COST)
   runs = 0
   const results = await Promise.all(Array.from({ length: 40 }, () => passwords.verifyPassword(stored, 'crowd-secret')))
   t.ok(results.every(Boolean))

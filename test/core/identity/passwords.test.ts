@@ -1,8 +1,9 @@
 import t from 'tap'
+import { openDatabase } from '../../../src/core/db/database.js'
 import { ConcurrencyGate } from '../../../src/core/identity/concurrency-gate.js'
 import { configurePasswordHashing, hashPassword, passwordChecksInFlight, verifyPassword } from '../../../src/core/identity/passwords.js'
 import { request, startApp } from '../../helpers/app.js'
-import { ADMIN, ALICE } from '../../helpers/config.js'
+import { ADMIN, ALICE, TEST_PASSWORD_COST } from '../../helpers/config.js'
 import { eventually } from '../../helpers/ws-client.js'
 
 t.test('ConcurrencyGate: at most `concurrency` running, `queue` waiting, the rest refused; FIFO', async (t) => {
@@ -32,7 +33,7 @@ t.test('ConcurrencyGate: at most `concurrency` running, `queue` waiting, the res
 })
 
 t.test('verifyPassword: past the cap a check is BUSY at once; cached and identical checks take no place', async (t) => {
-  const stored = await hashPassword('right')
+  const stored = await hashPassword('right', TEST_PASSWORD_COST)
   t.teardown(() => configurePasswordHashing({ concurrency: 2, queue: 16 }))
   t.equal(await verifyPassword(stored, 'right'), true, 'now cached')
   configurePasswordHashing({ concurrency: 1, queue: 1 })
@@ -53,7 +54,8 @@ t.test('1,000 wrong logins in flight: a valid login answers within 1 s', async (
       throttle: { maxFailuresPerAccount: 0, maxFailuresPerAddress: 0, maxRequestsPerAddress: 0 },
       // One scrypt at a time: this box has two cores shared with other work, and the event
       // loop must keep one (the point of the cap).
-      passwordHashing: { concurrency: 1, queue: 4 },
+      // Production's cost: the flood must be real scrypt work for the bound to mean anything.
+      passwordHashing: { concurrency: 1, queue: 4, cost: 16384 },
     },
   })
   t.teardown(() => configurePasswordHashing({ concurrency: 2, queue: 16 }))
@@ -88,4 +90,54 @@ t.test('1,000 wrong logins in flight: a valid login answers within 1 s', async (
   t.same(new Set(results.map((r) => r.status)), new Set([401, 503]), 'nothing else happened to them')
   t.match(busy[0].body, { statusCode: 503, error: 'Service Unavailable', message: /password checks/ })
   t.equal(busy[0].headers.get('retry-after'), '1')
+})
+
+t.test('cost: new hashes and the unknown-user check use each Identity\'s own cost; stored hashes verify with theirs', async (t) => {
+  // Records the N of every scrypt run, through the same module graph Identity uses.
+  const crypto = await import('node:crypto')
+  const costs: number[] = []
+  const recording = ((password: string, salt: Buffer, length: number, options: { N: number }, done: (err: Error | null, key: Buffer) => void) => {
+    costs.push(options.N)
+    crypto.scrypt(password, salt, length, options, done)
+  }) as unknown as typeof crypto.scrypt
+  const passwords = await t.mockImport<typeof import('../../../src/core/identity/passwords.js')>('../../../src/core/identity/passwords.js', {
+    'node:crypto': { ...crypto, scrypt: recording },
+  })
+  const { Identity } = await t.mockImport<typeof import('../../../src/core/identity/identity.js')>('../../../src/core/identity/identity.js', {
+    '../../../src/core/identity/passwords.js': passwords,
+  })
+  const database = await openDatabase('sqlite::memory:')
+  t.teardown(() => database.close())
+  // Two apps of one process (as in tests) with different configs, over one database.
+  const cheap = new Identity(database, TEST_PASSWORD_COST)
+  const dear = new Identity(database, 2 * TEST_PASSWORD_COST)
+
+  await cheap.create({ username: 'c', password: 'pw-c' })
+  await dear.create({ username: 'd', password: 'pw-d' })
+  t.same(costs, [1024, 2048], 'each hashes at its own cost')
+  const stored = await database.kysely.selectFrom('users').select(['username', 'password_hash']).orderBy('username').execute()
+  t.match(stored, [{ username: 'c', password_hash: /^scrypt\$1024\$/ }, { username: 'd', password_hash: /^scrypt\$2048\$/ }])
+
+  costs.length = 0
+  t.equal((await dear.verify('c', 'pw-c'))?.username, 'c', 'a hash made at another cost verifies')
+  t.equal(await cheap.verify('d', 'nope'), null)
+  t.same(costs, [1024, 2048], 'verification runs at the cost stored in the hash')
+
+  costs.length = 0
+  await cheap.verify('nobody', 'x')
+  await dear.verify('nobody', 'x')
+  await dear.verify('nobody', 'y')
+  t.same(costs, [1024, 1024, 2048, 2048, 2048], 'an unknown user costs what a real check at that cost costs (the dummy hash made once per cost)')
+
+  costs.length = 0
+  await dear.upsert({ username: 'c', password: 'pw-c' })
+  t.same(costs, [], 'an unchanged password keeps its hash (the check is cached), whatever the cost now')
+  t.match(await database.kysely.selectFrom('users').select('password_hash').where('username', '=', 'c').executeTakeFirst(), { password_hash: /^scrypt\$1024\$/ })
+})
+
+t.test('an app hashes its config users at `auth.passwordHashing.cost`', async (t) => {
+  const app = await startApp(t, { auth: { passwordHashing: { cost: 512 } } })
+  const rows = await app.app.services.database.kysely.selectFrom('users').select('password_hash').execute()
+  t.equal(rows.length, 2)
+  t.ok(rows.every((r) => r.password_hash.startsWith('scrypt$512$8$1$')), 'admin and alice')
 })

@@ -13,8 +13,9 @@ for (const version of [4, 2] as ClientVersion[]) {
       const client = await openClient(t, url, { version })
       const reply = await client.authorize(token, 7)
       t.same(reply, { type: 'resp_authorization', resp_id: 7, status: { code: 200, message: 'OK' } })
-      // Past the auth window it stays connected.
-      await client.staysConnected(AUTH_WINDOW + 200)
+      // Past the auth window (it started at connect, before authorizing) it stays connected.
+      await client.staysConnected(AUTH_WINDOW)
+      t.ok(client.connected, 'connected past the window')
     })
 
     t.test('the seed spelling `Authorization` works too', async (t) => {
@@ -83,8 +84,10 @@ for (const version of [4, 2] as ClientVersion[]) {
         }
       }, 5)
       t.teardown(() => clearInterval(flood))
-      await client.disconnected(AUTH_WINDOW + 500)
+      const started = Date.now()
+      t.equal(await client.disconnected(AUTH_WINDOW + 500), 'io server disconnect', 'the server dropped it')
       clearInterval(flood)
+      t.ok(Date.now() - started < AUTH_WINDOW + 500, 'when the window ended, flood or not')
     })
 
     t.test('connect_ack arrives after connectAckDelay, authenticated or not', async (t) => {
@@ -100,8 +103,10 @@ t.test('connect_ack waits for its delay; the auth window is configurable', async
   const { url } = await startApp(t, dasOverrides({ connectAckDelay: 300, authWindow: 1500 }))
   const client = await openClient(t, url)
   await client.expectNothing('connect_ack', 200)
-  await client.next('connect_ack', 1000)
+  t.same(await client.next('connect_ack', 1000), { type: 'connect_ack', message: 'Connect acknowledgment.' }, 'after the delay')
+  // Unauthorized, past the 500 ms window of dasOverrides: the configured 1500 ms holds.
   await client.staysConnected(300)
+  t.ok(client.connected, 'still connected')
 })
 
 t.test('long-polling clients work on the same path (not answered by Fastify)', async (t) => {
@@ -117,6 +122,6 @@ t.test('a connection on the main namespace only is dropped when the auth window 
   const { url } = await startApp(t, dasOverrides())
   for (const version of [4, 2] as ClientVersion[]) {
     const client = await openClient(t, url, { version, namespace: '/' })
-    await client.disconnected(AUTH_WINDOW + 500)
+    t.equal(await client.disconnected(AUTH_WINDOW + 500), 'io server disconnect', `v${version}: dropped by the server`)
   }
 })

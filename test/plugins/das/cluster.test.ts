@@ -2,6 +2,7 @@ import t from 'tap'
 import { request, sharedClusterOverrides, startApp, TEST_API_KEY } from '../../helpers/app.js'
 import { ALICE } from '../../helpers/config.js'
 import { authorizedClient, dasOverrides, oauthToken } from './das-client.js'
+import { QUIET_CLUSTER } from '../../helpers/quiet.js'
 
 // §5.7 across nodes: two app instances sharing Redis (socket.io Redis adapter) and PostgreSQL.
 t.test('emits on one node reach sockets on the other; per-socket state stays where the socket lives', async (t) => {
@@ -20,14 +21,14 @@ t.test('emits on one node reach sockets on the other; per-socket state stays whe
   await emit(b.url, { type: 'new_event', data: { event_id: 'e2' } })
   t.equal((await onB.next('new_event')).mid, 2, 'the mid counter lives with the socket, whichever node emitted')
   t.equal((await onA.next('new_event')).mid, 2)
-  await Promise.all([onA.expectNothing('new_event', 200), onB.expectNothing('new_event', 200)]) // no node delivers twice
+  await Promise.all([onA.expectNothing('new_event', QUIET_CLUSTER), onB.expectNothing('new_event', QUIET_CLUSTER)]) // no node delivers twice
 
   // Targeted by sid from the other node.
   await emit(b.url, { type: 'radio_message', data: { text: 'to A' }, sid: onA.id })
   t.match(await onA.next('radio_message'), { text: 'to A', mid: 1 })
   await emit(a.url, { type: 'radio_message', data: { text: 'to B' }, sid: onB.id })
   t.match(await onB.next('radio_message'), { text: 'to B', mid: 1 })
-  await onA.expectNothing('radio_message', 200)
+  await onA.expectNothing('radio_message', QUIET_CLUSTER)
 
   // The bbox set on node B applies to a subject_update published on node A.
   await onB.request('bbox', { data: '30,-5,40,5' }, 'bbox_resp')
@@ -38,7 +39,7 @@ t.test('emits on one node reach sockets on the other; per-socket state stays whe
 
   // The socket on B that never acknowledged what A emitted is dropped by B's sweep.
   await silentOnB.disconnected(400 + 50 + 1500)
-  await onB.staysConnected(100)
+  await onB.staysConnected(QUIET_CLUSTER)
 })
 
 t.test('a user removed on one node loses its sockets on every node', async (t) => {

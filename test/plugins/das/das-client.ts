@@ -2,6 +2,7 @@ import { createRequire } from 'node:module'
 import { io as ioV4 } from 'socket.io-client'
 import { DATA_EVENT_TYPES } from '../../../plugins/das/messages.js'
 import { request } from '../../helpers/app.js'
+import { QUIET_LOCAL } from '../../helpers/quiet.js'
 
 export const DEFAULT_WAIT = 2000
 
@@ -129,7 +130,7 @@ export class DasClient {
   }
 
   /** Resolves when no `event` arrives for `ms`; rejects with it otherwise. */
-  expectNothing (event: string, ms = 250): Promise<void> {
+  expectNothing (event: string, ms = QUIET_LOCAL): Promise<void> {
     return new Promise((resolve, reject) => {
       const queued = this.#queues.get(event)?.shift()
       if (queued) return reject(new Error(`unexpected ${event}: ${JSON.stringify(queued.payload)}`))
@@ -150,7 +151,7 @@ export class DasClient {
   }
 
   /** Resolves if the socket stays connected for `ms`. */
-  async staysConnected (ms = 250): Promise<void> {
+  async staysConnected (ms = QUIET_LOCAL): Promise<void> {
     const outcome = await Promise.race([
       this.#disconnected.then(() => 'disconnected'),
       new Promise<string>((resolve) => setTimeout(() => resolve('connected'), ms)),

@@ -2,6 +2,7 @@ import t from 'tap'
 import { request, startApp, TEST_API_KEY } from '../../helpers/app.js'
 import { ADMIN, ALICE } from '../../helpers/config.js'
 import { authorizedClient, dasOverrides, oauthToken, openClient, type ClientVersion, type DasClient } from './das-client.js'
+import { QUIET_LOCAL } from '../../helpers/quiet.js'
 
 // Server events of protocols.md §5.3 / §5.7 through the companion REST, with both client versions.
 
@@ -41,13 +42,13 @@ for (const version of [4, 2] as ClientVersion[]) {
       const far = await subjectUpdate(url, { subject: { ...subject, last_position: point(10, 10) }, track })
       t.equal(far.status, 202, JSON.stringify(far.body))
       t.same((await admin.next('subject_update')).data.track, track, 'trackUsers omitted: every recipient sees the track')
-      await alice.expectNothing('subject_update', 250)
+      await alice.expectNothing('subject_update', QUIET_LOCAL)
 
       // No known position: the bbox cannot exclude it.
       await subjectUpdate(url, { subject: { id: 's2', name: 'Radio' } })
       t.same((await alice.next('subject_update')).data, { id: 's2', name: 'Radio' })
       t.equal((await admin.next('subject_update')).mid, 3)
-      await anonymous.expectNothing('subject_update', 100)
+      await anonymous.expectNothing('subject_update', QUIET_LOCAL)
     })
 
     t.test('mid counts per socket and per type; traced events carry trace_id, service_status not', async (t) => {
@@ -85,7 +86,7 @@ for (const version of [4, 2] as ClientVersion[]) {
       await emit(url, { type: 'new_announcement', data: { n: 5 }, sid: 'no-such-sid' })
       await emit(url, { type: 'new_announcement', data: { n: 6 }, sid: admin.id, username: 'admin' })
       t.equal((await admin.next('new_announcement')).n, 6, 'admin gets only the emit for its sid and name')
-      await Promise.all([alice1, alice2, admin, unauthenticated].map((c) => c.expectNothing('new_announcement', 200)))
+      await Promise.all([alice1, alice2, admin, unauthenticated].map((c) => c.expectNothing('new_announcement', QUIET_LOCAL)))
     })
 
     t.test('acknowledged traces keep the socket; an unacknowledged one past traceTtl drops it', async (t) => {
@@ -103,10 +104,11 @@ for (const version of [4, 2] as ClientVersion[]) {
       entry.ack?.(entry.payload.trace_id)
       const wrongEntry = await wrong.nextEntry('radio_message')
       wrongEntry.ack?.('trace-somebody-else')
-      await silent.disconnected(300 + 50 + 1000)
-      await wrong.disconnected(1000)
-      await acking.staysConnected(150)
-      await manual.staysConnected(1)
+      t.equal(await silent.disconnected(300 + 50 + 1000), 'io server disconnect', 'never acknowledged: dropped')
+      t.equal(await wrong.disconnected(1000), 'io server disconnect', 'acknowledged with another trace_id: dropped')
+      // Both were dropped by the sweep that found the trace expired; two more sweeps (50 ms).
+      await acking.staysConnected(100)
+      t.ok(acking.connected && manual.connected, 'the acknowledging sockets stay')
     })
 
     t.test('service_status needs no ack', async (t) => {
@@ -114,7 +116,9 @@ for (const version of [4, 2] as ClientVersion[]) {
       const silent = await authorizedClient(t, url, await oauthToken(url, ALICE), { version, autoAck: false })
       await emit(url, { type: 'service_status', data: { services: [] } })
       t.notOk('trace_id' in await silent.next('service_status'))
-      await silent.staysConnected(600)
+      // Past traceTtl (300) and two sweeps (50 each).
+      await silent.staysConnected(400)
+      t.ok(silent.connected)
     })
   })
 }
@@ -135,7 +139,7 @@ t.test('filters: matches_current_filter, bbox on events, patrol status, deletion
   t.match(await alice.next('update_event'), { event_id: 'e3', matches_current_filter: false })
 
   await emit(url, { type: 'new_event', data: { event_id: 'far', event_data: { title: 'arrest', location: { latitude: 50, longitude: 8 } } } })
-  await alice.expectNothing('new_event', 200)
+  await alice.expectNothing('new_event', QUIET_LOCAL)
   await emit(url, { type: 'delete_event', data: { event_id: 'far', event_data: null, matches_current_filter: false } })
   t.match(await alice.next('delete_event'), { type: 'delete_event', event_id: 'far', mid: 1 })
 
@@ -147,7 +151,7 @@ t.test('filters: matches_current_filter, bbox on events, patrol status, deletion
   await emit(url, { type: 'subject_status', data: { ...point(36, 0), properties: { id: 's1' } } })
   t.match(await alice.next('subject_status'), { type: 'Feature', properties: { id: 's1' }, mid: 1 })
   await emit(url, { type: 'subject_status', data: { ...point(0, 0), properties: { id: 's2' } } })
-  await alice.expectNothing('subject_status', 200)
+  await alice.expectNothing('subject_status', QUIET_LOCAL)
 
   // A generic subject_update wraps the data as the subject, bbox included.
   await emit(url, { type: 'subject_update', data: { id: 's3', last_position: point(36, 0) } })
@@ -182,5 +186,5 @@ t.test('a removed user\'s sockets are dropped', async (t) => {
   const alice = await authorizedClient(t, url, await oauthToken(url, ALICE))
   t.equal((await request(url, 'DELETE', '/api/admin/users/bob', { apiKey: TEST_API_KEY })).status, 204)
   await bob.disconnected()
-  await alice.staysConnected(100)
+  await alice.staysConnected(QUIET_LOCAL)
 })

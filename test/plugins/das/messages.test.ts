@@ -2,6 +2,7 @@ import t from 'tap'
 import { startApp } from '../../helpers/app.js'
 import { ALICE } from '../../helpers/config.js'
 import { authorizedClient, dasOverrides, oauthToken, openClient, type ClientVersion } from './das-client.js'
+import { QUIET_LOCAL } from '../../helpers/quiet.js'
 
 // Client messages of protocols.md §5.3 and their responses (§5.8 items 4, 9, 10), both client versions.
 for (const version of [4, 2] as ClientVersion[]) {
@@ -81,7 +82,7 @@ for (const version of [4, 2] as ClientVersion[]) {
       t.same(await client.next('echo_resp'), { type: 'echo_resp', resp_id: 5, message: null })
       client.emit('bbox')
       t.equal((await client.next('bbox_resp')).message, 'Failed to set bbox.')
-      await client.staysConnected(200)
+      await client.staysConnected(QUIET_LOCAL)
       t.equal((await client.request('echo', { data: 'still here' }, 'echo_resp')).message, 'still here')
     })
   })

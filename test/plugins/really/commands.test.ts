@@ -206,5 +206,5 @@ t.test('too many pipelined requests close the connection', async (t) => {
   socket.cork()
   for (let i = 0; i < 400; i++) c.send({ tag: i, cmd: 'get', r: '/users/1/' })
   socket.uncork()
-  await c.closed()
+  t.same(await c.closed(), { code: 1008, reason: 'too many pending requests' })
 })

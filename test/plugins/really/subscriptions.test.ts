@@ -1,6 +1,7 @@
 import t from 'tap'
 import { eventually, type WsClient } from '../../helpers/ws-client.js'
 import { initialized, startReally } from './helpers.js'
+import { QUIET_LOCAL } from '../../helpers/quiet.js'
 
 let tag = 1000
 const ask = (client: WsClient, frame: Record<string, unknown>) => client.request({ tag: ++tag, ...frame })
@@ -31,7 +32,7 @@ t.test('subscribe replies, validation and failed pushes (§4.5, §4.10 items 10,
   t.same(await c.json(), { r: '/users/987654321/', evt: 'failed', error: { code: 404, message: 'object.missing' } })
   t.same(await c.json(), { r: deleted, evt: 'failed', error: { code: 410, message: 'object.gone' } })
   t.match(await c.json(), { r, evt: 'failed', error: { code: 409, message: 'validation.failed' } })
-  await c.expectNothing(200)
+  await c.expectNothing(QUIET_LOCAL)
 })
 
 t.test('updated pushes carry only the subscribed fields; deleted pushes (§4.5)', async (t) => {
@@ -48,7 +49,7 @@ t.test('updated pushes carry only the subscribed fields; deleted pushes (§4.5)'
   const agePush = await everything.json()
   t.match(agePush, { r, rev: 2, evt: 'updated', body: { age: { op: 'addNumber', opValue: 2, value: 3 } }, meta: { opBy: writerInfo } })
   t.notOk('tag' in agePush, 'pushes carry no tag')
-  await named.expectNothing(200)
+  await named.expectNothing(QUIET_LOCAL)
 
   t.same(await update(writer, r, set('name', 'B'), set('age', 9)), { tag, r, rev: 3 })
   t.same(await named.json(), { r, rev: 3, evt: 'updated', body: { name: { op: 'set', opValue: 'B', value: 'B' } }, meta: { opBy: agePush.meta.opBy } })
@@ -71,7 +72,7 @@ t.test('collection subscriptions get created pushes (§4.5)', async (t) => {
   t.same((await watcher.json()).body, { title: 'Hi', _r: post.r, _rev: 1 })
   await ask(writer, { cmd: 'create', r: '/users/', body: { name: 'Other' } }).then(() => watcher.json())
   await update(writer, user.r, set('name', 'x'))
-  await watcher.expectNothing(200)
+  await watcher.expectNothing(QUIET_LOCAL)
 })
 
 t.test('unsubscribe (§4.10 item 11) and cleanup on close', async (t) => {
@@ -83,7 +84,7 @@ t.test('unsubscribe (§4.10 item 11) and cleanup on close', async (t) => {
   t.same(await ask(watcher, { cmd: 'unsubscribe', body: { subscriptions: [r.slice(0, -1), '/users'] } }), { tag, body: { subscriptions: [r, '/users/*/'] } })
   await update(writer, r, set('name', 'B'))
   await ask(writer, { cmd: 'create', r: '/users/', body: { name: 'C' } })
-  await watcher.expectNothing(250)
+  await watcher.expectNothing(QUIET_LOCAL)
   t.match(await ask(watcher, { cmd: 'unsubscribe', body: { subscriptions: ['not an R'] } }), { tag, error: { code: 409, message: 'validation.failed' } })
   t.match(await ask(watcher, { cmd: 'unsubscribe', body: { subscriptions: 'x' } }), { tag, error: { code: 409, message: 'validation.failed' } })
 
@@ -103,7 +104,7 @@ t.test('a subscription with an old rev gets what it missed, or a snapshot (§4.5
   const replay = await initialized(t, app)
   t.same((await ask(replay, { cmd: 'subscribe', body: { subscriptions: [{ r, rev: 2, fields: ['name'] }] } })).body.subscriptions, [r])
   t.match(await replay.json(), { r, rev: 4, evt: 'updated', body: { name: { op: 'set', opValue: 'C', value: 'C' } }, meta: { opBy: { authType: 'anonymous' } } })
-  await replay.expectNothing(200)
+  await replay.expectNothing(QUIET_LOCAL)
 
   const full = await initialized(t, app)
   await ask(full, { cmd: 'subscribe', body: { subscriptions: [{ r, rev: 3 }] } })
@@ -118,7 +119,7 @@ t.test('a subscription with an old rev gets what it missed, or a snapshot (§4.5
   await ask(current, { cmd: 'subscribe', body: { subscriptions: [{ r, rev: 5 }] } })
   const ahead = await initialized(t, app)
   await ask(ahead, { cmd: 'subscribe', body: { subscriptions: [{ r, rev: 50 }] } })
-  await current.expectNothing(200)
+  await current.expectNothing(QUIET_LOCAL)
 
   // Live changes continue after the catch-up, once each.
   await update(writer, r, set('age', 6))
@@ -126,7 +127,7 @@ t.test('a subscription with an old rev gets what it missed, or a snapshot (§4.5
     const push = await client.json()
     t.same([push.evt, push.rev], ['updated', 6])
   }
-  await replay.expectNothing(200)
+  await replay.expectNothing(QUIET_LOCAL)
   await update(writer, r, set('name', 'N'))
   t.same([(await replay.json()).rev], [7], 'the name-only subscriber is live too')
 

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { eventually } from '../../helpers/ws-client.js'
 import { clusterOf, connected, emit, frames, open, redisOf, subscribe } from './helpers.js'
+import { QUIET_CLUSTER } from '../../helpers/quiet.js'
 
 // A node that stops gracefully has another node adopt its dropped sessions, so the events
 // emitted after it stopped are kept for their RECONNECT (README "Sessions and RECONNECT").
@@ -35,7 +36,7 @@ t.test('a graceful stop has another node adopt the dropped session: later events
   const back = await open(b.wsUrl)
   t.match(await back.request({ message: 'RECONNECT', id: 2, session_token: sessionToken }), { status: 'CONNECTED', id: 2, subscriptions: [{ event_name: 'demo.Item' }] })
   t.same((await frames(back, 2)).map((e) => e.data.n), [1, 2], 'in order')
-  await back.expectNothing(250)
+  await back.expectNothing(QUIET_CLUSTER)
   await emit(b.url, 'demo.Item', { n: 3 })
   t.match(await back.json(), { data: { n: 3 } }, 'live on B')
   await eventually(() => b.app.services.hub.subscriberCount('telegraphy:demo.Item') === 1, 2000, 'the adopted copy let go')
@@ -59,7 +60,7 @@ t.test('of two candidate nodes exactly one adopts each session', async (t) => {
     const back = await open([b, c][i % 2].wsUrl)
     t.match(await back.request({ message: 'RECONNECT', id: 2, session_token: sessionToken }), { status: 'CONNECTED' })
     t.match(await back.json(), { data: { n: 1 } })
-    await back.expectNothing(100)
+    await back.expectNothing(QUIET_CLUSTER)
   }
 })
 
@@ -76,5 +77,5 @@ t.test('a session adopted in two rolling restarts resumes with what both adopter
   const back = await open(c.wsUrl)
   t.match(await back.request({ message: 'RECONNECT', id: 2, session_token: sessionToken }), { status: 'CONNECTED', subscriptions: [{ event_name: 'demo.Item' }] })
   t.same((await frames(back, 2)).map((e) => e.data.n), [1, 2])
-  await back.expectNothing(200)
+  await back.expectNothing(QUIET_CLUSTER)
 })

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { eventually } from '../../helpers/ws-client.js'
 import { authToken, clusterOf, connected, crash, emit, frames, open, redisOf, subscribe } from './helpers.js'
+import { QUIET_CLUSTER } from '../../helpers/quiet.js'
 
 async function twoNodes (t: { teardown (fn: () => unknown): void }, extra: Record<string, unknown> = {}) {
   return (await clusterOf(t, 2, extra)).nodes
@@ -41,7 +42,7 @@ t.test('events and the runtime registry reach every node', async (t) => {
   t.match(await onA.json(), { data: { n: 2 } })
   await emit(b.url, 'runtime.Thing', { n: 3 })
   t.match(await onA.json(), { data: { n: 3 } }, 'from node B to node A')
-  await onB.expectNothing(250)
+  await onB.expectNothing(QUIET_CLUSTER)
 })
 
 t.test('RECONNECT on a second node: subscriptions restored, missed events once and in order', async (t) => {
@@ -60,10 +61,10 @@ t.test('RECONNECT on a second node: subscriptions restored, missed events once a
     success: true, status: 'CONNECTED', id: 7, subscriptions: [{ event_name: 'demo.Item', filters: { keep: true } }],
   })
   t.same((await frames(back, 3)).map((e) => e.data.id), [1, 3, 4])
-  await back.expectNothing(250)
+  await back.expectNothing(QUIET_CLUSTER)
   await emit(a.url, 'demo.Item', { id: 5, keep: true })
   t.match(await back.json(), { data: { id: 5 } }, 'live on node B')
-  await back.expectNothing(250)
+  await back.expectNothing(QUIET_CLUSTER)
   await eventually(() => a.app.services.hub.subscriberCount('telegraphy:demo.Item') === 0, 2000, 'node A let go of the session')
 })
 
@@ -91,7 +92,7 @@ t.test('hand-over while events keep coming: none lost, none twice, each publishe
   for (const from of ['a', 'b']) {
     t.same(got.filter((e) => e.data.from === from).map((e) => e.data.n), Array.from({ length: count }, (_v, i) => i + 1), `publisher ${from}`)
   }
-  await back.expectNothing(300)
+  await back.expectNothing(QUIET_CLUSTER)
 })
 
 t.test('RECONNECT when the old node died: the kept events are still delivered after handoverTimeout', async (t) => {
@@ -136,5 +137,5 @@ t.test('a socket lost during its own RECONNECT leaves the session resumable with
   const back = await open(b.wsUrl)
   t.match(await back.request({ message: 'RECONNECT', id: 2, session_token: sessionToken }), { status: 'CONNECTED', id: 2, subscriptions: [{ event_name: 'demo.Item' }] })
   t.same((await frames(back, 2)).map((e) => e.data.id), [1, 2])
-  await back.expectNothing(250)
+  await back.expectNothing(QUIET_CLUSTER)
 })

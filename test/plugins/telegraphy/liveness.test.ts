@@ -3,6 +3,7 @@ import { buildApp } from '../../../src/app.js'
 import { testConfig } from '../../helpers/config.js'
 import { eventually } from '../../helpers/ws-client.js'
 import { clusterOf, connected, crash, emit, open, storedSession, subscribe } from './helpers.js'
+import { QUIET_CLUSTER } from '../../helpers/quiet.js'
 
 // Sessions of a node that dies while they are connected (README "Sessions and RECONNECT"):
 // a live record per connected session and a heartbeat per node, both in the shared store.
@@ -64,7 +65,7 @@ t.test('a connected session is refused while its node beats, and resumes on a su
   }, 'resumed on B once A stopped beating')
   await emit(b.url, 'demo.Item', { n: 2 })
   t.match(await back.json(), { data: { n: 2 } }, 'subscriptions restored')
-  await back.expectNothing(200)
+  await back.expectNothing(QUIET_CLUSTER)
   t.match(await storedSession(b.app.services.store, liveKey(sessionToken), sessionToken), { subscriptions: [{ event_name: 'demo.Item' }] }, 'live on B now')
 
   const again = await open(b.wsUrl)

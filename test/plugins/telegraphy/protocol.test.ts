@@ -2,6 +2,7 @@ import t from 'tap'
 import { startApp } from '../../helpers/app.js'
 import { eventually } from '../../helpers/ws-client.js'
 import { authToken, connected, emit, open, subscribe, telegraphyOverrides } from './helpers.js'
+import { QUIET_LOCAL } from '../../helpers/quiet.js'
 
 t.test('bad input gets INVALID_MESSAGE / UNKNOWN_MESSAGE / NOT_CONNECTED and keeps the connection', async (t) => {
   const { url, wsUrl } = await startApp(t, telegraphyOverrides())
@@ -106,13 +107,13 @@ t.test('SUBSCRIBE: registered, unregistered, lazy; EVENT frames; UNSUBSCRIBE', a
   t.match(await client.request({ message: 'UNSUBSCRIBE', id: 6, args: { event_name: 'demo.Item' } }), { success: false, status: 'NOT_SUBSCRIBED', id: 6 })
   t.match(await client.request({ message: 'UNSUBSCRIBE', id: 7, args: { event_name: 'lazy.Thing', filters: { n: 3 } } }), { status: 'NOT_SUBSCRIBED' }, 'filters are part of the subscription')
   await emit(url, 'demo.Item', { id: 2 })
-  await client.expectNothing(250)
+  await client.expectNothing(QUIET_LOCAL)
 
   t.match(await client.request({ message: 'UNSUBSCRIBE', id: 8, args: { event_name: 'lazy.Thing' } }), { status: 'UNSUBSCRIBED' }, 'the unfiltered lazy one')
   await emit(url, 'lazy.Thing', { n: 1 })
   await emit(url, 'lazy.Thing', { n: 2 })
   t.match(await client.json(), { name: 'lazy.Thing', data: { n: 2 } }, 'only the filtered subscription is left')
-  await client.expectNothing(250)
+  await client.expectNothing(QUIET_LOCAL)
 })
 
 t.test('filters match equal keys of the event data; one event goes out once per connection', async (t) => {
@@ -139,7 +140,7 @@ t.test('filters match equal keys of the event data; one event goes out once per 
   t.same((await b.json()).data.id, 2)
   t.same((await b.json()).data.id, 3)
   t.match(await c.json(), { data: { id: 3 } }, 'nested filter values compare by value')
-  await Promise.all([a.expectNothing(250), b.expectNothing(250), c.expectNothing(250)])
+  await Promise.all([a.expectNothing(QUIET_LOCAL), b.expectNothing(QUIET_LOCAL), c.expectNothing(QUIET_LOCAL)])
 })
 
 t.test('events whose data is not an object match only unfiltered subscriptions', async (t) => {
@@ -150,16 +151,18 @@ t.test('events whose data is not an object match only unfiltered subscriptions',
   await subscribe(all, 1, { event_name: 'demo.Item' })
   await app.telegraphy.emit('demo.Item', { data: 5 })
   t.match(await all.json(), { data: 5 })
-  await filtered.expectNothing(250)
+  await filtered.expectNothing(QUIET_LOCAL)
 })
 
 t.test('a socket closed before CONNECT leaves nothing behind', async (t) => {
   const { app, wsUrl } = await startApp(t, telegraphyOverrides({ connectTimeout: 100 }))
   const client = await open(wsUrl)
   await eventually(() => app.services.connections.size === 1, 2000, 'registered')
+  t.equal(app.services.connections.size, 1, 'registered on accept, before CONNECT')
   client.close()
-  await client.closed()
+  t.equal((await client.closed()).code, 1005, 'closed by the client, not the server')
   await eventually(() => app.services.connections.size === 0, 2000, 'gone')
+  t.equal(app.services.connections.size, 0, 'unregistered once the socket closed')
 })
 
 t.test('sendUnregistered false: unregistered events are dropped', async (t) => {
@@ -167,7 +170,7 @@ t.test('sendUnregistered false: unregistered events are dropped', async (t) => {
   const { client } = await connected(url, wsUrl)
   await subscribe(client, 1, { event_name: 'never.Registered', lazy: true })
   t.equal(await emit(url, 'never.Registered', { n: 1 }), false)
-  await client.expectNothing(250)
+  await client.expectNothing(QUIET_LOCAL)
   t.match(await client.request({ message: 'SUBSCRIBE', id: 2, args: { event_name: 'never.Registered' } }), { status: 'EVENT_NOT_REGISTERED' })
 })
 

@@ -2,6 +2,7 @@ import t from 'tap'
 import { startApp } from '../../helpers/app.js'
 import { eventually } from '../../helpers/ws-client.js'
 import { connected, emit, frames, open, subscribe, telegraphyOverrides } from './helpers.js'
+import { QUIET_LOCAL } from '../../helpers/quiet.js'
 
 const sessionKey = (token: string) => `telegraphy:session:${token}`
 
@@ -28,10 +29,10 @@ t.test('RECONNECT within the window restores subscriptions and delivers missed e
   ]
   t.same(reply, { success: true, status: 'CONNECTED', message: 'CONNECTED', id: 100, subscriptions, data: { subscriptions } })
   t.same((await frames(back, 3)).map((e) => [e.name, e.data]), [['demo.Item', { id: 1 }], ['lazy.X', { n: 2 }], ['demo.Item', { id: 2 }]], 'missed events after the reply, in order')
-  await back.expectNothing(250)
+  await back.expectNothing(QUIET_LOCAL)
   await emit(url, 'demo.Item', { id: 3 })
   t.match(await back.json(), { name: 'demo.Item', data: { id: 3 } }, 'live again')
-  await back.expectNothing(250)
+  await back.expectNothing(QUIET_LOCAL)
   t.match(await back.request({ message: 'UNSUBSCRIBE', id: 101, args: { event_name: 'lazy.X', filters: { n: 2 } } }), { status: 'UNSUBSCRIBED' })
 
   // The same session token works for the next drop (the seed: no new token), args placement too.

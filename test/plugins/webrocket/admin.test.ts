@@ -2,6 +2,7 @@ import t from 'tap'
 import { login, request, startApp, TEST_API_KEY } from '../../helpers/app.js'
 import { ALICE } from '../../helpers/config.js'
 import { ECHO, client, nextTwo, upgradeStatus } from './fixture.js'
+import { QUIET_LOCAL } from '../../helpers/quiet.js'
 
 // Admin and publish REST (spec §2.8 c; design.md §3).
 
@@ -153,7 +154,7 @@ t.test('channels and server-side broadcast', async (t) => {
   t.same(await back.request({ subscribe: { channel: 'news' } }), { subscribed: 'news' }, 'subscribe creates it again')
   back.send({ broadcast: { event: 'e2', channel: 'news' } })
   t.same(await nextTwo(back), [{ broadcasted: 'news' }, { event: 'e2', channel: 'news' }])
-  await front.expectNothing(200)
+  await front.expectNothing(QUIET_LOCAL)
 
   // Clearing every channel.
   t.equal((await request(url, 'DELETE', '/api/webrocket/vhosts/echo/channels', { apiKey })).status, 204)
@@ -162,7 +163,7 @@ t.test('channels and server-side broadcast', async (t) => {
   t.same(await back.request({ subscribe: { channel: 'sport' } }), { subscribed: 'sport' })
   back.send({ broadcast: { event: 'e3', channel: 'sport' } })
   t.same(await nextTwo(back), [{ broadcasted: 'sport' }, { event: 'e3', channel: 'sport' }])
-  await front.expectNothing(200)
+  await front.expectNothing(QUIET_LOCAL)
   front.close()
   back.close()
 })

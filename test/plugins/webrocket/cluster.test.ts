@@ -1,6 +1,7 @@
 import t from 'tap'
 import { request, sharedClusterOverrides, startApp, TEST_API_KEY } from '../../helpers/app.js'
 import { ECHO, type Teardown, client, nextTwo, requestUntil, upgradeStatus } from './fixture.js'
+import { QUIET_CLUSTER } from '../../helpers/quiet.js'
 
 // Two nodes sharing Redis and PostgreSQL (design.md §2): fan-out, channels, vhosts and users
 // are cluster-wide.
@@ -34,14 +35,14 @@ t.test('broadcasts, channels and REST publishing cross nodes', async (t) => {
   onA.send({ broadcast: { event: 'both', channel: 'hello' } })
   t.same(await nextTwo(onA), [{ broadcasted: 'hello' }, { event: 'both', channel: 'hello' }])
   t.same(await onB.json(), { event: 'both', channel: 'hello' })
-  await onB.expectNothing(200) // exactly once
+  await onB.expectNothing(QUIET_CLUSTER) // exactly once
 
   // Vhost isolation holds across nodes as well.
   const otherOnA = await client(a.wsUrl, '/webrocket/other', 'back', 'other-secret')
   t.same(await otherOnA.request({ subscribe: { channel: 'hello' } }), { subscribed: 'hello' })
   otherOnA.send({ broadcast: { event: 'other', channel: 'hello' } })
   t.same(await nextTwo(otherOnA), [{ broadcasted: 'hello' }, { event: 'other', channel: 'hello' }])
-  await onB.expectNothing(200)
+  await onB.expectNothing(QUIET_CLUSTER)
 
   // A channel deleted through node A stops reaching subscribers on node B.
   t.equal((await request(a.url, 'DELETE', '/api/webrocket/vhosts/echo/channels/hello', { apiKey })).status, 204)
@@ -49,7 +50,7 @@ t.test('broadcasts, channels and REST publishing cross nodes', async (t) => {
   t.same(await onA.request({ subscribe: { channel: 'hello' } }), { subscribed: 'hello' }, 'created again')
   onA.send({ broadcast: { event: 'after', channel: 'hello' } })
   t.same(await nextTwo(onA), [{ broadcasted: 'hello' }, { event: 'after', channel: 'hello' }])
-  await onB.expectNothing(200) // B's subscriber was dropped with the old channel
+  await onB.expectNothing(QUIET_CLUSTER) // B's subscriber was dropped with the old channel
   for (const ws of [onA, onB, otherOnA]) ws.close()
 })
 

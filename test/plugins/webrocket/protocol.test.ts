@@ -1,6 +1,7 @@
 import t from 'tap'
 import { startApp } from '../../helpers/app.js'
 import { client, nextTwo, overrides, upgradeStatus } from './fixture.js'
+import { QUIET_LOCAL } from '../../helpers/quiet.js'
 
 // Spec §2.4–2.7 over real sockets, following upstream's websocket_api_test.go (§2.10).
 
@@ -58,7 +59,7 @@ t.test('subscribe and unsubscribe (§2.4)', async (t) => {
   // After unsubscribing, broadcasts on the channel no longer arrive.
   const back = await client(wsUrl, '/webrocket/echo', 'back', 'read-write-secret')
   t.same(await back.request({ broadcast: { event: 'e', channel: 'hello', data: 1 } }), { broadcasted: 'hello' })
-  await ws.expectNothing(200)
+  await ws.expectNothing(QUIET_LOCAL)
   ws.close()
   back.close()
 })
@@ -114,7 +115,7 @@ t.test('logout and disconnect (§2.4, §2.9 item 3)', async (t) => {
   t.same(await ws.request({ subscribe: { channel: 'hello' } }), { err: 'ACCESS_DENIED' }, 'session cleared')
   const back = await client(wsUrl, '/webrocket/echo', 'back', 'read-write-secret')
   t.same(await back.request({ broadcast: { event: 'e', channel: 'hello' } }), { broadcasted: 'hello' })
-  await ws.expectNothing(200) // logout left every channel
+  await ws.expectNothing(QUIET_LOCAL) // logout left every channel
 
   t.same(await ws.request({ authenticate: { user: 'front', secret: 'read-secret' } }), { authenticated: 'front' })
   t.same(await ws.request({ subscribe: { channel: 'hello' } }), { subscribed: 'hello' })
@@ -155,7 +156,7 @@ t.test('endpoints: unknown vhost is 404, vhosts are isolated, pipelined frames a
   t.same(await other.request({ subscribe: { channel: 'hello' } }), { subscribed: 'hello' })
   other.send({ broadcast: { event: 'from-other', channel: 'hello' } })
   t.same(await nextTwo(other), [{ broadcasted: 'hello' }, { event: 'from-other', channel: 'hello' }])
-  await echo.expectNothing(200)
+  await echo.expectNothing(QUIET_LOCAL)
 
   // Frames sent back to back are answered in order, whatever each one waits for.
   for (let i = 0; i < 5; i++) {

@@ -1,12 +1,13 @@
 import t from 'tap'
 import { hashSecret, secretMatches } from '../../../plugins/webrocket/db.js'
+import { TEST_PASSWORD_COST } from '../../helpers/config.js'
 
 // Secrets are scrypt hashes; '' accepts anything (spec §2.2); concurrent checks share one scrypt.
 
 t.test('secretMatches', async (t) => {
-  const hash = await hashSecret('s3cret')
-  t.match(hash, /^scrypt\$/)
-  t.equal(await hashSecret(''), '')
+  const hash = await hashSecret('s3cret', TEST_PASSWORD_COST)
+  t.match(hash, /^scrypt\$1024\$/, 'at the given cost')
+  t.equal(await hashSecret('', TEST_PASSWORD_COST), '')
   t.equal(await secretMatches('', 'anything'), true)
   t.equal(await secretMatches('', ''), true)
 

@@ -22,9 +22,9 @@ t.test('vhost users the config file drops are removed at the next start; REST us
   await second.app.close()
 
   const third = await startApp(t, { storage, ...vhosts(joe, ann) })
-  const again = await client(third.wsUrl, '/webrocket/echo', 'ann', 'ann-secret')
+  const again = await client(third.wsUrl)
   t.teardown(() => again.close())
-  t.pass('listed again: ann is seeded again')
+  t.same(await again.request({ authenticate: { user: 'ann', secret: 'ann-secret' } }), { authenticated: 'ann' }, 'listed again: ann is seeded again')
 })
 
 t.test('a node starting without a vhost user closes that user\'s connections on the other nodes', async (t) => {
