@@ -10,6 +10,7 @@ export interface TokensOptions {
   accessTtlMs: number
   refreshTtlMs: number
   store: EphemeralStore
+  /** Stamps what is issued and revoked; expiry is checked by fast-jwt on the real clock, as on REST. */
   now?: () => number
 }
 
