@@ -28,9 +28,9 @@ const REVOKED_USER = 'revoked:user:'
 
 /**
  * Every token Switchboard issues. JWTs (HS256, fast-jwt) for access tokens (REST verifies them
- * with @fastify/jwt, the same engine, from `accessVerification`) and Really-format tokens; opaque tokens in the EphemeralStore for refresh tokens,
- * one-time tokens (taken atomically) and sliding tokens (ttl restarted on use). Revocation is
- * cluster-wide through the store.
+ * with @fastify/jwt, the same engine, from `accessVerification`) and Really-format tokens;
+ * opaque tokens in the EphemeralStore for refresh tokens, one-time tokens (taken atomically)
+ * and sliding tokens (ttl restarted on use). Revocation is cluster-wide through the store.
  */
 export class Tokens {
   readonly #store: EphemeralStore
@@ -102,7 +102,6 @@ export class Tokens {
     return { token, expiresIn: Math.round(this.#accessTtlMs / 1000) }
   }
 
-  /** The claims of a valid, unexpired, unrevoked access token. */
   /**
    * The claims of a valid, unexpired, unrevoked access token (the steps of `accessVerification`).
    * Expiry is fast-jwt's, on the real clock as on REST: `now` only stamps what is issued and revoked.
