@@ -27,7 +27,8 @@ async function modules (): Promise<{ app: AppModule, load: LoadModule }> {
 /** The bench config (design.md §3 keys); protocols that are not measured are switched off. */
 export function benchOverrides (options: SwitchboardOptions): Record<string, unknown> {
   return {
-    server: { host: '127.0.0.1', port: 0, sendBufferLimit: options.sendBufferLimit, maxPayload: '64kb' },
+    // Every generator connects from 127.0.0.1: the per-address cap (1,000 by default) is off here.
+    server: { host: '127.0.0.1', port: 0, sendBufferLimit: options.sendBufferLimit, maxPayload: '64kb', maxConnectionsPerAddress: 0 },
     storage: { database: 'sqlite::memory:', redis: options.redis ?? null, ...(options.redisPrefix ? { redisPrefix: options.redisPrefix } : {}) },
     auth: { jwtSecret: CREDENTIALS.jwtSecret, apiKeys: [CREDENTIALS.apiKey] },
     log: { level: 'warn' },
