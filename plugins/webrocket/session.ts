@@ -2,6 +2,7 @@ import { startAuthWindow } from '../../src/core/auth-window.js'
 import type { BackendReply, Backend } from '../../src/core/backend/backend.js'
 import type { Connection, Frame } from '../../src/core/connection.js'
 import { InboundFrames } from '../../src/core/inbound-frames.js'
+import type { ConnectionTopics } from '../../src/core/hub/connection-topics.js'
 import type { Hub, Subscriber } from '../../src/core/hub/hub.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
 import type { CredentialThrottle } from '../../src/core/throttle/credential-throttle.js'
@@ -14,6 +15,8 @@ import type { Vhost, VhostMember } from './vhost-registry.js'
 
 export interface SessionContext {
   hub: Hub
+  /** The core's per-connection topics: joined and left through it, left all at once on close. */
+  subscriptions: ConnectionTopics
   /** Where `trigger` goes (spec §2.8 decision; design.md §2 Backend). */
   backend: Backend
   /** Every authenticate goes through it (README, "Throttling"). */
@@ -44,7 +47,6 @@ export function encodeDelivery (message: HubMessage): Frame {
  */
 export class WebrocketSession implements Subscriber, VhostMember {
   #user: string | null = null
-  readonly #channels = new Set<string>()
   readonly #frames: InboundFrames
   #closed = false
   #authTimer: NodeJS.Timeout | undefined
@@ -83,7 +85,7 @@ export class WebrocketSession implements Subscriber, VhostMember {
   }
 
   dropChannel (channel: string): void {
-    if (this.#channels.delete(channel)) this.ctx.hub.unsubscribe(this.vhost.topicPrefix + channel, this).catch(this.ctx.onError)
+    this.ctx.subscriptions.leave(this.connection, this.vhost.topicPrefix + channel).catch(this.ctx.onError)
   }
 
   #send (frame: string): void {
@@ -95,7 +97,7 @@ export class WebrocketSession implements Subscriber, VhostMember {
   }
 
   #leaveAll (): void {
-    for (const channel of this.#channels) this.dropChannel(channel)
+    this.ctx.subscriptions.leaveAll(this.connection)
   }
 
   // Not async itself: the request's own handler is the only promise made for a frame (issue 8).
@@ -153,10 +155,8 @@ export class WebrocketSession implements Subscriber, VhostMember {
     if (!isChannelName.Check(channel)) return this.#send(ERRORS.INVALID_CHANNEL_NAME)
     await this.vhost.ensureChannel(channel)
     if (this.#closed) return
-    if (!this.#channels.has(channel)) {
-      this.#channels.add(channel)
-      await this.ctx.hub.subscribe(this.vhost.topicPrefix + channel, this)
-    }
+    const topic = this.vhost.topicPrefix + channel
+    if (!this.ctx.subscriptions.has(this.connection, topic)) await this.ctx.subscriptions.join(this.connection, topic, this)
     this.#send(reply('subscribed', channel))
   }
 
