@@ -143,6 +143,7 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
         services.connections.authenticated(connection, { kind: 'user', username, admin }, s)
       },
       log,
+      maxDepth: services.config.limits.maxDepth,
     })
     const connection = new DasConnection(session, socket.handshake.address)
     sessions.add(session)

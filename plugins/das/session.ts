@@ -3,6 +3,7 @@ import type { TypeCheck } from '@sinclair/typebox/compiler'
 import { startAuthWindow } from '../../src/core/auth-window.js'
 import type { Revocable, RevocationCause } from '../../src/core/revocation/revocable.js'
 import type { AccessClaims, JwtCheck } from '../../src/core/tokens/tokens.js'
+import { findReservedKey, valueDepthExceeds } from '../../src/core/limits/index.js'
 import { parseBbox } from './filters.js'
 import {
   checks, firstError, UNTRACED_TYPES,
@@ -33,6 +34,8 @@ export interface SessionOptions {
   onAuthenticated (session: DasSession): void
   log: SessionLogger
   now?: () => number
+  /** Deepest nesting a client message may have (`limits.maxDepth`, issue 14); 64 when not given. */
+  maxDepth?: number
 }
 
 export interface DasUser { username: string, admin: boolean }
@@ -94,11 +97,36 @@ export class DasSession implements Revocable {
 
   /** Client message handlers by event name; any other event is ignored (§5.4). */
   readonly handlers: Readonly<Record<string, (arg: unknown) => void | Promise<void>>> = {
-    authorization: (arg) => this.#onAuthorization(arg),
-    bbox: (arg) => this.#onBbox(arg),
-    event_filter: (arg) => this.#onEventFilter(arg),
-    patrol_filter: (arg) => this.#onPatrolFilter(arg),
-    echo: (arg) => this.#onEcho(arg),
+    authorization: (arg) => this.#refusedInput('authorization', arg) ? undefined : this.#onAuthorization(arg),
+    bbox: (arg) => this.#refusedInput('bbox', arg) ? undefined : this.#onBbox(arg),
+    event_filter: (arg) => this.#refusedInput('event_filter', arg) ? undefined : this.#onEventFilter(arg),
+    patrol_filter: (arg) => this.#refusedInput('patrol_filter', arg) ? undefined : this.#onPatrolFilter(arg),
+    echo: (arg) => this.#refusedInput('echo', arg) ? undefined : this.#onEcho(arg),
+  }
+
+  /**
+   * Issue 14 input limits, checked before a handler touches the message: Socket.IO parsed it
+   * already (JSON.parse copes with any depth), but validating, copying or answering a value
+   * nested thousands deep overflows the stack. Past `maxDepth`, and for reserved keys in the
+   * filters a socket keeps, the message gets its event's own failure answer (§5.4: no generic
+   * error event) and the connection stays. True when refused.
+   */
+  #refusedInput (event: string, arg: unknown): boolean {
+    const maxDepth = this.options.maxDepth ?? 64
+    let error: string | null = null
+    if (valueDepthExceeds(arg, maxDepth)) error = `nested deeper than ${maxDepth} levels`
+    else if (event === 'event_filter' || event === 'patrol_filter') {
+      const key = findReservedKey(arg)
+      if (key !== null) error = `the key ${JSON.stringify(key)} is not allowed`
+    }
+    if (error === null) return false
+    // The request id is read only when it is a top-level primitive (no walk of the deep value).
+    const resp = respIdOf(arg)
+    if (event === 'authorization') this.#reply('resp_authorization', { type: 'resp_authorization', ...resp, status: { code: 400, message: error } })
+    else if (event === 'bbox') this.#reply('bbox_resp', { type: 'bbox_resp', message: 'Failed to set bbox.', error, ...resp })
+    else if (event === 'echo') this.#reply('echo_resp', { type: 'echo_resp', resp_id: requestId(arg) ?? 5, message: null, error })
+    else this.#reply(`${event}_response`, { message: `Failed to set ${event}.`, error, ...resp })
+    return true
   }
 
   constructor (readonly socket: SessionSocket, private readonly options: SessionOptions) {

@@ -12,6 +12,7 @@ import type { StoredObject } from './store.js'
 import type { UserInfo } from './tokens.js'
 import type { TypeCheck } from '@sinclair/typebox/compiler'
 import type { TSchema, Static } from '@sinclair/typebox'
+import { refuseReservedField, refuseReservedKeys } from './limits.js'
 
 /** A reply without its tag; the session adds the request's tag (spec §4.3). */
 export type Reply = Record<string, unknown>
@@ -64,6 +65,7 @@ async function publish (ctx: ReallyContext, r: string, data: unknown): Promise<v
 export async function create (ctx: ReallyContext, user: UserInfo, frame: unknown): Promise<Reply> {
   const request: CreateRequest = validate(checkCreate, frame)
   const { r, model } = resolveR(ctx, request.r, 'collection')
+  refuseReservedKeys(request.body, 'obj.body', r.text)
   const body = validateNew(model, request.body, r.text)
   const parent = parentOf(r)
   const object = await ctx.store.create(r, parent ? parseR(parent) : null, body)
@@ -84,9 +86,11 @@ export async function get (ctx: ReallyContext, _user: UserInfo, frame: unknown):
 export async function update (ctx: ReallyContext, user: UserInfo, frame: unknown): Promise<Reply> {
   const request: UpdateRequest = validate(checkUpdate, frame)
   const { r, model } = resolveR(ctx, request.r, 'object')
-  request.body.ops.forEach(({ op }, i) => {
+  request.body.ops.forEach(({ op, key, value }, i) => {
     // Spec §4.10 item 12: only set and addNumber.
     if (op !== 'set' && op !== 'addNumber') throw new ReallyError(Errors.validationFailed(flatError(`obj.body.ops[${i}].op`, 'error.unsupported.command', op)), r.text)
+    refuseReservedField(key, `obj.body.ops[${i}].key`, r.text)
+    refuseReservedKeys(value, `obj.body.ops[${i}].value`, r.text)
   })
   const { rev, change } = await ctx.store.update(r, model, request.rev, request.body.ops as Op[], user)
   await publish(ctx, r.text, { r: r.text, rev, ...change })

@@ -25,7 +25,8 @@ export class Models {
           throw new Error(`protocols.really.models${path}: default of ${name} is not a ${field.type}`)
         }
       }
-      this.#models.set(r.model, { path: r.model, fields })
+      // Without a prototype: a client's field name `constructor` or `toString` finds no field.
+      this.#models.set(r.model, { path: r.model, fields: Object.assign(Object.create(null) as Record<string, Field>, fields) })
     }
   }
 

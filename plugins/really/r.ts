@@ -5,6 +5,8 @@
  * written normalised: `/users/123/` for an object, `/users/*\/` for a collection.
  */
 
+import { nameProblem } from '../../src/core/limits/index.js'
+
 const NAME = /^[A-Za-z_$][A-Za-z0-9_$-]*$/
 const ID = /^[0-9]{1,19}$/
 const LONG_MAX = 9223372036854775807n
@@ -38,7 +40,7 @@ export function parseR (input: unknown): R | null {
   for (let i = 0; i < parts.length; i += 2) {
     const collection = parts[i]
     let id = parts[i + 1]
-    if (!NAME.test(collection)) return null
+    if (!NAME.test(collection) || nameProblem(collection) !== null) return null
     if (id !== '*') {
       if (!ID.test(id) || BigInt(id) > LONG_MAX) return null
       id = BigInt(id).toString()

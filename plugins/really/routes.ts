@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { SwitchboardError } from '../../src/core/errors.js'
+import { findReservedKey } from '../../src/core/limits/index.js'
 import type { Services } from '../../src/core/services.js'
 import { errors } from '../../src/http/schemas.js'
 import { credentialRouteLimit } from '../../src/http/throttle/credential-routes.js'
@@ -16,6 +17,7 @@ const TokenReply = (authType: string) => Type.Object({ authType: Type.Literal(au
  */
 export const reallyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   const { prefix, anonymousTokenTtl, passwordTokenTtl } = services.config.protocols.really
+  const { anonymousDataSize } = services.config.limits
 
   // Both are credential routes under the per-address request budget (README, "Throttling").
   app.post(`${prefix}/auth/anonymous/`, {
@@ -23,12 +25,21 @@ export const reallyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     schema: {
       tags: ['really'],
       summary: 'Issue an anonymous Really access token',
-      description: 'The optional JSON body becomes the token\'s `data` claim.',
+      description: 'The optional JSON body becomes the token\'s `data` claim: at most `limits.anonymousDataSize` bytes of JSON ' +
+        '(default 4kb; else 413), no Object.prototype names as keys (else 400).',
       body: Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()])),
-      response: { 200: TokenReply('anonymous'), ...errors(400, 429) },
+      response: { 200: TokenReply('anonymous'), ...errors(400, 413, 429) },
     },
   }, async (request) => {
     const data = (request.body ?? {}) as Record<string, unknown>
+    // Issue 14: the data is signed into the token, which the client then sends with every
+    // request; a large body would make every one of them large. Depth was bounded by the parser.
+    const reserved = findReservedKey(data)
+    if (reserved !== null) throw new SwitchboardError('INVALID', `data may not use the key "${reserved}"`)
+    const size = Buffer.byteLength(JSON.stringify(data))
+    if (size > anonymousDataSize) {
+      throw Object.assign(new Error(`data is ${size} bytes of JSON, more than ${anonymousDataSize}`), { statusCode: 413, code: 'ANONYMOUS_DATA_TOO_LARGE' })
+    }
     const accessToken = issueReallyToken(services.tokens, { authType: 'anonymous', uid: anonymousUid(), data }, anonymousTokenTtl)
     return { authType: 'anonymous' as const, accessToken }
   })

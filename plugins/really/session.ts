@@ -2,10 +2,12 @@ import { startAuthWindow } from '../../src/core/auth-window.js'
 import type { Frame } from '../../src/core/connection.js'
 import type { Revocable } from '../../src/core/revocation/revocable.js'
 import type { WsConnection } from '../../src/http/websocket/ws-connection.js'
+import { parseClientJson } from '../../src/core/limits/index.js'
 import * as commands from './commands.js'
 import type { ReallyContext } from './context.js'
 import { Errors, ReallyError, type CommandError } from './errors.js'
 import { checkEnvelope, checkInitialize, checkSubscribe, checkUnsubscribe } from './messages.js'
+import { tooDeep } from './limits.js'
 import { Subscriptions } from './subscriptions.js'
 import { readReallyToken, usernameOf, type UserInfo } from './tokens.js'
 
@@ -84,12 +86,11 @@ export class ReallySession implements Revocable {
 
   async #handle (text: string): Promise<void> {
     if (this.#closed) return
-    let frame: unknown
-    try {
-      frame = JSON.parse(text)
-    } catch {
-      frame = undefined
-    }
+    // Depth is read on the text before anything parses or walks it (issue 14): a valid frame
+    // nested too deep gets 409 without a tag (it was never read) and the connection stays.
+    const parsed = parseClientJson(text, this.ctx.services.config.limits.maxDepth)
+    if (!parsed.ok && parsed.reason === 'too-deep') return this.#reply(undefined, tooDeep(this.ctx.services.config.limits.maxDepth).error)
+    const frame = parsed.ok ? parsed.value : undefined
     if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) {
       // Spec §4.4: malformed JSON closes the connection, before and after initialization.
       this.#reply(undefined, Errors.badJson())

@@ -5,6 +5,7 @@ import { checkFields, view } from './commands.js'
 import { topicOf, type ReallyContext } from './context.js'
 import { Errors, ReallyError, type CommandError } from './errors.js'
 import { createdFrame, objectFrame, objectPush, type ObjectEvent } from './pushes.js'
+import { tooManySubscriptions } from './limits.js'
 import { hasConcreteParents, parseR, type R } from './r.js'
 
 /** Where a subscription's frames go (the session). */
@@ -71,6 +72,9 @@ export class Subscriptions {
       if (!r || !hasConcreteParents(r)) throw new ReallyError(Errors.validationFailed({ [`obj.body.subscriptions[${i}].r`]: [{ msg: 'error.invalid.r', args: [] }] }))
       return { r, request }
     })
+    const { subscriptionsPerConnection } = this.ctx.services.config.limits
+    const fresh = new Set(parsed.filter(({ r }) => !this.#byR.has(r.text)).map(({ r }) => r.text))
+    if (this.#byR.size + fresh.size > subscriptionsPerConnection) throw tooManySubscriptions(subscriptionsPerConnection)
     const accepted: Subscription[] = []
     const failures: Array<{ r: string, error: CommandError }> = []
     const catchUps: Array<[Subscription, () => Promise<void>]> = []

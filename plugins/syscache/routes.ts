@@ -3,6 +3,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { SwitchboardError } from '../../src/core/errors.js'
 import type { Services } from '../../src/core/services.js'
 import { requireService, serviceSecurity } from '../../src/http/auth/guards.js'
+import { findReservedKey } from '../../src/core/limits/index.js'
+import { assertName } from '../../src/http/names.js'
 import { errors } from '../../src/http/schemas.js'
 import { publishEvent } from './events.js'
 import { EVENT_TYPES, isEventType } from './frames.js'
@@ -23,8 +25,13 @@ connection subscribed to that type, on every node. Known types: ${EVENT_TYPES.jo
     },
   }, async (request, reply) => {
     const { type } = request.params
+    assertName('type', type)
     if (!isEventType(type)) throw new SwitchboardError('NOT_FOUND', `no syscache event type ${type}`)
     if (request.body === undefined) throw new SwitchboardError('INVALID', 'the body (the event payload) is required')
+    // The payload is stored (last of its type) and replayed to every subscriber: no Object.prototype
+    // names in it (issue 14). Its depth was bounded by the JSON body parser.
+    const reserved = findReservedKey(request.body)
+    if (reserved !== null) throw new SwitchboardError('INVALID', `the payload may not use the key "${reserved}"`)
     await publishEvent(services, type, request.body)
     return reply.code(204).send(null)
   })

@@ -7,6 +7,7 @@ import type { HubMessage } from '../../src/core/hub/message.js'
 import type { Subscriber } from '../../src/core/hub/hub.js'
 import type { Revocable } from '../../src/core/revocation/revocable.js'
 import { randomAlphanumeric } from '../../src/core/ids.js'
+import { nameProblem, parseClientJson } from '../../src/core/limits/index.js'
 import type { Services } from '../../src/core/services.js'
 import { addressKey } from '../../src/core/throttle/address-key.js'
 import type { Verdict } from '../../src/core/throttle/credential-throttle.js'
@@ -59,9 +60,13 @@ interface Auth {
 /** The value kept with a token in the store: who it is for and when it was issued (revocation). */
 interface TokenValue { u: string, t: number }
 
+/**
+ * The id an error reply echoes (§1.9 #7), or "error" when there is none usable (§1.9 #9). A number
+ * must be finite: `1e309` parses as Infinity, which JSON writes as null (found by the fuzz suite).
+ */
 const idOf = (value: unknown): Id => {
   const id = (value as { id?: unknown } | null)?.id
-  return typeof id === 'string' || typeof id === 'number' ? id : 'error'
+  return typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : 'error'
 }
 
 /**
@@ -171,14 +176,15 @@ export class Session implements Subscriber, Revocable {
 
   #handle (text: string): Promise<void> | void {
     if (this.#closed) return
-    let value: unknown
-    try {
-      value = JSON.parse(text)
-    } catch {
-      return this.#error('error', 400) // §1.9 #9
-    }
+    // §1.9 #9; issue 14: nesting past limits.maxDepth is refused before anything parses it, so
+    // args forwarded to the backend or echoed back are bounded too.
+    const parsed = parseClientJson(text, this.ctx.services.config.limits.maxDepth)
+    if (!parsed.ok) return this.#error('error', 400)
+    const value = parsed.value
     if (!checkEnvelope.Check(value)) return this.#error(idOf(value), 400) // §1.5, §1.9 #8
     const { id } = value
+    // Namespace and name become a class name for the backend and logs: held to the name rules (README "Limits").
+    if (nameProblem(value.namespace) !== null || nameProblem(value.name) !== null) return this.#error(id, 400)
     let handling: Promise<void> | void
     try {
       handling = this.#dispatch(value.namespace, value.name, id, value.args)
@@ -385,10 +391,15 @@ export class Session implements Subscriber, Revocable {
 
   // ---- events (§1.4 #11–13, §1.8) ----
 
-  /** Valid event names of a subscribe/unsubscribe; unknown names are skipped (§1.9 #6). */
+  /**
+   * Valid event names of a subscribe/unsubscribe; unknown names are skipped (§1.9 #6). Issue 14:
+   * a list longer than `subscriptionsPerConnection`, or a name past the name rules, is a 400.
+   */
   #eventTypes (args: unknown): EventType[] | null {
     if (!checkEventNames.Check(args)) return null
     const names = typeof args === 'string' ? [args] : args
+    if (names.length > this.ctx.services.config.limits.subscriptionsPerConnection) return null
+    if (names.some((name) => nameProblem(name) !== null)) return null
     return [...new Set(names.filter(isEventType))]
   }
 

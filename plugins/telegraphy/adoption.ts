@@ -1,7 +1,7 @@
 import type { HubMessage } from '../../src/core/hub/message.js'
 import type { Gateway } from './gateway.js'
 import { KeptSession } from './kept.js'
-import { adoptKey, readRecord, sessionKey } from './record.js'
+import { adoptKey, readHead, sessionKey, withSubscriptions } from './record.js'
 
 /** Shared control topic of every node (outside `telegraphy:`, like the node topics: decision 12). */
 const NODES_TOPIC = 'telegraphy-nodes'
@@ -98,10 +98,10 @@ export class Adoption {
       // Registered before the record is read: a RECONNECT that takes the record after this read
       // finds this node through the adopt key, and its claim must find the session here.
       kept = new KeptSession(this.gateway, token, holder)
-      const record = await readRecord(store, sessionKey(token))
+      const head = await readHead(store, sessionKey(token))
       // Gone (resumed, or its window is over) or a newer drop of the session: nothing to keep.
-      if (!record || record.holder !== holder) kept.release()
-      else await kept.adopt(record)
+      if (!head || head.holder !== holder) kept.release()
+      else await kept.adopt(await withSubscriptions(store, token, head))
       return true
     } catch (err) {
       kept?.release()

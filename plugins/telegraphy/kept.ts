@@ -4,6 +4,7 @@ import type { HubMessage } from '../../src/core/hub/message.js'
 import type { Revocable } from '../../src/core/revocation/revocable.js'
 import type { DetachedSession, Gateway } from './gateway.js'
 import { missedKey, sessionKey, type SessionRecord } from './record.js'
+import { subscriptionsKey } from './stored-subscriptions.js'
 import { Subscriptions } from './subscriptions.js'
 
 const noop = () => {}
@@ -51,8 +52,7 @@ export class KeptSession implements Subscriber, DetachedSession, Revocable {
   async adopt (record: SessionRecord): Promise<void> {
     if (this.#released) return
     this.#hold(record.principal)
-    const subs = this.#subs = new Subscriptions()
-    for (const view of record.subscriptions) subs.add(view)
+    const subs = this.#subs = Subscriptions.restore(record.subscriptions)
     const { hub } = this.gateway.services
     await Promise.all(Array.from(subs.topics(), (topic) => hub.subscribe(topic, this)))
   }
@@ -82,7 +82,9 @@ export class KeptSession implements Subscriber, DetachedSession, Revocable {
   /** The core registry's revocation policy: the user is gone, so is its session — nothing more is kept or resumable. */
   revoked (): void {
     this.release()
-    this.gateway.services.store.delete(sessionKey(this.token)).catch(noop)
+    const { store } = this.gateway.services
+    store.delete(sessionKey(this.token)).catch(noop)
+    store.delete(subscriptionsKey(this.token)).catch(noop)
   }
 
   release (): void {

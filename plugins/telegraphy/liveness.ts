@@ -1,6 +1,7 @@
 import type { CoreLogger } from '../../src/core/services.js'
 import type { EphemeralStore } from '../../src/core/state/store.js'
-import { liveKey, nodeKey, type SessionRecord } from './record.js'
+import { liveKey, nodeKey, type SessionHead } from './record.js'
+import { subscriptionsKey } from './stored-subscriptions.js'
 
 /** A node that has not beaten for this many heartbeats is dead. */
 const STALE_BEATS = 3
@@ -10,7 +11,7 @@ const REFRESH_BEATS = 60
 /** A connected session whose record is kept in the store while it is connected. */
 export interface LiveHolder {
   readonly token: string
-  liveRecord (): SessionRecord
+  liveHead (): SessionHead
   /** Slot of the refresh wheel this holder is in; -1 when none. Owned by Liveness. */
   liveSlot: number
 }
@@ -33,7 +34,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
  *   beats: a node is dead when its key is gone or does not change for three beats. Deciding by
  *   change, not by comparing the beat with this node's clock, needs no clock agreement.
  * - a live record `liveKey(token)` per connected session, written at CONNECT, at a successful
- *   RECONNECT and when the subscriptions change, deleted when the session drops or ends. A
+ *   RECONNECT, deleted when the session drops or ends; its subscriptions hash (written by the
+ *   session, one field per SUBSCRIBE: stored-subscriptions.ts) has the same ttl. A
  *   crashed node's records must expire, yet a node may hold 15,000 sessions: each record has a
  *   long ttl refreshed once per wheel turn (60 heartbeats), the sessions spread over the wheel's
  *   slots at random, so a beat refreshes a sixtieth of them, not all.
@@ -63,9 +65,21 @@ export class Liveness {
     if (this.options.shared) await this.store.delete(nodeKey(this.options.nodeId)).catch(this.#warn)
   }
 
+  /**
+   * The ttl a connected session's subscriptions hash is written with: the live record's, or
+   * none on a single node (nothing refreshes it there; the drop gives it the window's ttl).
+   */
+  get subscriptionsTtl (): number {
+    return this.options.shared ? this.#recordTtl : 0
+  }
+
   /** Writes (or rewrites) the live record of `holder` and keeps it refreshed. */
   async hold (holder: LiveHolder): Promise<void> {
-    if (!this.options.shared) return
+    if (!this.options.shared) {
+      // A resumed session's hash had the dropped session's ttl: it is connected again.
+      await this.store.touch(subscriptionsKey(holder.token), 0).catch(this.#warn)
+      return
+    }
     if (holder.liveSlot < 0) {
       holder.liveSlot = Math.floor(Math.random() * REFRESH_BEATS)
       this.#wheel[holder.liveSlot].add(holder)
@@ -115,6 +129,7 @@ export class Liveness {
       this.store.touch(liveKey(holder.token), this.#recordTtl).then(
         (present) => present || holder.liveSlot < 0 ? undefined : this.#write(holder),
         this.#warn)
+      this.store.touch(subscriptionsKey(holder.token), this.#recordTtl).catch(this.#warn)
     }
   }
 
@@ -125,7 +140,11 @@ export class Liveness {
   }
 
   async #write (holder: LiveHolder): Promise<void> {
-    await this.store.set(liveKey(holder.token), JSON.stringify(holder.liveRecord()), this.#recordTtl).catch(this.#warn)
+    const { token } = holder
+    await Promise.all([
+      this.store.set(liveKey(token), JSON.stringify(holder.liveHead()), this.#recordTtl).catch(this.#warn),
+      this.store.touch(subscriptionsKey(token), this.#recordTtl).catch(this.#warn),
+    ])
   }
 
   readonly #warn = (err: Error) => this.log.warn({ err: err.message }, 'telegraphy: liveness not written')

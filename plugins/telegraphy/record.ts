@@ -1,12 +1,14 @@
 import type { Principal } from '../../src/core/connection.js'
 import type { EphemeralStore } from '../../src/core/state/store.js'
-import type { SubscriptionView } from './messages.js'
+import { loadSubscriptions, type StoredSubscription } from './stored-subscriptions.js'
 
 /**
  * A session as the shared store knows it, so that a RECONNECT on any node can resume it (§3.4,
- * §3.6): under `liveKey` while it is connected, under `sessionKey` once its socket dropped.
+ * §3.6): its head under `liveKey` while it is connected, under `sessionKey` once its socket
+ * dropped; its subscriptions in their own hash (stored-subscriptions.ts), written one by one.
+ * The head holds no client data, only what the server decided.
  */
-export interface SessionRecord {
+export interface SessionHead {
   principal: Principal
   /** Client address at CONNECT; a RECONNECT must come from the same one (§3.9.7). */
   address: string
@@ -15,7 +17,11 @@ export interface SessionRecord {
    * nodes that adopted it since are found from there (adoption.ts).
    */
   holder: string
-  subscriptions: SubscriptionView[]
+}
+
+export interface SessionRecord extends SessionHead {
+  /** In the order they were first made. */
+  subscriptions: StoredSubscription[]
 }
 
 /** A dropped session (ttl `reconnectWindow`), taken by the RECONNECT that resumes it. */
@@ -29,7 +35,13 @@ export const adoptKey = (token: string, from: string) => `telegraphy:adopt:${tok
 /** A node's heartbeat: the time of its last beat (liveness.ts). */
 export const nodeKey = (nodeId: string) => `telegraphy:node:${nodeId}`
 
-export async function readRecord (store: EphemeralStore, key: string): Promise<SessionRecord | null> {
+/** The head at `key` (null when gone), without the subscriptions. */
+export async function readHead (store: EphemeralStore, key: string): Promise<SessionHead | null> {
   const raw = await store.get(key)
-  return raw === null ? null : JSON.parse(raw) as SessionRecord
+  return raw === null ? null : JSON.parse(raw) as SessionHead
+}
+
+/** The whole session of `token` whose head is `head` (read or taken from the store). */
+export async function withSubscriptions (store: EphemeralStore, token: string, head: SessionHead): Promise<SessionRecord> {
+  return { ...head, subscriptions: await loadSubscriptions(store, token) }
 }

@@ -1,5 +1,5 @@
 import type { Gateway } from './gateway.js'
-import { liveKey, readRecord, sessionKey, type SessionRecord } from './record.js'
+import { liveKey, readHead, sessionKey, withSubscriptions, type SessionHead, type SessionRecord } from './record.js'
 
 export interface Resumable {
   record: SessionRecord
@@ -21,16 +21,18 @@ export interface Resumable {
  */
 export async function takeSession (gateway: Gateway, token: string, address: string): Promise<Resumable | null> {
   const { store } = gateway.services
-  const dropped = await readRecord(store, sessionKey(token))
+  const dropped = await readHead(store, sessionKey(token))
   if (dropped) {
     if (dropped.address !== address) return null
     const taken = await store.take(sessionKey(token))
     if (taken === null) return null
-    const record = JSON.parse(taken) as SessionRecord
-    return { record, keepers: await gateway.adoption.keepers(token, record.holder) }
+    const head = JSON.parse(taken) as SessionHead
+    // Taken: this connection alone reads the subscriptions hash (it is the session's now).
+    const [record, keepers] = await Promise.all([withSubscriptions(store, token, head), gateway.adoption.keepers(token, head.holder)])
+    return { record, keepers }
   }
-  const live = await readRecord(store, liveKey(token))
+  const live = await readHead(store, liveKey(token))
   if (!live || live.address !== address || await gateway.liveness.alive(live.holder)) return null
   const taken = await store.take(liveKey(token))
-  return taken === null ? null : { record: JSON.parse(taken) as SessionRecord, keepers: [] }
+  return taken === null ? null : { record: await withSubscriptions(store, token, JSON.parse(taken) as SessionHead), keepers: [] }
 }

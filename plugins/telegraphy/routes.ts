@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { SwitchboardError } from '../../src/core/errors.js'
 import type { Services } from '../../src/core/services.js'
 import { bearerSecurity, requireBearer, requireService, serviceSecurity } from '../../src/http/auth/guards.js'
+import { assertName } from '../../src/http/names.js'
 import { errors, Username } from '../../src/http/schemas.js'
 import { credentialRouteLimit } from '../../src/http/throttle/credential-routes.js'
 import type { Gateway } from './gateway.js'
@@ -83,6 +84,7 @@ export const telegraphyRoutes: FastifyPluginAsyncTypebox<{ services: Services, g
     },
   }, async (request, reply) => {
     const { name, meta, data } = request.body
+    assertName('name', name)
     const emitted = await gateway.emit(name, { meta, data })
     return reply.code(202).send({ emitted })
   })

@@ -4,16 +4,19 @@ import type { HubMessage } from '../../src/core/hub/message.js'
 import { randomId } from '../../src/core/ids.js'
 import type { Revocable, RevocationCause } from '../../src/core/revocation/revocable.js'
 import { InboundFrames } from '../../src/core/inbound-frames.js'
+import { parseClientJson } from '../../src/core/limits/index.js'
 import { encodeEventFrame, eventIdOf, frameOf } from './event-wire.js'
 import { AUTH_TOKEN_PURPOSE, type Gateway } from './gateway.js'
 import { KeptSession } from './kept.js'
+import { subscriptionsFull, topicProblem } from './limits.js'
 import type { LiveHolder } from './liveness.js'
 import {
   checkConnect, checkEnvelope, checkSubscribe, checkUnsubscribe, reconnectReply, reply,
   type Envelope, type Status,
 } from './messages.js'
-import { missedKey, sessionKey, type SessionRecord } from './record.js'
+import { missedKey, sessionKey, type SessionHead } from './record.js'
 import { takeSession } from './resume.js'
+import { subscriptionsKey } from './stored-subscriptions.js'
 import { Subscriptions } from './subscriptions.js'
 
 /**
@@ -67,13 +70,19 @@ export class Session implements Subscriber, Revocable, LiveHolder {
   /** The socket is gone: a connected session is kept for the reconnect window. */
   socketClosed (): void {
     this.#socketGone = true
-    if (this.#state === 'new') {
-      this.#clearTimer()
-      this.#state = 'closed'
-    } else if (this.#state === 'connected') {
-      this.#detach([])
+    // Runs on the socket's close event, where nothing catches: a throw here would end the
+    // process (issue 14), so a failure costs this session only.
+    try {
+      if (this.#state === 'new') {
+        this.#clearTimer()
+        this.#state = 'closed'
+      } else if (this.#state === 'connected') {
+        this.#detach([])
+      }
+      // `resuming` finishes in #reconnect, which sees #socketGone.
+    } catch (err) {
+      this.gateway.log.error({ err }, 'telegraphy: session not kept after its socket closed')
     }
-    // `resuming` finishes in #reconnect, which sees #socketGone.
   }
 
   /** Hub fan-out: the frame is built once per message and shared (design.md §4). */
@@ -96,27 +105,27 @@ export class Session implements Subscriber, Revocable, LiveHolder {
     this.#subs = null
     this.gateway.services.subscriptions.leaveAll(this.connection)
     this.gateway.liveness.release(this).catch(noop)
+    this.gateway.services.store.delete(subscriptionsKey(this.#token)).catch(noop)
     this.connection.close(POLICY, cause === 'user-revoked' ? 'user removed' : 'credentials revoked')
   }
 
-  /** What a survivor needs to resume this session if this node dies (liveness.ts). */
-  liveRecord (): SessionRecord {
-    return {
-      principal: this.connection.principal!,
-      address: this.#address,
-      holder: this.gateway.nodeId,
-      subscriptions: this.#subs?.views() ?? [],
-    }
+  /**
+   * With the subscriptions hash, what a survivor needs to resume this session if this node dies
+   * (liveness.ts). Server data only: nothing a client sent is serialised here.
+   */
+  liveHead (): SessionHead {
+    return { principal: this.connection.principal!, address: this.#address, holder: this.gateway.nodeId }
   }
 
   async #handle (text: string): Promise<void> {
     if (this.#state === 'closed') return
-    let frame: unknown
-    try {
-      frame = JSON.parse(text)
-    } catch {
-      return this.#reply(null, false, 'INVALID_MESSAGE', 'malformed JSON')
+    // Depth is checked on the text before anything parses or walks it (issue 14): a value nested
+    // thousands deep once overflowed the stack where the session record was serialised.
+    const parsed = parseClientJson(text, this.gateway.services.config.limits.maxDepth)
+    if (!parsed.ok) {
+      return this.#reply(null, false, 'INVALID_MESSAGE', parsed.reason === 'too-deep' ? parsed.message : 'malformed JSON')
     }
+    const frame = parsed.value
     if (!checkEnvelope.Check(frame)) {
       const id = (frame as { id?: unknown } | null)?.id
       return this.#reply(Number.isInteger(id) ? id as number : null, false, 'INVALID_MESSAGE', 'a message needs a string `message` and an integer `id`')
@@ -188,8 +197,7 @@ export class Session implements Subscriber, Revocable, LiveHolder {
     this.connection.principal = record.principal
     this.#state = 'resuming'
     this.#buffer = []
-    const subs = this.#subs = new Subscriptions()
-    for (const view of record.subscriptions) subs.add(view)
+    const subs = this.#subs = Subscriptions.restore(record.subscriptions)
     await Promise.all(Array.from(subs.topics(), (topic) => subscriptions.join(this.connection, topic, this)))
     // Now live events reach this session; the keepers stop keeping them and flush.
     await this.gateway.claim(token, keepers)
@@ -207,31 +215,39 @@ export class Session implements Subscriber, Revocable, LiveHolder {
   async #subscribe (frame: Envelope): Promise<void> {
     const args = frame.args
     if (!checkSubscribe.Check(args)) return this.#reply(frame.id, false, 'INVALID_MESSAGE', 'SUBSCRIBE needs args {event_name, filters?, permanent?, lazy?}')
+    const { limits } = this.gateway.services.config
+    const problem = topicProblem(args.event_name, args.filters, limits) ?? subscriptionsFull(this.#subs, args.event_name, args.filters, limits)
+    if (problem !== null) return this.#reply(frame.id, false, 'INVALID_MESSAGE', problem)
     if (!args.lazy && !(await this.gateway.registry.isRegistered(args.event_name))) {
       return this.#reply(frame.id, false, 'EVENT_NOT_REGISTERED', 'event is not registered', { event_name: args.event_name })
     }
-    if (this.#state !== 'connected') return
+    // The limit again: another SUBSCRIBE may have been added while the registry answered.
+    if (this.#state !== 'connected' || subscriptionsFull(this.#subs, args.event_name, args.filters, limits) !== null) return
     this.#subs ??= new Subscriptions()
-    const { topic, first } = this.#subs.add(args)
+    const { topic, first, field, value } = this.#subs.add(args)
+    // Only this subscription is written (issue 14, item 3), so a resume restores it. Sent before
+    // anything is awaited: a drop meanwhile gives the hash its ttl after this write, not before.
+    const stored = this.gateway.services.store.hashSet(subscriptionsKey(this.#token), field, value, this.gateway.liveness.subscriptionsTtl)
+      .catch(this.#notStored)
     if (first) await this.gateway.services.subscriptions.join(this.connection, topic, this)
-    await this.#liveChanged()
+    await stored
     this.#reply(frame.id, true, 'SUBSCRIBED', undefined, { event_name: args.event_name })
   }
 
   async #unsubscribe (frame: Envelope): Promise<void> {
     const args = frame.args
     if (!checkUnsubscribe.Check(args)) return this.#reply(frame.id, false, 'INVALID_MESSAGE', 'UNSUBSCRIBE needs args {event_name, filters?}')
+    const problem = topicProblem(args.event_name, args.filters, this.gateway.services.config.limits)
+    if (problem !== null) return this.#reply(frame.id, false, 'INVALID_MESSAGE', problem)
     const removed = this.#subs?.remove(args.event_name, args.filters)
-    if (!removed?.removed) return this.#reply(frame.id, false, 'NOT_SUBSCRIBED', 'no such subscription', { event_name: args.event_name })
+    if (!removed) return this.#reply(frame.id, false, 'NOT_SUBSCRIBED', 'no such subscription', { event_name: args.event_name })
+    const stored = this.gateway.services.store.hashDelete(subscriptionsKey(this.#token), removed.field).catch(this.#notStored)
     if (removed.last) await this.gateway.services.subscriptions.leave(this.connection, removed.topic)
-    await this.#liveChanged()
+    await stored
     this.#reply(frame.id, true, 'UNSUBSCRIBED', undefined, { event_name: args.event_name })
   }
 
-  /** The live record follows the subscriptions, so a resume after a crash restores them. */
-  async #liveChanged (): Promise<void> {
-    if (this.#state === 'connected') await this.gateway.liveness.hold(this)
-  }
+  readonly #notStored = (err: Error) => this.gateway.log.warn({ err: err.message }, 'telegraphy: subscription change not stored')
 
   #notConnected (frame: Envelope): void {
     this.#reply(frame.id, false, 'NOT_CONNECTED', 'send CONNECT or RECONNECT first')
@@ -262,15 +278,19 @@ export class Session implements Subscriber, Revocable, LiveHolder {
   #detach (pending: string[]): void {
     const { config, services } = this.gateway
     this.#state = 'closed'
-    const record = this.liveRecord()
+    const head = this.liveHead()
     const kept = new KeptSession(this.gateway, this.#token, this.gateway.nodeId)
     for (const payload of pending) kept.keep(payload)
-    kept.takeOver(record.principal, this.#subs ?? new Subscriptions())
+    kept.takeOver(head.principal, this.#subs ?? new Subscriptions())
     // After the kept session subscribed: the topics never go without a subscriber here.
     services.subscriptions.leaveAll(this.connection)
     this.#subs = null
-    services.store.set(sessionKey(this.#token), JSON.stringify(record), config.reconnectWindow)
-      .catch((err: Error) => this.gateway.log.warn({ err: err.message }, 'telegraphy: session not kept'))
+    const notKept = (err: Error) => this.gateway.log.warn({ err: err.message }, 'telegraphy: session not kept')
+    // The head names no client data, so this runs on a socket's close event without any risk of
+    // throwing. The subscriptions are in the store already; they outlive the head by the hand-over
+    // time, since whoever takes the head reads them after.
+    services.store.set(sessionKey(this.#token), JSON.stringify(head), config.reconnectWindow).catch(notKept)
+    services.store.touch(subscriptionsKey(this.#token), config.reconnectWindow + config.handoverTimeout).catch(notKept)
     this.gateway.liveness.release(this).catch(noop)
   }
 

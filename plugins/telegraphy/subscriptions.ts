@@ -1,6 +1,7 @@
 import type { HubMessage } from '../../src/core/hub/message.js'
 import { deepEqual, eventDataOf, eventTopic, filtersMatch } from './event-wire.js'
 import type { Filters, SubscriptionView } from './messages.js'
+import { encodeStored, subscriptionField, type StoredSubscription } from './stored-subscriptions.js'
 
 interface Subscription {
   readonly eventName: string
@@ -8,6 +9,16 @@ interface Subscription {
   readonly filters: Record<string, unknown> | null
   permanent: boolean
   lazy: boolean
+  /** Its field in the session's stored hash (stored-subscriptions.ts). */
+  readonly field: string
+  /** When it was first made, among the session's subscriptions (the stored hash keeps no order). */
+  readonly order: number
+}
+
+/** Where a change lands: the hub topic, and the subscription's field in the stored hash. */
+export interface Change {
+  topic: string
+  field: string
 }
 
 /** `null`, missing and `{}` all mean "no filter". */
@@ -23,9 +34,33 @@ function normalise (filters: Filters | undefined): Record<string, unknown> | nul
  */
 export class Subscriptions {
   readonly #byTopic = new Map<string, Subscription[]>()
+  #count = 0
+  /** Order number of the next new subscription. */
+  #next = 0
 
-  /** Adds or updates; `first` is true when the topic had no subscription before. */
-  add (view: { event_name: string, filters?: Filters, permanent?: boolean, lazy?: boolean }): { topic: string, first: boolean } {
+  /** A resumed session's subscriptions, each with the order it was stored with. */
+  static restore (stored: StoredSubscription[]): Subscriptions {
+    const subs = new Subscriptions()
+    for (const { order, view } of stored) subs.add(view, order)
+    return subs
+  }
+
+  /** How many subscriptions (name + filters pairs) there are. */
+  get size (): number {
+    return this.#count
+  }
+
+  /** True when a subscription with this name and filters exists (subscribing again updates it). */
+  has (eventName: string, filters: Filters | undefined): boolean {
+    const wanted = normalise(filters)
+    return this.#byTopic.get(eventTopic(eventName))?.some((s) => deepEqual(s.filters, wanted)) ?? false
+  }
+
+  /**
+   * Adds or updates; `first` is true when the topic had no subscription before; `value` is the
+   * subscription as the stored hash keeps it at `field`.
+   */
+  add (view: { event_name: string, filters?: Filters, permanent?: boolean, lazy?: boolean }, order = this.#next): Change & { first: boolean, value: string } {
     const topic = eventTopic(view.event_name)
     const filters = normalise(view.filters)
     let list = this.#byTopic.get(topic)
@@ -34,27 +69,33 @@ export class Subscriptions {
       list = []
       this.#byTopic.set(topic, list)
     }
-    const existing = list.find((s) => deepEqual(s.filters, filters))
-    if (existing) {
-      existing.permanent = view.permanent ?? false
-      existing.lazy = view.lazy ?? false
+    let subscription = list.find((s) => deepEqual(s.filters, filters))
+    if (subscription) {
+      subscription.permanent = view.permanent ?? false
+      subscription.lazy = view.lazy ?? false
     } else {
-      list.push({ eventName: view.event_name, filters, permanent: view.permanent ?? false, lazy: view.lazy ?? false })
+      subscription = {
+        eventName: view.event_name, filters, permanent: view.permanent ?? false, lazy: view.lazy ?? false,
+        field: subscriptionField(view.event_name, filters), order,
+      }
+      this.#next = Math.max(this.#next, order + 1)
+      list.push(subscription)
+      this.#count++
     }
-    return { topic, first }
+    return { topic, first, field: subscription.field, value: encodeStored(subscription.order, viewOf(subscription)) }
   }
 
   /** Removes the subscription with this name and filters; `last` is true when the topic has none left. */
-  remove (eventName: string, filters: Filters | undefined): { removed: boolean, topic: string, last: boolean } {
+  remove (eventName: string, filters: Filters | undefined): (Change & { last: boolean }) | null {
     const topic = eventTopic(eventName)
     const wanted = normalise(filters)
     const list = this.#byTopic.get(topic)
     const index = list ? list.findIndex((s) => deepEqual(s.filters, wanted)) : -1
-    if (!list || index < 0) return { removed: false, topic, last: false }
-    list.splice(index, 1)
-    if (list.length > 0) return { removed: true, topic, last: false }
-    this.#byTopic.delete(topic)
-    return { removed: true, topic, last: true }
+    if (!list || index < 0) return null
+    const [removed] = list.splice(index, 1)
+    this.#count--
+    if (list.length === 0) this.#byTopic.delete(topic)
+    return { topic, field: removed.field, last: list.length === 0 }
   }
 
   /** True when some subscription of the message's topic matches its data (the event goes out once). */
@@ -75,8 +116,12 @@ export class Subscriptions {
   views (): SubscriptionView[] {
     const out: SubscriptionView[] = []
     for (const list of this.#byTopic.values()) {
-      for (const s of list) out.push({ event_name: s.eventName, filters: s.filters, permanent: s.permanent, lazy: s.lazy })
+      for (const s of list) out.push(viewOf(s))
     }
     return out
   }
+}
+
+function viewOf (s: Subscription): SubscriptionView {
+  return { event_name: s.eventName, filters: s.filters, permanent: s.permanent, lazy: s.lazy }
 }

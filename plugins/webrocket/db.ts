@@ -1,5 +1,5 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto'
-import type { Kysely, Migration } from 'kysely'
+import type { Generated, Kysely, Migration, Selectable } from 'kysely'
 import type { Database } from '../../src/core/db/database.js'
 import { migrate } from '../../src/core/db/migrate.js'
 import { hashPassword, verifyPassword } from '../../src/core/identity/passwords.js'
@@ -14,6 +14,8 @@ export interface VhostsTable {
   /** sha256 (hex) of the vhost access token; the token itself is shown only when issued. */
   token_hash: string
   created_at: string
+  /** Channels clients created by subscribing (issue 14: at most `limits.channelsPerVhost`). */
+  client_channels: Generated<number>
 }
 
 export interface VhostUsersTable {
@@ -32,6 +34,8 @@ export interface ChannelsTable {
   vhost: string
   name: string
   created_at: string
+  /** 1 when a client's `subscribe` created it (it counts against the vhost's quota), 0 for the admin API. */
+  by_client: Generated<number>
 }
 
 export interface WebrocketTables {
@@ -70,7 +74,19 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('webrocket_users').addColumn('source', 'varchar(8)', (c) => c.notNull().defaultTo('api')).execute()
     },
   },
+  // Issue 14: channels clients create are counted, on the vhost row so that every node of a
+  // cluster increments one counter under the row lock. Channels older than this migration count
+  // as admin-created.
+  '0003_client_channel_quota': {
+    async up (db: Kysely<unknown>) {
+      await db.schema.alterTable('webrocket_vhosts').addColumn('client_channels', 'integer', (c) => c.notNull().defaultTo(0)).execute()
+      await db.schema.alterTable('webrocket_channels').addColumn('by_client', 'integer', (c) => c.notNull().defaultTo(0)).execute()
+    },
+  },
 }
+
+/** What a client's subscribe did to a channel: made it, found it, or found the vhost full. */
+export type ClientChannel = 'created' | 'exists' | 'full'
 
 export interface UserRow { name: string, secretHash: string, permissions: number }
 
@@ -110,7 +126,7 @@ export class WebrocketDb {
     return new WebrocketDb(database)
   }
 
-  vhost (path: string): Promise<VhostsTable | undefined> {
+  vhost (path: string): Promise<Selectable<VhostsTable> | undefined> {
     return this.db.selectFrom('webrocket_vhosts').selectAll().where('path', '=', path).executeTakeFirst()
   }
 
@@ -213,20 +229,57 @@ export class WebrocketDb {
     return row !== undefined
   }
 
-  /** Creates the channel unless it exists (any node may race us); true if this call created it. */
+  /** Creates the channel unless it exists (any node may race us); true if this call created it. Admin: not counted. */
   async createChannel (vhost: string, name: string): Promise<boolean> {
     const result = await this.db.insertInto('webrocket_channels').values({ vhost, name, created_at: new Date().toISOString() })
       .onConflict((oc) => oc.columns(['vhost', 'name']).doNothing()).executeTakeFirst()
     return Number(result.numInsertedOrUpdatedRows) > 0
   }
 
+  /**
+   * A client's subscribe creates the channel (spec §2.4) only while the vhost has fewer than
+   * `limit` client-created channels (issue 14). The counter is raised with a conditional UPDATE of
+   * the vhost row in the same transaction as the insert: the row lock makes concurrent creations
+   * on every node of a cluster take turns, so the quota holds cluster-wide, not per node.
+   */
+  async createClientChannel (vhost: string, name: string, limit: number): Promise<ClientChannel> {
+    return this.db.transaction().execute(async (trx) => {
+      const inserted = await trx.insertInto('webrocket_channels').values({ vhost, name, created_at: new Date().toISOString(), by_client: 1 })
+        .onConflict((oc) => oc.columns(['vhost', 'name']).doNothing()).executeTakeFirst()
+      if (Number(inserted.numInsertedOrUpdatedRows) === 0) return 'exists'
+      const counted = await trx.updateTable('webrocket_vhosts').set((eb) => ({ client_channels: eb('client_channels', '+', 1) }))
+        .where('path', '=', vhost).where('client_channels', '<', limit).executeTakeFirst()
+      if (Number(counted.numUpdatedRows) > 0) return 'created'
+      await trx.deleteFrom('webrocket_channels').where('vhost', '=', vhost).where('name', '=', name).execute()
+      return 'full'
+    })
+  }
+
+  /** Client-created channels of the vhost, as counted for the quota. */
+  async clientChannels (vhost: string): Promise<number> {
+    const row = await this.db.selectFrom('webrocket_vhosts').select('client_channels').where('path', '=', vhost).executeTakeFirst()
+    return row?.client_channels ?? 0
+  }
+
+  /** Deletes a channel; one a client created gives its place in the quota back. */
   async deleteChannel (vhost: string, name: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('webrocket_channels').where('vhost', '=', vhost).where('name', '=', name).executeTakeFirst()
-    return Number(result.numDeletedRows) > 0
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('webrocket_channels').select('by_client').where('vhost', '=', vhost).where('name', '=', name).executeTakeFirst()
+      const result = await trx.deleteFrom('webrocket_channels').where('vhost', '=', vhost).where('name', '=', name).executeTakeFirst()
+      const deleted = Number(result.numDeletedRows) > 0
+      if (deleted && row?.by_client === 1) {
+        await trx.updateTable('webrocket_vhosts').set((eb) => ({ client_channels: eb('client_channels', '-', 1) }))
+          .where('path', '=', vhost).where('client_channels', '>', 0).execute()
+      }
+      return deleted
+    })
   }
 
   async clearChannels (vhost: string): Promise<number> {
-    const result = await this.db.deleteFrom('webrocket_channels').where('vhost', '=', vhost).executeTakeFirst()
-    return Number(result.numDeletedRows)
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx.deleteFrom('webrocket_channels').where('vhost', '=', vhost).executeTakeFirst()
+      await trx.updateTable('webrocket_vhosts').set({ client_channels: 0 }).where('path', '=', vhost).execute()
+      return Number(result.numDeletedRows)
+    })
   }
 }

@@ -35,7 +35,7 @@ const webrocket: FastifyPluginAsync<{ services: Services }> = async (app, { serv
   services.insecureDefaults.add(await defaultUsersInDatabase(db, config.vhosts))
   // During shutdown, sockets closing after Redis went away fail to unsubscribe: not worth an error.
   const onError = (err: unknown) => services.accepting ? app.log.error({ err }, 'webrocket') : app.log.debug({ err }, 'webrocket')
-  const registry = new VhostRegistry(db, services.hub, onError)
+  const registry = new VhostRegistry(db, services.hub, onError, services.config.limits.channelsPerVhost)
   await registry.start()
   // Users the config dropped: other nodes forget them and close their connections, as after a REST delete.
   for (const user of dropped) await registry.changed({ op: 'user', vhost: user.vhost, name: user.name })
@@ -44,7 +44,7 @@ const webrocket: FastifyPluginAsync<{ services: Services }> = async (app, { serv
     await registry.stop().catch(() => {})
   })
 
-  const context: SessionContext = { hub: services.hub, subscriptions: services.subscriptions, backend: services.backend(config.triggerUrl), throttle: services.throttle, authWindow: config.authWindow, onError }
+  const context: SessionContext = { hub: services.hub, subscriptions: services.subscriptions, backend: services.backend(config.triggerUrl), throttle: services.throttle, authWindow: config.authWindow, limits: services.config.limits, onError }
   // The vhost found before the upgrade rides on the request to the handler (a WeakMap entry per
   // upgrade cost more: its table grows with the upgrades in flight and GC must sweep it).
   app.decorateRequest('webrocketVhost', null)

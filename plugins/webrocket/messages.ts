@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { nameProblem } from '../../src/core/limits/index.js'
 
 // The WebRocket frames of the seed era (spec §2.3–2.5): every frame is a JSON object with
 // exactly one key, `{"<event>": <data>}`. The schemas below document every frame and do the
@@ -62,6 +63,16 @@ export const isUserName = TypeCompiler.Compile(UserName)
 export const isSecret = TypeCompiler.Compile(Secret)
 export const isChannelName = TypeCompiler.Compile(ChannelName)
 export const isEventName = TypeCompiler.Compile(EventName)
+
+/**
+ * A channel, event or user name a client may use: a non-empty string (spec §2.4) within the
+ * name rules of issue 14 (≤ 255 UTF-8 bytes, well-formed, no control characters). Upstream took
+ * any non-empty string (§2.9 item 6); names past these rules are refused with the field's own
+ * error id (`INVALID_CHANNEL_NAME`, `INVALID_EVENT_NAME`, `INVALID_USER_NAME`).
+ */
+export function isName (value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && nameProblem(value) === null
+}
 
 /** Error frames are constant: built once. */
 export const ERRORS = Object.fromEntries(

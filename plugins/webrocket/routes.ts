@@ -5,6 +5,7 @@ import { WebrocketUser } from '../../src/config/schema.js'
 import { SwitchboardError } from '../../src/core/errors.js'
 import type { Services } from '../../src/core/services.js'
 import { requireService, serviceSecurity } from '../../src/http/auth/guards.js'
+import { assertName } from '../../src/http/names.js'
 import { errors } from '../../src/http/schemas.js'
 import type { WebrocketDb } from './db.js'
 import { MANAGE, toMask, toNames } from './permissions.js'
@@ -27,7 +28,7 @@ const UserBody = Type.Object({
 }, { additionalProperties: false })
 const NewUserBody = Type.Composite([Type.Object({ name: Type.String({ minLength: 1, maxLength: 255 }) }), UserBody], { additionalProperties: false })
 const TokenReply = Type.Object({ accessToken: Type.String({ description: '40 hex characters; shown only now, stored hashed' }) })
-const ChannelName = Type.String({ minLength: 1, maxLength: 1024 })
+const ChannelName = Type.String({ minLength: 1, maxLength: 1024, description: 'at most 255 UTF-8 bytes, no control characters' })
 
 const pathOf = (params: { vhost: string }) => `/${params.vhost}`
 
@@ -135,6 +136,7 @@ export const webrocketRoutes: FastifyPluginAsyncTypebox<{ services: Services, db
       response: { 200: Type.Object({ name: Type.String() }), 201: Type.Object({ name: Type.String() }), ...errors(400, 401, 403, 404) },
     },
   }, async (request, reply) => {
+    assertName('name', request.body.name)
     const vhost = await existing(request.params)
     const created = await db.createChannel(vhost.path, request.body.name)
     return reply.code(created ? 201 : 200).send({ name: request.body.name })
@@ -186,6 +188,7 @@ export const webrocketRoutes: FastifyPluginAsyncTypebox<{ services: Services, db
       response: { 201: UserView, ...errors(400, 401, 403, 404, 409) },
     },
   }, async (request, reply) => {
+    assertName('name', request.body.name)
     const vhost = await existing(request.params)
     const { name, secret = '', permissions = ['READ'] } = request.body
     const { created } = await db.putUser(vhost.path, name, secret, toMask(permissions), false, 'api')
@@ -202,6 +205,7 @@ export const webrocketRoutes: FastifyPluginAsyncTypebox<{ services: Services, db
       response: { 200: UserView, 201: UserView, ...errors(400, 401, 403, 404) },
     },
   }, async (request, reply) => {
+    assertName('name', request.params.name)
     const vhost = await existing(request.params)
     const { name } = request.params
     const { secret = '', permissions = ['READ'] } = request.body
@@ -234,8 +238,10 @@ export const webrocketRoutes: FastifyPluginAsyncTypebox<{ services: Services, db
       response: { 200: Type.Object({ broadcasted: Type.String() }), ...errors(400, 401, 403, 404) },
     },
   }, async (request) => {
-    const vhost = await existing(request.params)
     const { channel, event, data } = request.body
+    assertName('channel', channel)
+    assertName('event', event)
+    const vhost = await existing(request.params)
     if (!(await vhost.hasChannel(channel))) throw new SwitchboardError('NOT_FOUND', `no channel ${channel}`)
     await publishBroadcast(services.hub, vhost, channel, event, data)
     return { broadcasted: channel }

@@ -1,4 +1,5 @@
 import { startAuthWindow } from '../../src/core/auth-window.js'
+import type { LimitsConfig } from '../../src/config/schema.js'
 import type { BackendReply, Backend } from '../../src/core/backend/backend.js'
 import type { Connection, Frame } from '../../src/core/connection.js'
 import { InboundFrames } from '../../src/core/inbound-frames.js'
@@ -6,9 +7,10 @@ import type { ConnectionTopics } from '../../src/core/hub/connection-topics.js'
 import type { Hub, Subscriber } from '../../src/core/hub/hub.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
 import type { CredentialThrottle } from '../../src/core/throttle/credential-throttle.js'
+import { parseClientJson } from '../../src/core/limits/index.js'
 import { secretMatches } from './db.js'
 import {
-  ERRORS, LOGGED_OUT, isChannelName, isEnvelope, isEventName, isPayloadObject, isSecret, isUserName, reply, undefinedEvent,
+  ERRORS, LOGGED_OUT, isChannelName, isEnvelope, isEventName, isName, isPayloadObject, isSecret, isUserName, reply, undefinedEvent,
 } from './messages.js'
 import { READ, WRITE } from './permissions.js'
 import type { Vhost, VhostMember } from './vhost-registry.js'
@@ -23,6 +25,8 @@ export interface SessionContext {
   throttle: CredentialThrottle
   /** `protocols.webrocket.authWindow`: ms a socket may stay unauthenticated; 0 = forever (spec §2.6). */
   authWindow: number
+  /** Input limits (issue 14): frame depth, subscriptions per connection. */
+  limits: Pick<LimitsConfig, 'maxDepth' | 'subscriptionsPerConnection'>
   onError (err: unknown): void
 }
 
@@ -102,12 +106,11 @@ export class WebrocketSession implements Subscriber, VhostMember {
 
   // Not async itself: the request's own handler is the only promise made for a frame (issue 8).
   #handle (text: string): Promise<void> | void {
-    let frame: unknown
-    try {
-      frame = JSON.parse(text)
-    } catch {
-      return this.#send(ERRORS.INVALID_PAYLOAD) // §2.7 [DEVIATION]: upstream ignored it
-    }
+    // §2.7 [DEVIATION]: upstream ignored invalid JSON; nesting past limits.maxDepth is refused
+    // before anything parses it (issue 14: a deep broadcast closed the socket 1011).
+    const parsed = parseClientJson(text, this.ctx.limits.maxDepth)
+    if (!parsed.ok) return this.#send(ERRORS.INVALID_PAYLOAD)
+    const frame = parsed.value
     // §2.7 [DEVIATION]: zero or several keys crashed upstream's connection.
     if (!isEnvelope.Check(frame)) return this.#send(ERRORS.INVALID_PAYLOAD)
     const event = Object.keys(frame)[0]
@@ -129,6 +132,8 @@ export class WebrocketSession implements Subscriber, VhostMember {
     if (!isPayloadObject.Check(data)) return this.#send(ERRORS.INVALID_PAYLOAD)
     const { user, secret } = data as Data
     if (!isUserName.Check(user)) return this.#send(ERRORS.INVALID_USER_NAME)
+    // No user can have a name past the name rules (README "Limits"), and such text (NUL) must not reach the database.
+    if (user !== '' && !isName(user)) return this.#send(ERRORS.INVALID_USER_NAME)
     // An unknown user is a failure too: it costs the address (the vhost's user names are guessable).
     let found = true
     const verdict = await this.ctx.throttle.guard({ address: this.connection.remoteAddress, account: `webrocket:${this.vhost.path}:${user}` }, async () => {
@@ -147,15 +152,22 @@ export class WebrocketSession implements Subscriber, VhostMember {
     this.#send(reply('authenticated', user))
   }
 
-  /** §2.4: READ first; the channel is created if needed and active before the reply. */
+  /**
+   * §2.4: READ first; the channel is created if needed and active before the reply. Issue 14
+   * (README "Limits"): a connection holds at most `subscriptionsPerConnection` channels, past it
+   * `ACCESS_DENIED`; a new channel past the vhost's quota is not created: `CHANNEL_NOT_FOUND`.
+   */
   async #subscribe (data: unknown): Promise<void> {
     if (!this.#can(READ)) return this.#send(ERRORS.ACCESS_DENIED)
     if (!isPayloadObject.Check(data)) return this.#send(ERRORS.INVALID_PAYLOAD)
     const { channel } = data as Data
-    if (!isChannelName.Check(channel)) return this.#send(ERRORS.INVALID_CHANNEL_NAME)
-    await this.vhost.ensureChannel(channel)
-    if (this.#closed) return
+    if (!isChannelName.Check(channel) || !isName(channel)) return this.#send(ERRORS.INVALID_CHANNEL_NAME)
     const topic = this.vhost.topicPrefix + channel
+    // One topic per channel: the core's count of this connection's topics is its channel count.
+    const joined = this.ctx.subscriptions.has(this.connection, topic)
+    if (!joined && this.ctx.subscriptions.countOf(this.connection) >= this.ctx.limits.subscriptionsPerConnection) return this.#send(ERRORS.ACCESS_DENIED)
+    if (!(await this.vhost.ensureChannel(channel))) return this.#send(ERRORS.CHANNEL_NOT_FOUND)
+    if (this.#closed) return
     if (!this.ctx.subscriptions.has(this.connection, topic)) await this.ctx.subscriptions.join(this.connection, topic, this)
     this.#send(reply('subscribed', channel))
   }
@@ -165,7 +177,7 @@ export class WebrocketSession implements Subscriber, VhostMember {
     if (!this.#can(READ)) return this.#send(ERRORS.ACCESS_DENIED)
     if (!isPayloadObject.Check(data)) return this.#send(ERRORS.INVALID_PAYLOAD)
     const { channel } = data as Data
-    if (!isChannelName.Check(channel)) return this.#send(ERRORS.INVALID_CHANNEL_NAME)
+    if (!isChannelName.Check(channel) || !isName(channel)) return this.#send(ERRORS.INVALID_CHANNEL_NAME)
     if (!(await this.vhost.hasChannel(channel))) return this.#send(ERRORS.CHANNEL_NOT_FOUND)
     this.dropChannel(channel)
     this.#send(reply('unsubscribed', channel))
@@ -176,8 +188,8 @@ export class WebrocketSession implements Subscriber, VhostMember {
     if (!this.#can(WRITE)) return this.#send(ERRORS.ACCESS_DENIED)
     if (!isPayloadObject.Check(data)) return this.#send(ERRORS.INVALID_PAYLOAD)
     const { event, channel } = data as Data
-    if (!isEventName.Check(event)) return this.#send(ERRORS.INVALID_EVENT_NAME)
-    if (!isChannelName.Check(channel)) return this.#send(ERRORS.INVALID_CHANNEL_NAME)
+    if (!isEventName.Check(event) || !isName(event)) return this.#send(ERRORS.INVALID_EVENT_NAME)
+    if (!isChannelName.Check(channel) || !isName(channel)) return this.#send(ERRORS.INVALID_CHANNEL_NAME)
     if (!this.vhost.channels.has(channel) && !(await this.vhost.hasChannel(channel))) return this.#send(ERRORS.CHANNEL_NOT_FOUND)
     // Not awaited: local subscribers are served synchronously inside publish, and waiting for
     // Redis would cap one client's broadcast rate at one per round trip.
@@ -190,7 +202,7 @@ export class WebrocketSession implements Subscriber, VhostMember {
     if (!this.#can(WRITE)) return this.#send(ERRORS.ACCESS_DENIED)
     if (!isPayloadObject.Check(data)) return this.#send(ERRORS.INVALID_PAYLOAD)
     const { event, data: payload } = data as Data
-    if (!isEventName.Check(event)) return this.#send(ERRORS.INVALID_EVENT_NAME)
+    if (!isEventName.Check(event) || !isName(event)) return this.#send(ERRORS.INVALID_EVENT_NAME)
     if (!this.ctx.backend.configured) return this.#send(ERRORS.ASSIGNATION_FAILED)
     this.ctx.backend.call({
       protocol: FORMAT, name: event, data: payload ?? null, user: this.#user, connectionId: this.connection.id, vhost: this.vhost.path,

@@ -47,7 +47,13 @@ export class Vhost {
   readonly members = new Set<VhostMember>()
   deleted = false
 
-  constructor (readonly path: string, readonly id: string, private readonly db: WebrocketDb) {
+  constructor (
+    readonly path: string,
+    readonly id: string,
+    private readonly db: WebrocketDb,
+    /** Channels clients may create in this vhost (`limits.channelsPerVhost`). */
+    private readonly channelLimit: number,
+  ) {
     this.topicPrefix = topicPrefix(path)
   }
 
@@ -72,11 +78,16 @@ export class Vhost {
     return true
   }
 
-  /** Creates the channel if needed (spec §2.4: `subscribe` creates it), in the database for every node. */
-  async ensureChannel (name: string): Promise<void> {
-    if (this.channels.has(name)) return
-    await this.db.createChannel(this.path, name)
+  /**
+   * A client's subscribe: creates the channel if needed (spec §2.4), in the database for every
+   * node, unless the vhost already holds `channelLimit` client-created channels (issue 14).
+   * False when the channel does not exist and may not be created.
+   */
+  async ensureChannel (name: string): Promise<boolean> {
+    if (this.channels.has(name)) return true
+    if ((await this.db.createClientChannel(this.path, name, this.channelLimit)) === 'full') return false
     if (!this.deleted) this.channels.add(name)
+    return true
   }
 }
 
@@ -86,7 +97,13 @@ export class VhostRegistry implements Subscriber {
   readonly #loading = new Map<string, Promise<Vhost | null>>()
   readonly #node = randomId(9)
 
-  constructor (private readonly db: WebrocketDb, private readonly hub: Hub, private readonly onError: (err: unknown) => void) {}
+  constructor (
+    private readonly db: WebrocketDb,
+    private readonly hub: Hub,
+    private readonly onError: (err: unknown) => void,
+    /** Channels clients may create per vhost (`limits.channelsPerVhost`). */
+    private readonly channelLimit: number,
+  ) {}
 
   start (): Promise<void> {
     return this.hub.subscribe(CHANGES_TOPIC, this)
@@ -116,7 +133,7 @@ export class VhostRegistry implements Subscriber {
   async #load (path: string): Promise<Vhost | null> {
     const row = await this.db.vhost(path)
     if (!row) return null
-    const vhost = new Vhost(path, row.id, this.db)
+    const vhost = new Vhost(path, row.id, this.db, this.channelLimit)
     this.#vhosts.set(path, vhost)
     return vhost
   }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { Services } from '../core/services.js'
+import { registerBearerVerification } from './auth/bearer-jwt.js'
 import { installErrorHandler } from './errors.js'
 import { installJsonBodyParser } from './json-body.js'
 import { adminUserRoutes } from './routes/admin-users.js'
@@ -47,6 +48,8 @@ export async function registerHttp (app: FastifyInstance, services: Services): P
   guardUpgrades(app, services)
   // Before any route: it hooks the routes that opt in as they are added (plugins' too).
   await registerCredentialRateLimit(app, services)
+  // `request.jwtVerify()` for every bearer guard, plugins' routes included.
+  await registerBearerVerification(app, services)
   await app.register(healthRoutes, { services })
   await app.register(authRoutes, { services })
   await app.register(adminUserRoutes, { services })

@@ -11,7 +11,7 @@ export const ErrorReply = Type.Object({
 export const errorRef = Type.Ref('ErrorReply')
 
 /** Response schemas for the error statuses a route can answer. */
-export function errors (...codes: Array<400 | 401 | 403 | 404 | 409 | 429 | 503>): Record<number, typeof errorRef> {
+export function errors (...codes: Array<400 | 401 | 403 | 404 | 409 | 413 | 429 | 503>): Record<number, typeof errorRef> {
   return Object.fromEntries(codes.map((code) => [code, errorRef]))
 }
 

@@ -133,7 +133,7 @@ export async function startNode (t: TestLike, name: string, configFile: string, 
     }
   })
   const url = `http://127.0.0.1:${port}`
-  await waitUntil(`${name} ready`, async () => (await fetch(`${url}/ready`)).status === 200, 20_000)
+  await waitUntil(`${name} ready`, async () => (await fetch(`${url}/ready`)).status === 200, 60_000)
     .catch((err: Error) => { throw new Error(`${err.message}\n${output}`) })
   return {
     name,

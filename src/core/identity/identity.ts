@@ -1,6 +1,7 @@
 import type { Database } from '../db/database.js'
 import type { UsersTable, UserSource } from '../db/tables.js'
 import { SwitchboardError } from '../errors.js'
+import { nameProblem } from '../limits/index.js'
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js'
 
 export interface User {
@@ -49,6 +50,9 @@ export class Identity {
   readonly #lookups = new Map<'username' | 'email', string>()
 
   async #rowBy (column: 'username' | 'email', value: string): Promise<UsersTable | undefined> {
+    // No user has a name or email past the name rules (issue 14), and such text (NUL, lone
+    // surrogates) makes PostgreSQL fail the query: a login would answer 500 instead of 401.
+    if (nameProblem(value) !== null) return undefined
     let text = this.#lookups.get(column)
     if (text === undefined) {
       text = this.database.kysely.selectFrom('users').selectAll().where(column, '=', value).compile().sql

@@ -1,7 +1,7 @@
 import type { EphemeralStore } from './store.js'
 
 interface Entry {
-  value: string | string[]
+  value: string | string[] | Map<string, string>
   expiresAt: number
 }
 
@@ -91,6 +91,26 @@ export class MemoryStore implements EphemeralStore {
     const value = this.#live(key)?.value
     this.#entries.delete(key)
     return Array.isArray(value) ? value : []
+  }
+
+  async hashSet (key: string, field: string, value: string, ttlMs?: number): Promise<void> {
+    const entry = this.#live(key)
+    const hash = entry?.value instanceof Map ? entry.value : new Map<string, string>()
+    hash.set(field, value)
+    this.#write(key, { value: hash, expiresAt: this.#expiry(ttlMs) })
+  }
+
+  async hashDelete (key: string, field: string): Promise<boolean> {
+    const hash = this.#live(key)?.value
+    if (!(hash instanceof Map) || !hash.delete(field)) return false
+    if (hash.size === 0) this.#entries.delete(key)
+    return true
+  }
+
+  async hashGetAll (key: string): Promise<Map<string, string>> {
+    const hash = this.#live(key)?.value
+    // A copy: the caller may keep it while the stored hash changes.
+    return hash instanceof Map ? new Map(hash) : new Map()
   }
 
   isReady (): boolean {

@@ -49,7 +49,11 @@ export class RedisStore implements EphemeralStore {
   }
 
   async touch (key: string, ttlMs: number): Promise<boolean> {
-    return (await this.#run(() => this.#redis.pexpire(this.#prefix + key, ttlMs))) === 1
+    const k = this.#prefix + key
+    if (ttlMs > 0) return (await this.#run(() => this.#redis.pexpire(k, ttlMs))) === 1
+    // PEXPIRE 0 would delete the key; PERSIST answers 0 for a key without a ttl, hence EXISTS.
+    const results = await this.#run(() => this.#redis.multi().exists(k).persist(k).exec())
+    return results![0][1] === 1
   }
 
   /** GETEX (Redis 6.2+): the read and the new ttl in one atomic command. */
@@ -74,6 +78,27 @@ export class RedisStore implements EphemeralStore {
     const k = this.#prefix + key
     const results = await this.#run(() => this.#redis.multi().lrange(k, 0, -1).del(k).exec())
     return results![0][1] as string[]
+  }
+
+  async hashSet (key: string, field: string, value: string, ttlMs?: number): Promise<void> {
+    const k = this.#prefix + key
+    const multi = this.#redis.multi().hset(k, field, value)
+    if (ttlMs) multi.pexpire(k, ttlMs)
+    else multi.persist(k)
+    await this.#run(() => multi.exec())
+  }
+
+  async hashDelete (key: string, field: string): Promise<boolean> {
+    return (await this.#run(() => this.#redis.hdel(this.#prefix + key, field))) === 1
+  }
+
+  async hashGetAll (key: string): Promise<Map<string, string>> {
+    // The flat reply (field, value, …) read into a Map: no field name can collide with an
+    // object's own properties (`__proto__`).
+    const flat = await this.#run(() => this.#redis.call('HGETALL', this.#prefix + key)) as string[]
+    const hash = new Map<string, string>()
+    for (let i = 0; i + 1 < flat.length; i += 2) hash.set(flat[i], flat[i + 1])
+    return hash
   }
 
   isReady (): boolean {

@@ -1,21 +1,17 @@
-import { createSigner, createVerifier } from 'fast-jwt'
+import { createSigner, createVerifier, TokenError } from 'fast-jwt'
 import { randomId } from '../ids.js'
 import type { EphemeralStore } from '../state/store.js'
+import { ACCESS_TOKEN_TYPE, accessClaimsOf, accessVerifierOptions, JWT_ALGORITHM, type AccessClaims, type AccessTokenVerification } from './access-verification.js'
+
+export type { AccessClaims } from './access-verification.js'
 
 export interface TokensOptions {
   secret: string
   accessTtlMs: number
   refreshTtlMs: number
   store: EphemeralStore
+  /** Stamps what is issued and revoked; expiry is checked by fast-jwt on the real clock, as on REST. */
   now?: () => number
-}
-
-export interface AccessClaims {
-  username: string
-  admin: boolean
-  jti: string
-  /** Expiry, ms since epoch. */
-  expiresAt: number
 }
 
 export interface IssuedAccess {
@@ -31,10 +27,10 @@ const REVOKED_JTI = 'revoked:jti:'
 const REVOKED_USER = 'revoked:user:'
 
 /**
- * Every token Switchboard issues. JWTs (HS256, fast-jwt — the engine of @fastify/jwt) for access
- * tokens and Really-format tokens; opaque tokens in the EphemeralStore for refresh tokens,
- * one-time tokens (taken atomically) and sliding tokens (ttl restarted on use). Revocation is
- * cluster-wide through the store.
+ * Every token Switchboard issues. JWTs (HS256, fast-jwt) for access tokens (REST verifies them
+ * with @fastify/jwt, the same engine, from `accessVerification`) and Really-format tokens;
+ * opaque tokens in the EphemeralStore for refresh tokens, one-time tokens (taken atomically)
+ * and sliding tokens (ttl restarted on use). Revocation is cluster-wide through the store.
  */
 export class Tokens {
   readonly #store: EphemeralStore
@@ -43,16 +39,31 @@ export class Tokens {
   readonly #now: () => number
   readonly #sign: (payload: Record<string, unknown>) => string
   readonly #verify: (token: string) => Record<string, unknown>
+  readonly #verifyAccessJwt: (token: string) => Record<string, unknown>
+  readonly #accessVerification: AccessTokenVerification
 
   constructor ({ secret, accessTtlMs, refreshTtlMs, store, now = Date.now }: TokensOptions) {
     this.#store = store
     this.#accessTtlMs = accessTtlMs
     this.#refreshTtlMs = refreshTtlMs
     this.#now = now
-    this.#sign = createSigner({ key: secret, algorithm: 'HS256' })
-    // Expiry is checked here, not by fast-jwt, so callers can tell "expired" from "invalid"
-    // and Really's own `expires` claim (ms) gets the same treatment as `exp`.
-    this.#verify = createVerifier({ key: secret, algorithms: ['HS256'], ignoreExpiration: true })
+    this.#sign = createSigner({ key: secret, algorithm: JWT_ALGORITHM })
+    // Signature only: the caller interprets the claims (Really's own `expires` claim, in ms).
+    this.#verify = createVerifier({ key: secret, algorithms: [JWT_ALGORITHM], ignoreExpiration: true })
+    this.#accessVerification = {
+      verifier: accessVerifierOptions(secret),
+      claimsOf: accessClaimsOf,
+      isRevoked: (claims) => this.#isAccessRevoked(claims),
+    }
+    this.#verifyAccessJwt = createVerifier(this.#accessVerification.verifier)
+  }
+
+  /**
+   * How access tokens are verified (secret included): `verifyAccess` runs it with fast-jwt, the
+   * HTTP layer hands it to @fastify/jwt, so REST and sockets accept exactly the same tokens.
+   */
+  get accessVerification (): AccessTokenVerification {
+    return this.#accessVerification
   }
 
   get accessTtlMs (): number {
@@ -82,7 +93,7 @@ export class Tokens {
     const token = this.#sign({
       sub: user.username,
       adm: user.admin,
-      typ: 'access',
+      typ: ACCESS_TOKEN_TYPE,
       jti: randomId(12),
       iat: Math.floor(now / 1000),
       iatMs: now,
@@ -91,17 +102,25 @@ export class Tokens {
     return { token, expiresIn: Math.round(this.#accessTtlMs / 1000) }
   }
 
-  /** The claims of a valid, unexpired, unrevoked access token. */
+  /**
+   * The claims of a valid, unexpired, unrevoked access token (the steps of `accessVerification`).
+   * Expiry is fast-jwt's, on the real clock as on REST: `now` only stamps what is issued and revoked.
+   */
   async verifyAccess (token: string): Promise<JwtCheck<AccessClaims>> {
-    const claims = this.verifyJwt(token)
-    if (!claims || claims.typ !== 'access' || typeof claims.sub !== 'string' || typeof claims.exp !== 'number') {
-      return { ok: false, reason: 'invalid' }
+    let payload: Record<string, unknown>
+    try {
+      payload = this.#verifyAccessJwt(token)
+    } catch (err) {
+      return { ok: false, reason: err instanceof TokenError && err.code === TokenError.codes.expired ? 'expired' : 'invalid' }
     }
-    if (claims.exp * 1000 <= this.#now()) return { ok: false, reason: 'expired' }
-    const jti = String(claims.jti)
-    if (await this.#store.get(REVOKED_JTI + jti)) return { ok: false, reason: 'invalid' }
-    if (await this.isUserRevoked(claims.sub, Number(claims.iatMs))) return { ok: false, reason: 'invalid' }
-    return { ok: true, claims: { username: claims.sub, admin: claims.adm === true, jti, expiresAt: claims.exp * 1000 } }
+    const claims = accessClaimsOf(payload)
+    if (!claims || await this.#isAccessRevoked(claims)) return { ok: false, reason: 'invalid' }
+    return { ok: true, claims }
+  }
+
+  async #isAccessRevoked (claims: AccessClaims): Promise<boolean> {
+    if (await this.#store.get(REVOKED_JTI + claims.jti)) return true
+    return this.isUserRevoked(claims.username, claims.issuedAt)
   }
 
   /** An opaque refresh token, good for one use within the refresh ttl. */
@@ -126,7 +145,7 @@ export class Tokens {
   async revoke (token: string): Promise<{ username: string, jti: string } | null> {
     if (await this.#store.delete(REFRESH + token)) return null
     const claims = this.verifyJwt(token)
-    if (claims?.typ === 'access' && typeof claims.exp === 'number' && typeof claims.sub === 'string') {
+    if (claims?.typ === ACCESS_TOKEN_TYPE && typeof claims.exp === 'number' && typeof claims.sub === 'string') {
       const ttl = claims.exp * 1000 - this.#now()
       if (ttl <= 0) return null
       const jti = String(claims.jti)

@@ -2,6 +2,7 @@ import { hash, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify'
 import type { Services } from '../../core/services.js'
 import { guardedCheck } from '../throttle/guarded.js'
+import { verifiedBearer } from './bearer-jwt.js'
 
 /** Who called a REST route. */
 export type Caller =
@@ -28,13 +29,6 @@ export function isApiKey (services: Services, presented: string): boolean {
   return match
 }
 
-export function bearerToken (request: FastifyRequest): string | null {
-  const header = request.headers.authorization
-  if (!header) return null
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
-  return match ? match[1] : null
-}
-
 function deny (reply: FastifyReply, statusCode: 401 | 403, message: string) {
   if (statusCode === 401) reply.header('www-authenticate', 'Bearer')
   return reply.code(statusCode).send({ statusCode, error: statusCode === 401 ? 'Unauthorized' : 'Forbidden', message })
@@ -43,13 +37,12 @@ function deny (reply: FastifyReply, statusCode: 401 | 403, message: string) {
 // A presented credential is checked under the throttle: wrong API keys and bearer tokens count
 // as failures of the caller's address, and past its budget every credential from it is refused
 // unchecked (429 + Retry-After, thrown to the error handler). A request presenting none is not
-// a guess and is not counted.
+// a guess and is not counted. The token is verified by @fastify/jwt (bearer-jwt.ts), configured
+// from the core's access-token verification.
 function userFromBearer (services: Services, request: FastifyRequest): Promise<Caller | null> {
   return guardedCheck(services, request, undefined, async () => {
-    const token = bearerToken(request)
-    if (!token) return null
-    const check = await services.tokens.verifyAccess(token)
-    return check.ok ? { kind: 'user', username: check.claims.username, admin: check.claims.admin } : null
+    const claims = await verifiedBearer(request)
+    return claims ? { kind: 'user', username: claims.username, admin: claims.admin } : null
   })
 }
 

@@ -32,7 +32,7 @@ t.test('RedisStore: while Redis is unreachable every call fails with UNAVAILABLE
   const store = new RedisStore({ url: 'redis://127.0.0.1:1', prefix: 'x:' })
   t.teardown(() => store.close())
   t.equal(store.isReady(), false)
-  for (const call of <Array<() => Promise<unknown>>>[() => store.set('k', 'v'), () => store.set('k', 'v', 10), () => store.setIfAbsent('k', 'v'), () => store.get('k'), () => store.take('k'), () => store.touch('k', 10), () => store.getAndTouch('k', 10), () => store.delete('k'), () => store.push('k', 'v'), () => store.drain('k')]) {
+  for (const call of <Array<() => Promise<unknown>>>[() => store.set('k', 'v'), () => store.set('k', 'v', 10), () => store.setIfAbsent('k', 'v'), () => store.get('k'), () => store.take('k'), () => store.touch('k', 10), () => store.getAndTouch('k', 10), () => store.delete('k'), () => store.push('k', 'v'), () => store.drain('k'), () => store.touch('k', 0), () => store.hashSet('k', 'f', 'v'), () => store.hashDelete('k', 'f'), () => store.hashGetAll('k')]) {
     await t.rejects(call(), { code: 'UNAVAILABLE' })
   }
 })

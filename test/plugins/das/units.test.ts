@@ -26,7 +26,7 @@ function session (overrides: Partial<SessionOptions> = {}, socket = new FakeSock
     authWindow: 0,
     connectAckDelay: 10_000,
     verifyAccess: async (token) => token === 'good'
-      ? { ok: true, claims: { username: 'alice', admin: false, jti: 'j', expiresAt: Date.now() + 1000 } }
+      ? { ok: true, claims: { username: 'alice', admin: false, jti: 'j', expiresAt: Date.now() + 1000, issuedAt: Date.now() } }
       : { ok: false, reason: 'invalid' },
     onAuthenticated () {},
     log: silentLog,

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
+import { loadSubscriptions } from '../../../plugins/telegraphy/stored-subscriptions.js'
+import type { EphemeralStore } from '../../../src/core/state/store.js'
 import { login, request, sharedClusterOverrides, startApp, TEST_API_KEY, type RunningApp } from '../../helpers/app.js'
 import { REDIS_URL } from '../../helpers/infra.js'
 import { ALICE } from '../../helpers/config.js'
@@ -91,4 +93,14 @@ export function redisOf (t: TestLike, app: FastifyInstance): { redis: Redis, key
   const redis = new Redis(REDIS_URL)
   t.teardown(() => redis.disconnect())
   return { redis, key: (key) => app.services.config.storage.redisPrefix + key }
+}
+
+/**
+ * A session as the store keeps it: the head at `key` (live or dropped record) with the
+ * subscriptions of its hash (one field per subscription), or null when the head is gone.
+ */
+export async function storedSession (store: EphemeralStore, key: string, token: string): Promise<Record<string, unknown> | null> {
+  const head = await store.get(key)
+  if (head === null) return null
+  return { ...JSON.parse(head), subscriptions: (await loadSubscriptions(store, token)).map((s) => s.view) }
 }

@@ -2,7 +2,7 @@ import t from 'tap'
 import { buildApp } from '../../../src/app.js'
 import { testConfig } from '../../helpers/config.js'
 import { eventually } from '../../helpers/ws-client.js'
-import { clusterOf, connected, crash, emit, open, subscribe } from './helpers.js'
+import { clusterOf, connected, crash, emit, open, storedSession, subscribe } from './helpers.js'
 
 // Sessions of a node that dies while they are connected (README "Sessions and RECONNECT"):
 // a live record per connected session and a heartbeat per node, both in the shared store.
@@ -13,7 +13,7 @@ const sessionKey = (token: string) => `telegraphy:session:${token}`
 t.test('a connected session has a live record that follows its subscriptions; a drop replaces it', async (t) => {
   const { nodes: [a] } = await clusterOf(t, 1)
   const store = a.app.services.store
-  const live = async (token: string) => JSON.parse(await store.get(liveKey(token)) ?? 'null')
+  const live = async (token: string) => (await storedSession(store, liveKey(token), token))!
   const { client, sessionToken } = await connected(a.url, a.wsUrl)
   t.match(await live(sessionToken), { principal: { kind: 'user', username: 'alice' }, address: '127.0.0.1', holder: String, subscriptions: [] }, 'written at CONNECT')
 
@@ -37,7 +37,7 @@ t.test('a live record the store lost is written again within a refresh turn (60 
   await subscribe(client, 1, { event_name: 'demo.Item' })
   t.equal(await store.delete(liveKey(sessionToken)), true)
   await eventually(async () => (await store.get(liveKey(sessionToken))) !== null, 3000, 'written again')
-  t.match(JSON.parse((await store.get(liveKey(sessionToken)))!), { subscriptions: [{ event_name: 'demo.Item' }] })
+  t.match(await storedSession(store, liveKey(sessionToken), sessionToken), { subscriptions: [{ event_name: 'demo.Item' }] })
 })
 
 t.test('a connected session is refused while its node beats, and resumes on a survivor once that node died', async (t) => {
@@ -65,7 +65,7 @@ t.test('a connected session is refused while its node beats, and resumes on a su
   await emit(b.url, 'demo.Item', { n: 2 })
   t.match(await back.json(), { data: { n: 2 } }, 'subscriptions restored')
   await back.expectNothing(200)
-  t.match(JSON.parse((await b.app.services.store.get(liveKey(sessionToken)))!), { subscriptions: [{ event_name: 'demo.Item' }] }, 'live on B now')
+  t.match(await storedSession(b.app.services.store, liveKey(sessionToken), sessionToken), { subscriptions: [{ event_name: 'demo.Item' }] }, 'live on B now')
 
   const again = await open(b.wsUrl)
   t.match(await again.request({ message: 'RECONNECT', id: 5, session_token: sessionToken }), { status: 'INVALID_SESSION' }, 'connected on B: refused')
