@@ -8,6 +8,7 @@ import type { DasSession } from './session.js'
  */
 export class DasConnection implements Connection {
   readonly protocol = 'das'
+  readonly connectedAt = Date.now()
 
   constructor (private readonly session: DasSession, readonly remoteAddress: string) {}
 
@@ -15,14 +16,8 @@ export class DasConnection implements Connection {
     return this.session.id
   }
 
-  get principal (): Principal | null {
-    const user = this.session.user
-    return user ? { kind: 'user', username: user.username, admin: user.admin } : null
-  }
-
-  set principal (_value: Principal | null) {
-    // The session owns the principal (set by `authorization`); nothing else may change it.
-  }
+  /** Set by the core registry when the socket first authenticates (`services.connections.authenticated`). */
+  principal: Principal | null = null
 
   get open (): boolean {
     return !this.session.closed

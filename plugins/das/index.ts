@@ -7,7 +7,7 @@ import { Server, type Socket } from 'socket.io'
 import { startAuthWindow } from '../../src/core/auth-window.js'
 import { closeRedis, connectRedis } from '../../src/core/redis/client.js'
 import { attachSlot, clientAddress, holdUntilClosed, slotOf } from '../../src/http/websocket/address-slot.js'
-import { REVOCATIONS_TOPIC, type Services } from '../../src/core/services.js'
+import type { Services } from '../../src/core/services.js'
 import { socketIoCors } from '../../src/http/cors.js'
 import { NoSubprotocolWebSocketServer } from '../../src/http/websocket/subprotocols.js'
 import { DasConnection } from './connection.js'
@@ -138,6 +138,9 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
       onAuthenticated: (s) => {
         sessions.authenticated(s)
         authenticatedConnections.add(engineConnection)
+        // Indexed by user in the core: a revoked user or token drops the socket on any node.
+        const { username, admin } = s.user!
+        services.connections.authenticated(connection, { kind: 'user', username, admin }, s)
       },
       log,
       maxDepth: services.config.limits.maxDepth,
@@ -209,23 +212,12 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
     sweep.unref()
   }
 
-  // A removed user's sockets go at once, on every node (the hub reaches them all).
-  const revocations = {
-    deliver (message: { data: unknown }) {
-      const username = (message.data as { username?: unknown } | null)?.username
-      if (typeof username !== 'string') return
-      for (const session of [...sessions.ofUser(username)]) session.close('user removed')
-    },
-  }
-  await services.hub.subscribe(REVOCATIONS_TOPIC, revocations)
-
   app.decorate('das', { io, sessions, deliver })
   await app.register(dasRoutes, { services, deliver })
 
   app.addHook('onClose', async () => {
     if (sweep) clearInterval(sweep)
     restoreUpgrades()
-    await services.hub.unsubscribe(REVOCATIONS_TOPIC, revocations)
     // Disconnects what is left, closes the adapters and engine.io (the HTTP server is
     // already closed by now, which io.close() tolerates).
     await io.close()

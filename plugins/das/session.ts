@@ -1,6 +1,7 @@
 import type { TSchema } from '@sinclair/typebox'
 import type { TypeCheck } from '@sinclair/typebox/compiler'
 import { startAuthWindow } from '../../src/core/auth-window.js'
+import type { Revocable, RevocationCause } from '../../src/core/revocation/revocable.js'
 import type { AccessClaims, JwtCheck } from '../../src/core/tokens/tokens.js'
 import { findReservedKey, valueDepthExceeds } from '../../src/core/limits/index.js'
 import { parseBbox } from './filters.js'
@@ -79,8 +80,10 @@ function withoutId (arg: Json): Json {
  * client messages, and the per-socket state the server events depend on — bbox, filters,
  * per-type `mid` counters and the traces still waiting for an acknowledgement.
  */
-export class DasSession {
+export class DasSession implements Revocable {
   user: DasUser | null = null
+  /** The `jti` of the access token the socket authenticated with: revoking that token drops it. */
+  revocationToken: string | null = null
   bbox: Bbox | null = null
   eventFilter: EventFilter | null = null
   patrolFilter: PatrolFilter | null = null
@@ -156,6 +159,11 @@ export class DasSession {
     this.options.log.info({ sid: this.id, reason }, 'das socket disconnected by server')
     this.stopped()
     this.socket.disconnect(true)
+  }
+
+  /** The core registry's revocation policy: the socket is dropped (§5 has no message for it). */
+  revoked (cause: RevocationCause): void {
+    this.close(cause === 'token-revoked' ? 'token revoked' : 'user removed')
   }
 
   /** The socket is gone: no timer may fire for it any more. */
@@ -245,6 +253,7 @@ export class DasSession {
     }
     const first = this.user === null
     this.user = { username: check.claims.username, admin: check.claims.admin }
+    this.revocationToken = check.claims.jti
     this.socket.join(ALL_CLIENTS)
     this.socket.join(this.id)
     this.#reply('resp_authorization', { type: 'resp_authorization', resp_id: respId, status: { code: 200, message: 'OK' } })

@@ -1,5 +1,6 @@
 import { startAuthWindow } from '../../src/core/auth-window.js'
 import type { Frame } from '../../src/core/connection.js'
+import type { Revocable } from '../../src/core/revocation/revocable.js'
 import type { WsConnection } from '../../src/http/websocket/ws-connection.js'
 import { parseClientJson } from '../../src/core/limits/index.js'
 import * as commands from './commands.js'
@@ -25,7 +26,7 @@ class RequestTimeout extends Error {}
  * `create` followed by a `get` sees its object. Every reply echoes the request's `tag`; pushes
  * never carry one (spec §6.2).
  */
-export class ReallySession {
+export class ReallySession implements Revocable {
   user: UserInfo | null = null
   #username: string | null = null
   #closed = false
@@ -36,8 +37,8 @@ export class ReallySession {
   #authTimer: NodeJS.Timeout | undefined
   readonly #subscriptions: Subscriptions
 
-  constructor (private readonly ctx: ReallyContext, private readonly connection: WsConnection, private readonly onInitialized: (s: ReallySession) => void) {
-    this.#subscriptions = new Subscriptions(ctx, { push: (frame: Frame) => this.connection.send(frame) })
+  constructor (private readonly ctx: ReallyContext, private readonly connection: WsConnection) {
+    this.#subscriptions = new Subscriptions(ctx, connection, { push: (frame: Frame) => this.connection.send(frame) })
     if (ctx.config.idleTimeout > 0) {
       this.#idleTimer = setTimeout(() => this.#kick(), ctx.config.idleTimeout)
     }
@@ -59,17 +60,20 @@ export class ReallySession {
     this.#queue = this.#queue.then(() => this.#handle(text)).finally(() => { this.#pending-- })
   }
 
-  /** The user's tokens were revoked (user removed): spec §4.4 "Token Revoked". */
+  /**
+   * The core registry's revocation policy (Revocable): the user was removed or disabled, or its
+   * password changed — spec §4.4 "Token Revoked": `token-expired` pushed, then close (1008).
+   */
   revoked (): void {
     this.#tokenExpired()
   }
 
-  async closed (): Promise<void> {
+  closed (): void {
     this.#closed = true
     clearTimeout(this.#idleTimer)
     clearTimeout(this.#expiryTimer)
     clearTimeout(this.#authTimer)
-    await this.#subscriptions.close()
+    this.#subscriptions.close()
   }
 
   #send (frame: Json): void {
@@ -127,11 +131,11 @@ export class ReallySession {
     this.user = claims.user
     this.#username = username
     clearTimeout(this.#authTimer)
-    this.connection.principal = username !== null
+    // A core user's connection is indexed, so revoking the user reaches it on any node.
+    this.ctx.services.connections.authenticated(this.connection, username !== null
       ? { kind: 'user', username, admin: false }
-      : { kind: 'anonymous', id: claims.user.uid }
+      : { kind: 'anonymous', id: claims.user.uid }, this)
     if (claims.expires !== null) this.#scheduleExpiry(claims.expires)
-    this.onInitialized(this)
     // Spec §4.10 item 1: the seed's handle + user, and the UserInfo flattened as upstream code sent it.
     this.#send({ tag, evt: 'initialized', body: { 'connection-handle': this.connection.id, user: claims.user, ...claims.user } })
   }

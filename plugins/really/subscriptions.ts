@@ -1,4 +1,4 @@
-import type { Frame } from '../../src/core/connection.js'
+import type { Connection, Frame } from '../../src/core/connection.js'
 import type { Subscriber } from '../../src/core/hub/hub.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
 import { checkFields, view } from './commands.js'
@@ -58,7 +58,7 @@ export class Subscriptions {
   readonly #byR = new Map<string, Subscription>()
   #closed = false
 
-  constructor (private readonly ctx: ReallyContext, private readonly sink: PushSink) {}
+  constructor (private readonly ctx: ReallyContext, private readonly connection: Connection, private readonly sink: PushSink) {}
 
   /**
    * Subscribes to every R (spec §4.10 items 10, 15): structural problems fail the whole request
@@ -127,9 +127,11 @@ export class Subscriptions {
     return parsed.map((r) => r.text)
   }
 
-  async close (): Promise<void> {
+  /** The connection closed: every subscription ends (the core leaves the topics, logging failures). */
+  close (): void {
     this.#closed = true
-    await Promise.allSettled([...this.#byR.values()].map((s) => this.#stop(s)))
+    this.#byR.clear()
+    this.ctx.services.subscriptions.leaveAll(this.connection)
   }
 
   async #start (r: R, fields: string[]): Promise<Subscription> {
@@ -137,7 +139,7 @@ export class Subscriptions {
     if (previous) await this.#stop(previous)
     const subscription = new Subscription(r, fields, this.sink, (s) => { this.#stop(s).catch(() => {}) })
     this.#byR.set(r.text, subscription)
-    await this.ctx.services.hub.subscribe(topicOf(r.text), subscription)
+    await this.ctx.services.subscriptions.join(this.connection, topicOf(r.text), subscription)
     // The connection closed while the broker was subscribing.
     if (this.#closed) await this.#stop(subscription)
     return subscription
@@ -145,7 +147,7 @@ export class Subscriptions {
 
   async #stop (subscription: Subscription): Promise<void> {
     if (this.#byR.get(subscription.r.text) === subscription) this.#byR.delete(subscription.r.text)
-    await this.ctx.services.hub.unsubscribe(topicOf(subscription.r.text), subscription)
+    await this.ctx.services.subscriptions.leave(this.connection, topicOf(subscription.r.text), subscription)
   }
 
   /**

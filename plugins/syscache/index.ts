@@ -1,11 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Subscriber } from '../../src/core/hub/hub.js'
 import { FailureLimit } from '../../src/core/throttle/failure-limit.js'
-import { REVOCATIONS_TOPIC, type Services } from '../../src/core/services.js'
+import type { Services } from '../../src/core/services.js'
 import { acceptWebSocket } from '../../src/http/websocket/accept.js'
 import { ClassRouter } from './classes.js'
-import { CLEARED_TOPIC, SessionRegistry } from './registry.js'
 import { syscacheRoutes } from './routes.js'
 import { Session, type SyscacheContext } from './session.js'
 
@@ -18,11 +16,9 @@ export function forwardedByProxy (request: FastifyRequest): boolean {
 /** syscache (sysadm WebSocket API, spec §1) at `protocols.syscache.path`, plus its REST routes. */
 async function syscache (app: FastifyInstance, { services }: { services: Services }): Promise<void> {
   const config = services.config.protocols.syscache
-  const registry = new SessionRegistry<Session>()
   const ctx: SyscacheContext = {
     services,
     config,
-    registry,
     classes: new ClassRouter(services.backend(config.backendUrl), config.fullAccessOnly,
       (name, reason) => app.log.warn({ name, reason }, 'syscache backend failed')),
     log: app.log,
@@ -31,16 +27,6 @@ async function syscache (app: FastifyInstance, { services }: { services: Service
       name: 'syscache-blacklist', max: config.maxAuthFailures, windowMs: config.authFailureWindow, blockMs: config.blockDuration,
     }),
   }
-
-  // auth_clear on any node, or a user removed, logs out this node's sessions at once (spec §1.7).
-  const cleared: Subscriber = { deliver: (message) => registry.tokenCleared(String(message.data)) }
-  const revocations: Subscriber = { deliver: (message) => registry.userRevoked((message.data as { username: string }).username) }
-  await services.hub.subscribe(CLEARED_TOPIC, cleared)
-  await services.hub.subscribe(REVOCATIONS_TOPIC, revocations)
-  app.addHook('onClose', async () => {
-    await services.hub.unsubscribe(CLEARED_TOPIC, cleared)
-    await services.hub.unsubscribe(REVOCATIONS_TOPIC, revocations)
-  })
 
   app.get(config.path, { websocket: true, schema: { hide: true } }, (socket, request) => {
     const accepted = acceptWebSocket(socket, request, 'syscache', services)

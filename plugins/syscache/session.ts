@@ -1,9 +1,11 @@
 import { hostname } from 'node:os'
 import type { SyscacheConfig } from '../../src/config/schema.js'
 import { startAuthWindow } from '../../src/core/auth-window.js'
+import { hash } from 'node:crypto'
 import type { Connection } from '../../src/core/connection.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
 import type { Subscriber } from '../../src/core/hub/hub.js'
+import type { Revocable } from '../../src/core/revocation/revocable.js'
 import { randomAlphanumeric } from '../../src/core/ids.js'
 import { nameProblem, parseClientJson } from '../../src/core/limits/index.js'
 import type { Services } from '../../src/core/services.js'
@@ -17,12 +19,13 @@ import {
   type ErrorCode, type EventType, type Id,
 } from './frames.js'
 import { checkAuthArgs, checkAuthTokenArgs, checkEnvelope, checkEventNames } from './messages.js'
-import { CLEARED_TOPIC, tokenHash, type SessionRegistry } from './registry.js'
 
 /** Sliding-token purpose in the core token store (spec §1.7: 20 chars of [A-Za-z0-9]). */
 export const TOKEN_PURPOSE = 'syscache'
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/
 const generateToken = () => randomAlphanumeric(20)
+/** A token as its revocation names it on the hub: only hashes cross it, never a usable token. */
+export const tokenHash = (token: string): string => hash('sha256', token, 'base64url')
 
 /**
  * Frames queued or requests in flight that one connection may have; past it the client is not
@@ -42,7 +45,6 @@ export interface SyscacheContext {
   services: Services
   config: SyscacheConfig
   classes: ClassRouter
-  registry: SessionRegistry<Session>
   /** Failed auth/auth_token per address, blocking it past `maxAuthFailures` (README, "Throttling"). */
   blacklist: FailureLimit
   log: { error (obj: object, msg?: string): void, warn (obj: object, msg?: string): void }
@@ -72,9 +74,8 @@ const idOf = (value: unknown): Id => {
  * Frames are handled one at a time in arrival order (an `auth` is settled before the request
  * after it is checked); backend calls do not hold the queue, their replies carry the request id.
  */
-export class Session implements Subscriber {
+export class Session implements Subscriber, Revocable {
   #auth: Auth | null = null
-  readonly #topics = new Set<EventType>()
   /** Frames waiting for the one being handled; a connection handles one at a time, in order. */
   readonly #frames: string[] = []
   #draining = false
@@ -100,11 +101,11 @@ export class Session implements Subscriber {
       this.#idleTimer.unref()
     }
     this.#authTimer = startAuthWindow(authWindow, () => connection.close(1008, 'not authenticated'))
-    ctx.registry.add(this)
   }
 
-  get username (): string | null {
-    return this.#auth?.username ?? null
+  /** The hash of the session's token: an `auth_clear` of it anywhere logs this connection out. */
+  get revocationToken (): string | null {
+    return this.#auth?.hash ?? null
   }
 
   /** A frame from the client (binary frames arrive as text, spec §1.2). */
@@ -140,12 +141,15 @@ export class Session implements Subscriber {
     this.connection.send(message.frame(this.#wire.format, this.#wire.encode))
   }
 
-  /** Another connection or node killed our token (auth_clear) or our user: we are logged out. */
+  /**
+   * The core registry's revocation policy: our token was killed (auth_clear on any connection or
+   * node), our user removed or disabled, or its password changed — logged out without a reply (§1.7).
+   */
   revoked (): void {
     this.#logout()
   }
 
-  /** The socket closed: stop timers, leave the hub and the registry. */
+  /** The socket closed: stop timers (the core registry leaves the hub topics and forgets the user). */
   closed (): void {
     if (this.#closed) return
     this.#closed = true
@@ -153,8 +157,6 @@ export class Session implements Subscriber {
     clearTimeout(this.#idleTimer)
     clearTimeout(this.#authTimer)
     this.#setAuth(null)
-    this.#dropTopics()
-    this.ctx.registry.remove(this)
   }
 
   /** A request finished: the time it took (scrypt, backend) does not count as idleness. */
@@ -334,7 +336,7 @@ export class Session implements Subscriber {
     if (!auth) return
     this.#logout()
     await this.ctx.services.tokens.revokeSliding(TOKEN_PURPOSE, auth.token)
-    await this.ctx.services.hub.publish(CLEARED_TOPIC, auth.hash)
+    await this.ctx.services.revocations.tokenRevoked(auth.username, auth.hash)
   }
 
   /** Slides the token and answers its username, or null if it expired, was cleared or revoked. */
@@ -365,7 +367,7 @@ export class Session implements Subscriber {
     if (this.#closed) return
     this.#setAuth({ token, hash: tokenHash(token), username, admin })
     clearTimeout(this.#authTimer)
-    this.connection.principal = { kind: 'user', username, admin }
+    this.ctx.services.connections.authenticated(this.connection, { kind: 'user', username, admin }, this)
     // §1.6: the second element is the token's lifetime in whole seconds (rounded up, never 0).
     this.#send(replyFrame('rpc', id, [token, Math.ceil(this.ctx.config.tokenLifetime / 1000)]))
   }
@@ -379,14 +381,12 @@ export class Session implements Subscriber {
   /** Logged out: no token, no principal, and no more events (README, "Logging out"). */
   #logout (): void {
     this.#setAuth(null)
-    this.connection.principal = null
-    this.#dropTopics()
+    this.ctx.services.connections.loggedOut(this.connection)
+    this.ctx.services.subscriptions.leaveAll(this.connection)
   }
 
   #setAuth (auth: Auth | null): void {
-    if (this.#auth) this.ctx.registry.unbind(this, this.#auth.hash)
     this.#auth = auth
-    if (auth) this.ctx.registry.bind(this, auth.hash)
   }
 
   // ---- events (§1.4 #11–13, §1.8) ----
@@ -407,39 +407,28 @@ export class Session implements Subscriber {
     const types = this.#eventTypes(args)
     if (!types) return this.#error(id, 400)
     const live: Array<Promise<void>> = []
+    const { subscriptions } = this.ctx.services
     for (const type of types) {
-      if (this.#topics.has(type)) continue
-      this.#topics.add(type)
-      live.push(this.ctx.services.hub.subscribe(eventTopic(type), this))
+      if (!subscriptions.has(this.connection, eventTopic(type))) live.push(subscriptions.join(this.connection, eventTopic(type), this))
     }
     await (live.length === 1 ? live[0] : Promise.all(live))
-    if (this.#closed) return this.#dropTopics()
+    // Joined after the socket closed (the registry has left its topics already): leave these too.
+    if (this.#closed) return subscriptions.leaveAll(this.connection)
     // §1.9 #6: only the last valid name survives in the reply; none valid ⇒ `{}`.
     this.#send(replyFrame('events', id, types.length ? { subscribe: types[types.length - 1] } : {}))
     // §1.8: replay the last event of each type named, read after the subscription is live so
     // nothing published meanwhile is lost (it may arrive twice, never older than live).
     for (const type of types) {
       const last = await lastEvent(this.ctx.services, type)
-      if (last !== null && this.#topics.has(type)) this.connection.send(eventFrame(this.ctx.config.eventFormat, type, last))
+      if (last !== null && subscriptions.has(this.connection, eventTopic(type))) this.connection.send(eventFrame(this.ctx.config.eventFormat, type, last))
     }
   }
 
   async #unsubscribe (id: Id, args: unknown): Promise<void> {
     const types = this.#eventTypes(args)
     if (!types) return this.#error(id, 400)
-    await Promise.all(types.filter((type) => this.#topics.delete(type))
-      .map((type) => this.ctx.services.hub.unsubscribe(eventTopic(type), this)))
+    await Promise.all(types.map((type) => this.ctx.services.subscriptions.leave(this.connection, eventTopic(type))))
     this.#send(replyFrame('events', id, types.length ? { unsubscribe: types[types.length - 1] } : {}))
-  }
-
-  #dropTopics (): void {
-    for (const type of this.#topics) {
-      /* c8 ignore next 3 -- only a broker losing its Redis connection mid-unsubscribe gets here */
-      this.ctx.services.hub.unsubscribe(eventTopic(type), this).catch((err: unknown) => {
-        this.ctx.log.error({ err, topic: eventTopic(type) }, 'syscache unsubscribe failed')
-      })
-    }
-    this.#topics.clear()
   }
 
   // ---- output ----

@@ -1,7 +1,7 @@
 import type { TelegraphyConfig } from '../../src/config/schema.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
 import { randomId } from '../../src/core/ids.js'
-import { REVOCATIONS_TOPIC, type CoreLogger, type Services } from '../../src/core/services.js'
+import type { CoreLogger, Services } from '../../src/core/services.js'
 import { Adoption } from './adoption.js'
 import { encodeEventPayload, eventTimestamp, eventTopic } from './event-wire.js'
 import type { KeptSession } from './kept.js'
@@ -19,14 +19,8 @@ export type Control =
   | { type: 'handed', session: string, by: string }
   | { type: 'adopted', sessions: string[] }
 
-/** A connected session of this node (session.ts). */
-export interface LiveSession {
-  /** The user was removed: end the session for good if it is that user's. */
-  endFor (username: string): void
-}
-
 /** A dropped session kept on this node (kept.ts). */
-export interface DetachedSession extends LiveSession {
+export interface DetachedSession {
   /** Stops keeping events; resolves once every event kept so far is in the store. */
   handOver (): Promise<void>
 }
@@ -62,12 +56,10 @@ export class Gateway implements TelegraphyApi {
   /** Set when shutdown begins: a stopping node adopts nothing. */
   stopping = false
   readonly #detached = new Map<string, KeptSession>()
-  readonly #live = new Set<LiveSession>()
   /** RECONNECTs of this node waiting for a keeper's *handed*, by `<keeper> <token>`. */
   readonly #waiting = new Map<string, () => void>()
   #seq = 0
   readonly #control = { deliver: (message: HubMessage) => this.#onControl(message.data as Control) }
-  readonly #revocations = { deliver: (message: HubMessage) => this.#onRevoked((message.data as { username: string }).username) }
 
   constructor (readonly services: Services, readonly log: CoreLogger) {
     this.config = services.config.protocols.telegraphy
@@ -82,7 +74,6 @@ export class Gateway implements TelegraphyApi {
 
   async start (): Promise<void> {
     await this.services.hub.subscribe(controlTopic(this.nodeId), this.#control)
-    await this.services.hub.subscribe(REVOCATIONS_TOPIC, this.#revocations)
     await this.adoption.start()
     await this.liveness.start()
   }
@@ -126,20 +117,6 @@ export class Gateway implements TelegraphyApi {
     }
     await this.services.hub.publishRaw(eventTopic(name), encodeEventPayload(`${this.nodeId}:${++this.#seq}`, name, meta, input.data))
     return true
-  }
-
-  /** Connected sessions of this node (so a removed user's sessions can be ended). */
-  addLive (session: LiveSession): void {
-    this.#live.add(session)
-  }
-
-  removeLive (session: LiveSession): void {
-    this.#live.delete(session)
-  }
-
-  #onRevoked (username: string): void {
-    for (const session of this.#live) session.endFor(username)
-    for (const session of this.#detached.values()) session.endFor(username)
   }
 
   /** Remembers a dropped session kept on this node so a RECONNECT anywhere can claim it. */

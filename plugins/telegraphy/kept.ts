@@ -1,6 +1,7 @@
 import type { Principal } from '../../src/core/connection.js'
 import type { Subscriber } from '../../src/core/hub/hub.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
+import type { Revocable } from '../../src/core/revocation/revocable.js'
 import type { DetachedSession, Gateway } from './gateway.js'
 import { missedKey, sessionKey, type SessionRecord } from './record.js'
 import { subscriptionsKey } from './stored-subscriptions.js'
@@ -13,7 +14,7 @@ const noop = () => {}
  * to the store list `missedKey(token)` until a RECONNECT claims the session or the window ends.
  * The same object serves a session dropped on this node and one adopted from a stopping node.
  */
-export class KeptSession implements Subscriber, DetachedSession {
+export class KeptSession implements Subscriber, DetachedSession, Revocable {
   #principal: Principal | null = null
   #subs: Subscriptions | null = null
   #released = false
@@ -37,26 +38,29 @@ export class KeptSession implements Subscriber, DetachedSession {
   }
 
   /**
-   * A session dropped on this node: its subscriptions move from the connection to here within
-   * one tick, so no event reaches both or neither.
+   * A session dropped on this node: subscribes to its topics before the connection leaves them,
+   * in the same tick, so no event reaches both or neither and no broker channel drops between.
    */
-  takeOver (principal: Principal, subs: Subscriptions, from: Subscriber): void {
-    this.#principal = principal
+  takeOver (principal: Principal, subs: Subscriptions): void {
+    this.#hold(principal)
     this.#subs = subs
     const { hub } = this.gateway.services
-    for (const topic of subs.topics()) {
-      hub.subscribe(topic, this).catch(noop)
-      hub.unsubscribe(topic, from).catch(noop)
-    }
+    for (const topic of subs.topics()) hub.subscribe(topic, this).catch(noop)
   }
 
   /** An adopted session: subscribes to its topics; resolves once events reach it. */
   async adopt (record: SessionRecord): Promise<void> {
     if (this.#released) return
-    this.#principal = record.principal
+    this.#hold(record.principal)
     const subs = this.#subs = Subscriptions.restore(record.subscriptions)
     const { hub } = this.gateway.services
     await Promise.all(Array.from(subs.topics(), (topic) => hub.subscribe(topic, this)))
+  }
+
+  /** A user's kept session is revoked with the user's connections (core connection registry). */
+  #hold (principal: Principal): void {
+    this.#principal = principal
+    if (principal.kind === 'user') this.gateway.services.connections.keepForUser(principal.username, this)
   }
 
   deliver (message: HubMessage): void {
@@ -75,9 +79,8 @@ export class KeptSession implements Subscriber, DetachedSession {
     await this.#lastPush
   }
 
-  endFor (username: string): void {
-    const principal = this.#principal
-    if (principal?.kind !== 'user' || principal.username !== username) return
+  /** The core registry's revocation policy: the user is gone, so is its session — nothing more is kept or resumable. */
+  revoked (): void {
     this.release()
     const { store } = this.gateway.services
     store.delete(sessionKey(this.token)).catch(noop)
@@ -89,6 +92,7 @@ export class KeptSession implements Subscriber, DetachedSession {
     this.#released = true
     clearTimeout(this.#timer)
     this.gateway.forgetDetached(this.token, this)
+    if (this.#principal?.kind === 'user') this.gateway.services.connections.releaseForUser(this.#principal.username, this)
     const subs = this.#subs
     this.#subs = null
     if (subs) for (const topic of subs.topics()) this.gateway.services.hub.unsubscribe(topic, this).catch(noop)

@@ -2,10 +2,11 @@ import type { Connection, Principal } from '../../src/core/connection.js'
 import type { Subscriber } from '../../src/core/hub/hub.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
 import { randomId } from '../../src/core/ids.js'
+import type { Revocable, RevocationCause } from '../../src/core/revocation/revocable.js'
 import { InboundFrames } from '../../src/core/inbound-frames.js'
 import { parseClientJson } from '../../src/core/limits/index.js'
 import { encodeEventFrame, eventIdOf, frameOf } from './event-wire.js'
-import { AUTH_TOKEN_PURPOSE, type Gateway, type LiveSession } from './gateway.js'
+import { AUTH_TOKEN_PURPOSE, type Gateway } from './gateway.js'
 import { KeptSession } from './kept.js'
 import { subscriptionsFull, topicProblem } from './limits.js'
 import type { LiveHolder } from './liveness.js'
@@ -34,7 +35,7 @@ const THROTTLED = Symbol('throttled')
  * One Telegraphy connection (§3.3–3.6): frames in, core calls, frames out. Frames are handled
  * strictly in order (§3.9.4); nothing a client sends throws out of here.
  */
-export class Session implements Subscriber, LiveSession, LiveHolder {
+export class Session implements Subscriber, Revocable, LiveHolder {
   #state: State = 'new'
   /** Session token: known from CONNECT/RECONNECT on. */
   #token = ''
@@ -76,7 +77,6 @@ export class Session implements Subscriber, LiveSession, LiveHolder {
         this.#clearTimer()
         this.#state = 'closed'
       } else if (this.#state === 'connected') {
-        this.gateway.removeLive(this)
         this.#detach([])
       }
       // `resuming` finishes in #reconnect, which sees #socketGone.
@@ -95,18 +95,18 @@ export class Session implements Subscriber, LiveSession, LiveHolder {
     }
   }
 
-  /** The user was removed: the session ends for good, nothing is kept (live record deleted). */
-  endFor (username: string): void {
-    const principal = this.connection.principal
-    if (this.#state !== 'connected' || principal?.kind !== 'user' || principal.username !== username) return
-    this.gateway.removeLive(this)
+  /**
+   * The core registry's revocation policy (user removed or disabled, password changed): the
+   * session ends for good, nothing is kept (live record deleted), the socket closes (1008).
+   */
+  revoked (cause: RevocationCause): void {
+    if (this.#state !== 'connected') return
     this.#state = 'closed'
-    const subs = this.#subs
     this.#subs = null
-    if (subs) for (const topic of subs.topics()) this.gateway.services.hub.unsubscribe(topic, this).catch(noop)
+    this.gateway.services.subscriptions.leaveAll(this.connection)
     this.gateway.liveness.release(this).catch(noop)
     this.gateway.services.store.delete(subscriptionsKey(this.#token)).catch(noop)
-    this.connection.close(POLICY, 'user removed')
+    this.connection.close(POLICY, cause === 'user-revoked' ? 'user removed' : 'credentials revoked')
   }
 
   /**
@@ -150,9 +150,8 @@ export class Session implements Subscriber, LiveSession, LiveHolder {
     if (principal === THROTTLED) return this.#refuse(frame.id, 'TOO_MANY_ATTEMPTS', 'too many failed attempts from this address; try again later')
     if (!principal) return this.#refuse(frame.id, 'INVALID_TOKEN', 'auth token is unknown, used or expired')
     this.#token = randomId(24)
-    this.connection.principal = principal
+    this.gateway.services.connections.authenticated(this.connection, principal, this)
     this.#state = 'connected'
-    this.gateway.addLive(this)
     // Before the reply: once the client has its session token, a survivor can resume it.
     await this.gateway.liveness.hold(this)
     this.#reply(frame.id, true, 'CONNECTED', undefined, { session_token: this.#token })
@@ -192,13 +191,14 @@ export class Session implements Subscriber, LiveSession, LiveHolder {
     // Taken: the session is this connection's now, even if its socket went meanwhile (it is
     // then kept again below, as a drop).
     const { record, keepers } = found
-    const { store, hub } = this.gateway.services
+    const { store, subscriptions } = this.gateway.services
     this.#token = token
+    // Indexed once connected (below): a revocation meanwhile finds the record gone or the kept session.
     this.connection.principal = record.principal
     this.#state = 'resuming'
     this.#buffer = []
     const subs = this.#subs = Subscriptions.restore(record.subscriptions)
-    await Promise.all(Array.from(subs.topics(), (topic) => hub.subscribe(topic, this)))
+    await Promise.all(Array.from(subs.topics(), (topic) => subscriptions.join(this.connection, topic, this)))
     // Now live events reach this session; the keepers stop keeping them and flush.
     await this.gateway.claim(token, keepers)
     const missed = await store.drain(missedKey(token))
@@ -209,7 +209,7 @@ export class Session implements Subscriber, LiveSession, LiveHolder {
     this.connection.send(reconnectReply(frame.id, subs.views()))
     for (const payload of pending) this.connection.send(frameOf(payload))
     this.#state = 'connected'
-    this.gateway.addLive(this)
+    this.gateway.services.connections.authenticated(this.connection, record.principal, this)
   }
 
   async #subscribe (frame: Envelope): Promise<void> {
@@ -229,7 +229,7 @@ export class Session implements Subscriber, LiveSession, LiveHolder {
     // anything is awaited: a drop meanwhile gives the hash its ttl after this write, not before.
     const stored = this.gateway.services.store.hashSet(subscriptionsKey(this.#token), field, value, this.gateway.liveness.subscriptionsTtl)
       .catch(this.#notStored)
-    if (first) await this.gateway.services.hub.subscribe(topic, this)
+    if (first) await this.gateway.services.subscriptions.join(this.connection, topic, this)
     await stored
     this.#reply(frame.id, true, 'SUBSCRIBED', undefined, { event_name: args.event_name })
   }
@@ -242,7 +242,7 @@ export class Session implements Subscriber, LiveSession, LiveHolder {
     const removed = this.#subs?.remove(args.event_name, args.filters)
     if (!removed) return this.#reply(frame.id, false, 'NOT_SUBSCRIBED', 'no such subscription', { event_name: args.event_name })
     const stored = this.gateway.services.store.hashDelete(subscriptionsKey(this.#token), removed.field).catch(this.#notStored)
-    if (removed.last) await this.gateway.services.hub.unsubscribe(removed.topic, this)
+    if (removed.last) await this.gateway.services.subscriptions.leave(this.connection, removed.topic)
     await stored
     this.#reply(frame.id, true, 'UNSUBSCRIBED', undefined, { event_name: args.event_name })
   }
@@ -281,7 +281,9 @@ export class Session implements Subscriber, LiveSession, LiveHolder {
     const head = this.liveHead()
     const kept = new KeptSession(this.gateway, this.#token, this.gateway.nodeId)
     for (const payload of pending) kept.keep(payload)
-    kept.takeOver(head.principal, this.#subs ?? new Subscriptions(), this)
+    kept.takeOver(head.principal, this.#subs ?? new Subscriptions())
+    // After the kept session subscribed: the topics never go without a subscriber here.
+    services.subscriptions.leaveAll(this.connection)
     this.#subs = null
     const notKept = (err: Error) => this.gateway.log.warn({ err: err.message }, 'telegraphy: session not kept')
     // The head names no client data, so this runs on a socket's close event without any risk of

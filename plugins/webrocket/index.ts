@@ -44,7 +44,7 @@ const webrocket: FastifyPluginAsync<{ services: Services }> = async (app, { serv
     await registry.stop().catch(() => {})
   })
 
-  const context: SessionContext = { hub: services.hub, backend: services.backend(config.triggerUrl), throttle: services.throttle, authWindow: config.authWindow, limits: services.config.limits, onError }
+  const context: SessionContext = { hub: services.hub, subscriptions: services.subscriptions, backend: services.backend(config.triggerUrl), throttle: services.throttle, authWindow: config.authWindow, limits: services.config.limits, onError }
   // The vhost found before the upgrade rides on the request to the handler (a WeakMap entry per
   // upgrade cost more: its table grows with the upgrades in flight and GC must sweep it).
   app.decorateRequest('webrocketVhost', null)

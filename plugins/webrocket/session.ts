@@ -3,6 +3,7 @@ import type { LimitsConfig } from '../../src/config/schema.js'
 import type { BackendReply, Backend } from '../../src/core/backend/backend.js'
 import type { Connection, Frame } from '../../src/core/connection.js'
 import { InboundFrames } from '../../src/core/inbound-frames.js'
+import type { ConnectionTopics } from '../../src/core/hub/connection-topics.js'
 import type { Hub, Subscriber } from '../../src/core/hub/hub.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
 import type { CredentialThrottle } from '../../src/core/throttle/credential-throttle.js'
@@ -16,6 +17,8 @@ import type { Vhost, VhostMember } from './vhost-registry.js'
 
 export interface SessionContext {
   hub: Hub
+  /** The core's per-connection topics: joined and left through it, left all at once on close. */
+  subscriptions: ConnectionTopics
   /** Where `trigger` goes (spec §2.8 decision; design.md §2 Backend). */
   backend: Backend
   /** Every authenticate goes through it (README, "Throttling"). */
@@ -48,7 +51,6 @@ export function encodeDelivery (message: HubMessage): Frame {
  */
 export class WebrocketSession implements Subscriber, VhostMember {
   #user: string | null = null
-  readonly #channels = new Set<string>()
   readonly #frames: InboundFrames
   #closed = false
   #authTimer: NodeJS.Timeout | undefined
@@ -87,7 +89,7 @@ export class WebrocketSession implements Subscriber, VhostMember {
   }
 
   dropChannel (channel: string): void {
-    if (this.#channels.delete(channel)) this.ctx.hub.unsubscribe(this.vhost.topicPrefix + channel, this).catch(this.ctx.onError)
+    this.ctx.subscriptions.leave(this.connection, this.vhost.topicPrefix + channel).catch(this.ctx.onError)
   }
 
   #send (frame: string): void {
@@ -99,7 +101,7 @@ export class WebrocketSession implements Subscriber, VhostMember {
   }
 
   #leaveAll (): void {
-    for (const channel of this.#channels) this.dropChannel(channel)
+    this.ctx.subscriptions.leaveAll(this.connection)
   }
 
   // Not async itself: the request's own handler is the only promise made for a frame (issue 8).
@@ -160,14 +162,13 @@ export class WebrocketSession implements Subscriber, VhostMember {
     if (!isPayloadObject.Check(data)) return this.#send(ERRORS.INVALID_PAYLOAD)
     const { channel } = data as Data
     if (!isChannelName.Check(channel) || !isName(channel)) return this.#send(ERRORS.INVALID_CHANNEL_NAME)
-    const joined = this.#channels.has(channel)
-    if (!joined && this.#channels.size >= this.ctx.limits.subscriptionsPerConnection) return this.#send(ERRORS.ACCESS_DENIED)
+    const topic = this.vhost.topicPrefix + channel
+    // One topic per channel: the core's count of this connection's topics is its channel count.
+    const joined = this.ctx.subscriptions.has(this.connection, topic)
+    if (!joined && this.ctx.subscriptions.countOf(this.connection) >= this.ctx.limits.subscriptionsPerConnection) return this.#send(ERRORS.ACCESS_DENIED)
     if (!(await this.vhost.ensureChannel(channel))) return this.#send(ERRORS.CHANNEL_NOT_FOUND)
     if (this.#closed) return
-    if (!this.#channels.has(channel)) {
-      this.#channels.add(channel)
-      await this.ctx.hub.subscribe(this.vhost.topicPrefix + channel, this)
-    }
+    if (!this.ctx.subscriptions.has(this.connection, topic)) await this.ctx.subscriptions.join(this.connection, topic, this)
     this.#send(reply('subscribed', channel))
   }
 

@@ -4,11 +4,13 @@ import { DEFAULT_USERS, InsecureDefaults, insecureSettings, type InsecureSetting
 import type { Config } from '../config/schema.js'
 import { createBackend, type Backend } from './backend/backend.js'
 import { ConnectionRegistry } from './connection.js'
+import { ConnectionTopics } from './hub/connection-topics.js'
 import { openDatabase, type Database } from './db/database.js'
 import type { Broker } from './hub/broker.js'
 import { Hub } from './hub/hub.js'
 import { MemoryBroker } from './hub/memory-broker.js'
 import { RedisBroker } from './hub/redis-broker.js'
+import { Revocations } from './revocation/revocations.js'
 import { Identity } from './identity/identity.js'
 import { configurePasswordHashing } from './identity/passwords.js'
 import { MemoryStore } from './state/memory-store.js'
@@ -35,7 +37,12 @@ export interface Services {
   readonly hub: Hub
   readonly identity: Identity
   readonly tokens: Tokens
+  /** This node's connections: counts, listing, users' connections, revocation policies. */
   readonly connections: ConnectionRegistry
+  /** Each connection's hub topics: join/leave through here, so a closed connection leaves them all. */
+  readonly subscriptions: ConnectionTopics
+  /** Revoking a user or a token on every node, connections included. */
+  readonly revocations: Revocations
   /** Throttle counters, shared by every node when Redis is configured (REST rate limits use them too). */
   readonly counters: CounterStore
   /** The policy every credential check goes through (auth.throttle). */
@@ -104,11 +111,17 @@ export async function createServices (config: Config, log: CoreLogger, { product
   const hub = new Hub(broker, (err, topic) => log.error({ err, topic }, 'subscriber failed'))
   const identity = new Identity(database, config.auth.passwordHashing.cost)
   const tokens = new Tokens({ secret, accessTtlMs: config.auth.accessTokenTtl, refreshTtlMs: config.auth.refreshTokenTtl, store })
-  identity.onRevoked(async (username) => {
-    await tokens.revokeUser(username)
-    await hub.publish(REVOCATIONS_TOPIC, { username })
+  const subscriptions = new ConnectionTopics(hub, (err, topic) => log.warn({ err, topic }, 'leaving a closed connection\'s topic failed'))
+  const connections = new ConnectionRegistry({
+    topics: subscriptions,
+    maxPerAddress: config.server.maxConnectionsPerAddress,
+    onError: (err) => log.error({ err }, 'a revocation policy failed'),
   })
+  const revocations = new Revocations(hub, tokens, connections, (data) => log.warn({ data }, 'malformed revocation notice ignored'))
+  // A user removed or disabled: its tokens and its connections on every node.
+  identity.onRevoked((username) => revocations.revokeUser(username))
   try {
+    await revocations.start()
     await identity.syncConfigUsers(config.users)
     insecureDefaults.add(await defaultUsersInDatabase(config, identity))
   } catch (err) {
@@ -123,7 +136,9 @@ export async function createServices (config: Config, log: CoreLogger, { product
     hub,
     identity,
     tokens,
-    connections: new ConnectionRegistry(config.server.maxConnectionsPerAddress),
+    connections,
+    subscriptions,
+    revocations,
     counters,
     throttle,
     insecureDefaults,
@@ -141,6 +156,3 @@ export async function createServices (config: Config, log: CoreLogger, { product
     },
   }
 }
-
-/** Hub topic announcing `{username}` whenever a user's tokens are revoked (e.g. user removed). */
-export const REVOCATIONS_TOPIC = 'core:revocations'

@@ -138,14 +138,21 @@ export class Tokens {
     return await this.isUserRevoked(username, issuedAt) ? null : username
   }
 
-  /** RFC 7009: revokes a refresh token or an access token; unknown tokens are ignored. */
-  async revoke (token: string): Promise<void> {
-    if (await this.#store.delete(REFRESH + token)) return
+  /**
+   * RFC 7009: revokes a refresh token or an access token; unknown tokens are ignored. Answers the
+   * user and `jti` of an unexpired access token it revoked (connections using it can be ended).
+   */
+  async revoke (token: string): Promise<{ username: string, jti: string } | null> {
+    if (await this.#store.delete(REFRESH + token)) return null
     const claims = this.verifyJwt(token)
-    if (claims?.typ === ACCESS_TOKEN_TYPE && typeof claims.exp === 'number') {
+    if (claims?.typ === ACCESS_TOKEN_TYPE && typeof claims.exp === 'number' && typeof claims.sub === 'string') {
       const ttl = claims.exp * 1000 - this.#now()
-      if (ttl > 0) await this.#store.set(REVOKED_JTI + String(claims.jti), '1', ttl)
+      if (ttl <= 0) return null
+      const jti = String(claims.jti)
+      await this.#store.set(REVOKED_JTI + jti, '1', ttl)
+      return { username: claims.sub, jti }
     }
+    return null
   }
 
   /** Every token issued to `username` up to now stops working, on every node. */

@@ -108,7 +108,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     if (!body.token) return oauthError(reply, 'invalid_request', 'token is required')
     if (!knownClient(body.client_id)) return oauthError(reply, 'invalid_client', 'unknown client_id')
     // RFC 7009 §2.2: an unknown or already revoked token is still a 200.
-    await services.tokens.revoke(body.token)
+    await services.revocations.revokeToken(body.token)
     return reply.code(200).send(null)
   })
 }

@@ -89,9 +89,14 @@ function onSocketMessage (this: AcceptingSocket, data: Buffer | ArrayBuffer | Bu
 
 function onSocketClose (this: AcceptingSocket, code: number): void {
   const accepted = this[ACCEPTED]!
-  accepted.registry.remove(accepted.connection)
   accepted.connection.socketClosed()
-  accepted.closed?.(code)
+  // The session first, so it can hand its topics over (Telegraphy keeps a dropped session's)
+  // before the registry leaves whatever the connection still holds.
+  try {
+    accepted.closed?.(code)
+  } finally {
+    accepted.registry.remove(accepted.connection)
+  }
 }
 
 function onSocketError (this: AcceptingSocket, err: Error): void {

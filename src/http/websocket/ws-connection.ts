@@ -26,6 +26,7 @@ function flushCorked (): void {
 /** A `ws` socket adapted to the core Connection, with the writer rules of design.md §4. */
 export class WsConnection implements Connection {
   principal: Principal | null = null
+  readonly connectedAt = Date.now()
   #corked = false
   #closeTimer: NodeJS.Timeout | undefined
   readonly #socket: Socket | undefined

@@ -51,3 +51,15 @@ t.test('a user removed on one node loses its sockets on every node', async (t) =
   t.equal((await request(a.url, 'DELETE', '/api/admin/users/carol', { apiKey: TEST_API_KEY })).status, 204)
   await carol.disconnected()
 })
+
+t.test('an access token revoked on one node drops the sockets using it on every node, and only those', async (t) => {
+  const overrides = { ...await sharedClusterOverrides(t), ...dasOverrides() }
+  const a = await startApp(t, overrides)
+  const b = await startApp(t, overrides)
+  const revoked = await oauthToken(a.url, ALICE)
+  const kept = await oauthToken(a.url, ALICE)
+  const [onA, onB, other] = await Promise.all([authorizedClient(t, a.url, revoked), authorizedClient(t, b.url, revoked), authorizedClient(t, b.url, kept)])
+  t.equal((await request(a.url, 'POST', '/oauth2/revoke_token/', { form: { token: revoked, client_id: 'das_web_client' } })).status, 200)
+  await Promise.all([onA.disconnected(), onB.disconnected()])
+  await other.staysConnected(100)
+})

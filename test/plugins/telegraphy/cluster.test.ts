@@ -1,4 +1,5 @@
 import t from 'tap'
+import { request, TEST_API_KEY } from '../../helpers/app.js'
 import { eventually } from '../../helpers/ws-client.js'
 import { authToken, clusterOf, connected, crash, emit, frames, open, redisOf, subscribe } from './helpers.js'
 import { QUIET_CLUSTER } from '../../helpers/quiet.js'
@@ -138,4 +139,25 @@ t.test('a socket lost during its own RECONNECT leaves the session resumable with
   t.match(await back.request({ message: 'RECONNECT', id: 2, session_token: sessionToken }), { status: 'CONNECTED', id: 2, subscriptions: [{ event_name: 'demo.Item' }] })
   t.same((await frames(back, 2)).map((e) => e.data.id), [1, 2])
   await back.expectNothing(QUIET_CLUSTER)
+})
+
+t.test('a user removed on node A: its live session on node B closes (1008) and its dropped one there ends', async (t) => {
+  const [a, b] = await twoNodes(t)
+  const dave = { username: 'dave', password: 'dave-pass-123' }
+  t.equal((await request(a.url, 'POST', '/api/admin/users', { apiKey: TEST_API_KEY, body: dave })).status, 201)
+  const live = await connected(b.url, b.wsUrl, { user: dave })
+  const dropped = await connected(b.url, b.wsUrl, { user: dave })
+  const other = await connected(b.url, b.wsUrl)
+  await subscribe(dropped.client, 1, { event_name: 'demo.Item' })
+  await subscribe(other.client, 1, { event_name: 'demo.Item' })
+  dropped.client.close()
+  await eventually(async () => (await b.app.services.store.get(`telegraphy:session:${dropped.sessionToken}`)) !== null, 2000, 'session kept')
+
+  t.equal((await request(a.url, 'DELETE', '/api/admin/users/dave', { apiKey: TEST_API_KEY })).status, 204)
+  t.same(await live.client.closed(), { code: 1008, reason: 'user removed' })
+  await eventually(() => b.app.services.hub.subscriberCount('telegraphy:demo.Item') === 1, 2000, 'the kept session let go of its topic')
+  const back = await open(a.wsUrl)
+  t.match(await back.request({ message: 'RECONNECT', id: 1, session_token: dropped.sessionToken }), { status: 'INVALID_SESSION' })
+  await back.closed()
+  t.equal(other.client.closeInfo, null, 'other users keep their sessions')
 })

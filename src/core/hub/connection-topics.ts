@@ -1,0 +1,79 @@
+import type { Connection } from '../connection.js'
+import type { Hub, Subscriber } from './hub.js'
+
+const DONE = Promise.resolve()
+
+/**
+ * The hub topics of each connection on this node, so that leaving them all when the connection
+ * ends is one core call with one error policy (log and continue), whatever the protocol. Only the
+ * subscribe/unsubscribe bookkeeping lives here; publishing never looks at it. A connection with
+ * no topics costs nothing; one with topics, one Map.
+ *
+ * A connection has one subscriber per topic (the session, or one object per subscription, as
+ * Really has): joining a topic again with another subscriber replaces the first.
+ */
+export class ConnectionTopics {
+  readonly #byConnection = new Map<Connection, Map<string, Subscriber>>()
+  #size = 0
+
+  /** `onError`: a topic that could not be left while leaving them all (its broker channel may stay). */
+  constructor (private readonly hub: Hub, private readonly onError: (err: unknown, topic: string) => void) {}
+
+  /** Subscribes `subscriber` to `topic` for `connection`; resolves once messages published anywhere reach it. */
+  join (connection: Connection, topic: string, subscriber: Subscriber): Promise<void> {
+    let topics = this.#byConnection.get(connection)
+    if (!topics) this.#byConnection.set(connection, topics = new Map())
+    const previous = topics.get(topic)
+    if (previous === undefined) this.#size++
+    topics.set(topic, subscriber)
+    // Subscribed before the previous one leaves, so the topic's broker channel never drops.
+    const live = this.hub.subscribe(topic, subscriber)
+    if (previous !== undefined && previous !== subscriber) this.#leaveQuietly(topic, previous)
+    return live
+  }
+
+  /**
+   * Unsubscribes the connection from `topic`: nothing when it was not subscribed, or when
+   * `only` is given and another subscriber replaced it (the replaced one has left already).
+   */
+  leave (connection: Connection, topic: string, only?: Subscriber): Promise<void> {
+    const topics = this.#byConnection.get(connection)
+    const subscriber = topics?.get(topic)
+    if (topics === undefined || subscriber === undefined || (only !== undefined && only !== subscriber)) return DONE
+    topics.delete(topic)
+    this.#size--
+    if (topics.size === 0) this.#byConnection.delete(connection)
+    return this.hub.unsubscribe(topic, subscriber)
+  }
+
+  /**
+   * Leaves every topic of the connection. Never throws and never rejects: it runs on the close
+   * path, where a broker failure must cost a log line, not the rest of the cleanup.
+   */
+  leaveAll (connection: Connection): void {
+    const topics = this.#byConnection.get(connection)
+    if (topics === undefined) return
+    this.#byConnection.delete(connection)
+    this.#size -= topics.size
+    for (const [topic, subscriber] of topics) this.#leaveQuietly(topic, subscriber)
+  }
+
+  has (connection: Connection, topic: string): boolean {
+    return this.#byConnection.get(connection)?.has(topic) ?? false
+  }
+
+  /** The connection's topics now (`switchboard_subscriptions` per connection). */
+  countOf (connection: Connection): number {
+    return this.#byConnection.get(connection)?.size ?? 0
+  }
+
+  /** Every connection's topics on this node, summed. */
+  get size (): number {
+    return this.#size
+  }
+
+  #leaveQuietly (topic: string, subscriber: Subscriber): void {
+    // An async function: whatever fails (the broker) arrives as a rejection, never a throw.
+    this.hub.unsubscribe(topic, subscriber).catch((err: unknown) => this.onError(err, topic))
+  }
+}
