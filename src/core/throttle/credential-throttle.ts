@@ -2,6 +2,7 @@ import { SwitchboardError } from '../errors.js'
 import { addressKey } from './address-key.js'
 import type { CounterStore } from './counter-store.js'
 import { FailureLimit } from './failure-limit.js'
+import { InFlight } from './in-flight.js'
 
 /** `auth.throttle` in the config. */
 export interface ThrottleConfig {
@@ -36,8 +37,11 @@ const isBusy = (err: unknown) => err instanceof SwitchboardError && err.code ===
  *
  * Successes do not count. An attempt is counted before its check and refunded when it
  * succeeds, so a burst of concurrent guesses cannot all be checked before the first failure is
- * recorded. A throttled attempt is refused without being checked: its credentials, even the
- * right ones, are not looked at, so guessing gains nothing while throttled.
+ * recorded. Being concurrent is not failing, though: an attempt refused while checks of its key
+ * are still in flight on this node waits for one to end and tries again (InFlight), so a burst
+ * of right credentials all get in, in turns. A throttled attempt is refused without being
+ * checked: its credentials, even the right ones, are not looked at, so guessing gains nothing
+ * while throttled.
  *
  * When the store is unreachable the throttle fails open (the check runs uncounted, the error
  * is reported): an outage of Redis must not lock every user out; password hashing stays
@@ -46,23 +50,74 @@ const isBusy = (err: unknown) => err instanceof SwitchboardError && err.code ===
 export class CredentialThrottle {
   readonly #account: FailureLimit
   readonly #address: FailureLimit
+  readonly #inFlight = new InFlight()
 
   constructor (store: CounterStore, config: ThrottleConfig, private readonly onStoreError: (err: unknown) => void = () => {}) {
     this.#account = new FailureLimit(store, { name: 'account', max: config.maxFailuresPerAccount, windowMs: config.window })
     this.#address = new FailureLimit(store, { name: 'address', max: config.maxFailuresPerAddress, windowMs: config.window })
   }
 
-  #limits (attempt: Attempt): Array<[FailureLimit, string]> {
-    const limits: Array<[FailureLimit, string]> = [[this.#address, addressKey(attempt.address)]]
-    if (attempt.account !== undefined) limits.push([this.#account, attempt.account])
-    return limits
+  /** Keys with checks in flight or attempts waiting here (tests: nothing stays behind). */
+  get pending (): number {
+    return this.#inFlight.size
   }
 
-  async #refund (limits: Array<[FailureLimit, string]>): Promise<void> {
+  #limits (attempt: Attempt): Limit[] {
+    const limits: Limit[] = [{ limit: this.#address, key: addressKey(attempt.address) }]
+    if (attempt.account !== undefined) limits.push({ limit: this.#account, key: attempt.account })
+    return limits.filter(({ limit }) => limit.enabled)
+  }
+
+  async #refund (limits: Limit[]): Promise<void> {
     try {
-      await Promise.all(limits.map(([limit, key]) => limit.refund(key)))
+      await Promise.all(limits.map(({ limit, key }) => limit.refund(key)))
     } catch (err) {
       this.onStoreError(err)
+    }
+  }
+
+  /**
+   * Reserves the attempt in every counter: null once it is in (and running), else the ms until
+   * it may try again. Store errors propagate (the caller fails open, uncounted).
+   */
+  async #admit (limits: Limit[]): Promise<number | null> {
+    const names = limits.map(track)
+    let wokenOn: string | undefined
+    try {
+      for (;;) {
+        // Running from before the reservation: an attempt that reads the counter meanwhile
+        // sees this one as in flight and waits instead of being refused.
+        for (const name of names) this.#inFlight.start(name)
+        let waits: number[]
+        try {
+          waits = await Promise.all(limits.map(({ limit, key }) => limit.reserve(key)))
+        } catch (err) {
+          for (const name of names) this.#inFlight.abandon(name)
+          throw err
+        }
+        if (waits.every((wait) => wait === 0)) {
+          wokenOn = undefined // the freed place is taken
+          return null
+        }
+        await this.#refund(limits)
+        for (const name of names) this.#inFlight.abandon(name)
+        const busy = names.find((name, i) => waits[i]! > 0 && this.#inFlight.running(name) > 0)
+        if (busy === undefined) {
+          // Nothing runs here now, but the counter may have been full only of reservations
+          // that were themselves refused and taken back (refused on their other key, or on
+          // another node): the budget is spent only if the counters say so now.
+          const still = await Promise.all(limits.map(({ limit, key }, i) => waits[i]! > 0 ? limit.retryAfter(key) : 0))
+          if (still.some((wait) => wait > 0)) return Math.max(...still)
+          continue
+        }
+        // Re-waiting on the key that woke us keeps its turn: passing it on would wake the
+        // next waiter only to send it back, over and over, while the checks run.
+        if (wokenOn !== undefined && wokenOn !== busy) this.#inFlight.wakeNext(wokenOn)
+        await this.#inFlight.ended(busy)
+        wokenOn = busy
+      }
+    } finally {
+      if (wokenOn !== undefined) this.#inFlight.wakeNext(wokenOn)
     }
   }
 
@@ -71,26 +126,32 @@ export class CredentialThrottle {
     const limits = this.#limits(attempt)
     let counted = true
     try {
-      const waits = await Promise.all(limits.map(([limit, key]) => limit.reserve(key)))
-      const retryAfterMs = Math.max(...waits)
-      if (retryAfterMs > 0) {
-        await this.#refund(limits)
-        return { ok: false, reason: 'throttled', retryAfterMs }
-      }
+      const retryAfterMs = await this.#admit(limits)
+      if (retryAfterMs !== null) return { ok: false, reason: 'throttled', retryAfterMs }
     } catch (err) {
       this.onStoreError(err)
       counted = false
     }
-    let value: T | null | false
+    // A check ends only once its counters are settled (refunded or left as a failure), so the
+    // waiter it wakes reads the counters as they now are.
     try {
-      value = await check()
-    } catch (err) {
+      let value: T | null | false
+      try {
+        value = await check()
+      } catch (err) {
+        if (counted) await this.#refund(limits)
+        if (isBusy(err)) return { ok: false, reason: 'busy', retryAfterMs: (err as SwitchboardError).retryAfterMs ?? 1000 }
+        throw err
+      }
+      if (value === null || value === false) return { ok: false, reason: 'denied' }
       if (counted) await this.#refund(limits)
-      if (isBusy(err)) return { ok: false, reason: 'busy', retryAfterMs: (err as SwitchboardError).retryAfterMs ?? 1000 }
-      throw err
+      return { ok: true, value }
+    } finally {
+      if (counted) for (const { limit, key } of limits) this.#inFlight.end(track({ limit, key }))
     }
-    if (value === null || value === false) return { ok: false, reason: 'denied' }
-    if (counted) await this.#refund(limits)
-    return { ok: true, value }
   }
 }
+
+interface Limit { limit: FailureLimit, key: string }
+
+const track = ({ limit, key }: Limit) => `${limit.rule.name}:${key}`

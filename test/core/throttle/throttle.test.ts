@@ -36,7 +36,7 @@ t.test('RedisCounterStore: unreachable Redis fails every call with UNAVAILABLE; 
   const store = new RedisCounterStore({ url: 'redis://127.0.0.1:1', prefix: 'x:' })
   t.teardown(() => store.close())
   t.equal(store.isReady(), false)
-  for (const call of <Array<() => Promise<unknown>>>[() => store.increment('k', 10), () => store.decrement('k'), () => store.read('k'), () => store.delete('k')]) {
+  for (const call of <Array<() => Promise<unknown>>>[() => store.increment('k', 10), () => store.read('k'), () => store.delete('k')]) {
     await t.rejects(call(), { code: 'UNAVAILABLE' })
   }
   const errors: unknown[] = []
@@ -68,4 +68,74 @@ t.test('addressKey', async (t) => {
   t.equal(addressKey('fe80::1:2:3:4'), 'fe80:0:0:0::/64')
   t.equal(addressKey('64:ff9b::192.0.2.1'), '64:ff9b:0:0::/64', 'embedded IPv4 tail')
   t.equal(addressKey(''), '', 'an unknown address is one key of its own')
+})
+
+t.test('CredentialThrottle: concurrency is not failure', async (t) => {
+  const config = { window: 60_000, maxFailuresPerAccount: 10, maxFailuresPerAddress: 30 }
+  const attempt = { address: '10.0.0.1', account: 'user:joe' }
+  // A check that settles on a later turn, so that every attempt of a burst is in flight at once.
+  const later = <T>(value: T) => new Promise<T>((resolve) => setImmediate(() => resolve(value)))
+
+  t.test('a burst of right credentials all get in', async (t) => {
+    const throttle = new CredentialThrottle(new MemoryCounterStore(), config)
+    const verdicts = await Promise.all(Array.from({ length: 50 }, (_, i) => throttle.guard(attempt, () => later(i))))
+    t.equal(verdicts.filter((v) => v.ok).length, 50)
+    t.equal(throttle.pending, 0, 'nothing left waiting')
+  })
+
+  t.test('right ones after wrong ones: in while the budget lasts, then refused', async (t) => {
+    const throttle = new CredentialThrottle(new MemoryCounterStore(), config)
+    const verdicts = await Promise.all(Array.from({ length: 30 }, (_, i) => throttle.guard(attempt, () => later(i < 5 ? null : i))))
+    t.equal(verdicts.filter((v) => !v.ok && v.reason === 'denied').length, 5)
+    t.equal(verdicts.filter((v) => v.ok).length, 25, 'five failures leave room for every right one')
+    t.equal(throttle.pending, 0)
+  })
+
+  t.test('one key busy, another over its budget: the wait moves to the busy key', async (t) => {
+    const throttle = new CredentialThrottle(new MemoryCounterStore(), { window: 60_000, maxFailuresPerAccount: 2, maxFailuresPerAddress: 2 })
+    // Two guesses from one address at two accounts fill the address budget while in flight.
+    const verdicts = await Promise.all([
+      throttle.guard({ address: '10.9.0.1', account: 'user:a' }, () => later(null)),
+      throttle.guard({ address: '10.9.0.1', account: 'user:b' }, () => later(null)),
+      throttle.guard({ address: '10.9.0.1', account: 'user:a' }, () => later('in')),
+      throttle.guard({ address: '10.9.0.2', account: 'user:a' }, () => later('in')),
+      throttle.guard({ address: '10.9.0.3', account: 'user:a' }, () => later('in')),
+    ])
+    t.same(verdicts.map((v) => v.ok ? 'ok' : v.reason), ['denied', 'denied', 'throttled', 'ok', 'ok'], 'the address is spent; user:a had one failure and room for two right ones')
+    t.equal(throttle.pending, 0)
+  })
+
+  t.test('a burst of wrong ones is checked one budget at a time; then even the right one is refused unchecked', async (t) => {
+    const throttle = new CredentialThrottle(new MemoryCounterStore(), config)
+    let checked = 0
+    const verdicts = await Promise.all(Array.from({ length: 50 }, () => throttle.guard(attempt, () => { checked++; return later(null) })))
+    t.equal(checked, 10, 'only the account budget was checked')
+    t.equal(verdicts.filter((v) => !v.ok && v.reason === 'denied').length, 10)
+    t.equal(verdicts.filter((v) => !v.ok && v.reason === 'throttled').length, 40)
+    let rightChecked = false
+    const right = await throttle.guard(attempt, () => { rightChecked = true; return later('in') })
+    t.match(right, { ok: false, reason: 'throttled' })
+    t.equal(rightChecked, false)
+    t.equal(throttle.pending, 0)
+  })
+
+  t.test('a check that throws releases its turn', async (t) => {
+    const throttle = new CredentialThrottle(new MemoryCounterStore(), { ...config, maxFailuresPerAccount: 1, maxFailuresPerAddress: 1 })
+    await t.rejects(throttle.guard(attempt, () => Promise.reject(new Error('backend down'))), /backend down/)
+    t.same(await throttle.guard(attempt, () => later('in')), { ok: true, value: 'in' }, 'not counted, not stuck')
+  })
+
+  t.test('two nodes on one Redis: a concurrent burst is checked at most a budget per node', async (t) => {
+    const prefix = redisPrefix(t)
+    const stores = [0, 1].map(() => new RedisCounterStore({ url: REDIS_URL, prefix }))
+    for (const store of stores) {
+      t.teardown(() => store.close())
+      await eventually(() => store.isReady(), 2000, 'redis ready')
+    }
+    const nodes = stores.map((store) => new CredentialThrottle(store, config))
+    let checked = 0
+    await Promise.all(nodes.flatMap((node) => Array.from({ length: 40 }, () => node.guard(attempt, () => { checked++; return later(false) }))))
+    t.ok(checked >= 10 && checked <= 20, `checked ${checked}`)
+    t.match(await nodes[1]!.guard(attempt, () => later('in')), { ok: false, reason: 'throttled' })
+  })
 })

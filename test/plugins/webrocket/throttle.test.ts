@@ -26,3 +26,11 @@ t.test('unknown users count against the address, across two nodes', async (t) =>
   t.teardown(() => onB.close())
   t.same(await onB.request({ authenticate: { user: 'back', secret: 'read-write-secret' } }), { err: 'TOO_MANY_ATTEMPTS' }, 'node B throttles the address')
 })
+
+t.test('twenty connections of one user authenticating at once all get in (being concurrent is not failing)', async (t) => {
+  const app = await startApp(t, { ...overrides(), ...budgets({ maxFailuresPerAccount: 2, maxFailuresPerAddress: 2 }) })
+  const sockets = await Promise.all(Array.from({ length: 20 }, () => client(app.wsUrl)))
+  t.teardown(() => { for (const ws of sockets) ws.close() })
+  const replies = await Promise.all(sockets.map((ws) => ws.request({ authenticate: { user: 'front', secret: 'read-secret' } })))
+  t.same(replies, sockets.map(() => ({ authenticated: 'front' })))
+})
