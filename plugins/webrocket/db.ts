@@ -256,12 +256,6 @@ export class WebrocketDb {
     })
   }
 
-  /** Client-created channels of the vhost, as counted for the quota. */
-  async clientChannels (vhost: string): Promise<number> {
-    const row = await this.db.selectFrom('webrocket_vhosts').select('client_channels').where('path', '=', vhost).executeTakeFirst()
-    return row?.client_channels ?? 0
-  }
-
   /** Deletes a channel; one a client created gives its place in the quota back. */
   async deleteChannel (vhost: string, name: string): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {

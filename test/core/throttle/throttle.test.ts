@@ -44,6 +44,8 @@ t.test('RedisCounterStore: unreachable Redis fails every call with UNAVAILABLE; 
   t.same(await throttle.guard({ address: '1.2.3.4', account: 'user:a' }, () => Promise.resolve('in')), { ok: true, value: 'in' })
   t.same(await throttle.guard({ address: '1.2.3.4', account: 'user:a' }, () => Promise.resolve(null)), { ok: false, reason: 'denied' })
   t.ok(errors.length >= 2, 'the outage was reported')
+  const unreported = new CredentialThrottle(store, { window: 1000, maxFailuresPerAccount: 1, maxFailuresPerAddress: 1 })
+  t.same(await unreported.guard({ address: '1.2.3.4' }, () => Promise.resolve('in')), { ok: true, value: 'in' }, 'without a reporter it fails open too')
 })
 
 t.test('MemoryCounterStore drops expired counters nobody reads again', async (t) => {
@@ -55,6 +57,7 @@ t.test('MemoryCounterStore drops expired counters nobody reads again', async (t)
   for (let i = 0; i < 1023; i++) await store.increment('fresh', 10)
   t.same(await store.read('k1'), { count: 0, resetInMs: 0 })
   t.equal((await store.read('fresh')).count, 1024)
+  t.equal(store.isReady(), true, 'always ready: it is in this process')
 })
 
 t.test('addressKey', async (t) => {
