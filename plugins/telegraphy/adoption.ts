@@ -1,5 +1,5 @@
 import type { HubMessage } from '../../src/core/hub/message.js'
-import type { Gateway } from './gateway.js'
+import type { DetachedSession, NodeContext } from './node-context.js'
 import { KeptSession } from './kept.js'
 import { adoptKey, readHead, sessionKey, withSubscriptions } from './record.js'
 
@@ -28,7 +28,7 @@ export class Adoption {
   readonly #acknowledge = new Map<string, () => void>()
   readonly #listener = { deliver: (message: HubMessage) => this.#onOffer(message.data as Offer) }
 
-  constructor (private readonly gateway: Gateway) {}
+  constructor (private readonly gateway: NodeContext) {}
 
   start (): Promise<void> {
     return this.gateway.services.hub.subscribe(NODES_TOPIC, this.#listener)
@@ -38,7 +38,7 @@ export class Adoption {
    * Stopping: asks the other nodes to adopt these sessions. Each session is handed over once it
    * is acknowledged; resolves when all are, or after `handoverTimeout` (no other node alive).
    */
-  async offer (sessions: KeptSession[]): Promise<void> {
+  async offer (sessions: DetachedSession[]): Promise<void> {
     if (sessions.length === 0 || !this.gateway.shared) return
     const { hub } = this.gateway.services
     let timer: NodeJS.Timeout | undefined

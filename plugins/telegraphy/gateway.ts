@@ -4,8 +4,8 @@ import { randomId } from '../../src/core/ids.js'
 import type { CoreLogger, Services } from '../../src/core/services.js'
 import { Adoption } from './adoption.js'
 import { encodeEventPayload, eventTimestamp, eventTopic } from './event-wire.js'
-import type { KeptSession } from './kept.js'
 import { Liveness } from './liveness.js'
+import type { Control, DetachedSession, NodeContext } from './node-context.js'
 import { EventRegistry } from './registry.js'
 
 /** Purpose of Telegraphy auth tokens in `services.tokens` one-time tokens (§3.7). */
@@ -14,16 +14,6 @@ export const AUTH_TOKEN_PURPOSE = 'telegraphy'
 /** Control topic of one node: RECONNECT hand-over and adoption acknowledgements. */
 const controlTopic = (nodeId: string) => `telegraphy-node:${nodeId}`
 
-export type Control =
-  | { type: 'claim', session: string, from: string }
-  | { type: 'handed', session: string, by: string }
-  | { type: 'adopted', sessions: string[] }
-
-/** A dropped session kept on this node (kept.ts). */
-export interface DetachedSession {
-  /** Stops keeping events; resolves once every event kept so far is in the store. */
-  handOver (): Promise<void>
-}
 
 export interface EmitInput {
   meta?: { event_type?: string, verbose_name?: string, timestamp?: string, [key: string]: unknown } | null
@@ -45,7 +35,7 @@ export interface TelegraphyApi {
  * adoption at shutdown in adoption.ts). Per-connection state lives in Session, a dropped
  * session's in KeptSession.
  */
-export class Gateway implements TelegraphyApi {
+export class Gateway implements TelegraphyApi, NodeContext {
   readonly nodeId = randomId(9)
   readonly config: TelegraphyConfig
   readonly registry: EventRegistry
@@ -55,7 +45,7 @@ export class Gateway implements TelegraphyApi {
   readonly adoption: Adoption
   /** Set when shutdown begins: a stopping node adopts nothing. */
   stopping = false
-  readonly #detached = new Map<string, KeptSession>()
+  readonly #detached = new Map<string, DetachedSession>()
   /** RECONNECTs of this node waiting for a keeper's *handed*, by `<keeper> <token>`. */
   readonly #waiting = new Map<string, () => void>()
   #seq = 0
@@ -120,11 +110,11 @@ export class Gateway implements TelegraphyApi {
   }
 
   /** Remembers a dropped session kept on this node so a RECONNECT anywhere can claim it. */
-  keepDetached (token: string, session: KeptSession): void {
+  keepDetached (token: string, session: DetachedSession): void {
     this.#detached.set(token, session)
   }
 
-  forgetDetached (token: string, session: KeptSession): void {
+  forgetDetached (token: string, session: DetachedSession): void {
     if (this.#detached.get(token) === session) this.#detached.delete(token)
   }
 

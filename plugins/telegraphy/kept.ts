@@ -2,7 +2,7 @@ import type { Principal } from '../../src/core/connection.js'
 import type { Subscriber } from '../../src/core/hub/hub.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
 import type { Revocable } from '../../src/core/revocation/revocable.js'
-import type { DetachedSession, Gateway } from './gateway.js'
+import type { DetachedSession, NodeContext } from './node-context.js'
 import { missedKey, sessionKey, type SessionRecord } from './record.js'
 import { subscriptionsKey } from './stored-subscriptions.js'
 import { Subscriptions } from './subscriptions.js'
@@ -26,7 +26,7 @@ export class KeptSession implements Subscriber, DetachedSession, Revocable {
    * Registered with the gateway at once, so a claim that comes before the subscriptions are in
    * place still finds it. `holder` is the node that kept the session first (the offer names it).
    */
-  constructor (private readonly gateway: Gateway, readonly token: string, readonly holder: string) {
+  constructor (private readonly gateway: NodeContext, readonly token: string, readonly holder: string) {
     gateway.keepDetached(token, this)
     const { reconnectWindow, handoverTimeout } = gateway.config
     // Past the window by the hand-over time, so a RECONNECT at the window's end still finds it.

@@ -1,5 +1,4 @@
 import { Migrator, sql, type DatabaseIntrospector, type Kysely, type Migration, type TableMetadata } from 'kysely'
-import type { Database } from './database.js'
 
 async function migrateWith (db: Kysely<unknown>, owner: string, migrations: Record<string, Migration>, schema?: string): Promise<void> {
   const migrator = new Migrator({
@@ -13,11 +12,17 @@ async function migrateWith (db: Kysely<unknown>, owner: string, migrations: Reco
   if (error) throw error
 }
 
+/** What migrating needs of a Database (database.ts opens one and migrates it: no import back). */
+export interface MigratedDatabase {
+  readonly dialect: 'sqlite' | 'postgres'
+  tables<T> (): Kysely<T>
+}
+
 /**
  * Runs a set of migrations to the latest. Each owner (core, a plugin) keeps its own migration
  * table, so plugins add tables without knowing about each other.
  */
-export async function migrate (database: Database, owner: string, migrations: Record<string, Migration>): Promise<void> {
+export async function migrate (database: MigratedDatabase, owner: string, migrations: Record<string, Migration>): Promise<void> {
   const db = database.tables<unknown>()
   if (database.dialect !== 'postgres') return migrateWith(db, owner, migrations)
   // Nodes of a cluster start together: an advisory lock, held on one connection, lets one

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import type { ConnectionRegistry } from '../connection.js'
+import type { ConnectionRegistry } from '../connection-registry.js'
 import type { Hub, Subscriber } from '../hub/hub.js'
 import type { HubMessage } from '../hub/message.js'
 import type { Tokens } from '../tokens/tokens.js'

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import proxyAddr from '@fastify/proxy-addr'
 import type { ServerConfig } from '../../config/schema.js'
-import type { AddressSlot } from '../../core/connection.js'
+import type { AddressSlot } from '../../core/connection-registry.js'
 
 const SLOT = Symbol('switchboard.addressSlot')
 type SlotHolder = { [SLOT]?: AddressSlot }

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net'
 import type { WebSocket } from 'ws'
-import type { Connection, ConnectionRegistry, Frame, Principal } from '../../core/connection.js'
+import type { Connection, Frame, Principal } from '../../core/connection.js'
+import type { ConnectionRegistry } from '../../core/connection-registry.js'
 
 export interface WriterLimits {
   /** Outbound bytes a connection may have queued before it is closed as a slow consumer. */

@@ -1,0 +1,185 @@
+import type { Connection, Principal } from './connection.js'
+import type { ConnectionTopics } from './hub/connection-topics.js'
+import type { Revocable, RevocationCause } from './revocation/revocable.js'
+import { UserIndex } from './revocation/user-index.js'
+
+/** One address's claim on a connection slot; `release` gives it back, once however often called. */
+export class AddressSlot {
+  #held = true
+
+  constructor (readonly address: string, private readonly giveBack: (address: string) => void) {}
+
+  release (): void {
+    if (!this.#held) return
+    this.#held = false
+    this.giveBack(this.address)
+  }
+}
+
+/** One connection as a connections API lists it. */
+export interface ConnectionInfo {
+  id: string
+  protocol: string
+  /** The username, or null for an anonymous or unauthenticated connection. */
+  user: string | null
+  address: string
+  /** ms since the epoch. */
+  connectedSince: number
+}
+
+export interface ConnectionRegistryOptions {
+  /** Each connection's hub topics: a removed connection leaves them all. */
+  topics: ConnectionTopics
+  /** Slots `admit` gives one client address (server.maxConnectionsPerAddress); 0 = no limit. */
+  maxPerAddress?: number
+  /** A holder's revocation policy threw (the others are still told). */
+  onError?: (err: unknown) => void
+}
+
+const usernameOf = (principal: Principal | null): string | null => principal?.kind === 'user' ? principal.username : null
+
+/**
+ * Every live connection of this node, and its authenticated ones by user: the one place that
+ * counts and lists connections, disconnects a user's connections (each by its protocol's own
+ * revocation policy) and, when a connection ends, forgets it and leaves its hub topics.
+ */
+export class ConnectionRegistry {
+  readonly #connections = new Map<string, Connection>()
+  readonly #users = new UserIndex()
+  readonly #perAddress = new Map<string, number>()
+  readonly #giveBack = (address: string) => {
+    const held = this.#perAddress.get(address) ?? 0
+    if (held <= 1) this.#perAddress.delete(address)
+    else this.#perAddress.set(address, held - 1)
+  }
+
+  readonly topics: ConnectionTopics
+  readonly maxPerAddress: number
+  readonly #onError: (err: unknown) => void
+
+  /** Connections closed because they stopped reading (outbound byte cap reached). */
+  slowConsumersClosed = 0
+
+  constructor ({ topics, maxPerAddress = 0, onError = () => {} }: ConnectionRegistryOptions) {
+    this.topics = topics
+    this.maxPerAddress = maxPerAddress
+    this.#onError = onError
+  }
+
+  /**
+   * Takes a connection slot for `address` before its upgrade, or null when the address holds
+   * them all. Taken before the handshake, so a burst of upgrades cannot overshoot; the transport
+   * releases it when the connection (or its failed handshake) ends.
+   */
+  admit (address: string): AddressSlot | null {
+    const held = this.#perAddress.get(address) ?? 0
+    if (this.maxPerAddress > 0 && held >= this.maxPerAddress) return null
+    this.#perAddress.set(address, held + 1)
+    return new AddressSlot(address, this.#giveBack)
+  }
+
+  /** Slots `address` holds now. */
+  heldBy (address: string): number {
+    return this.#perAddress.get(address) ?? 0
+  }
+
+  add (connection: Connection): void {
+    this.#connections.set(connection.id, connection)
+  }
+
+  /** The connection ended: it is forgotten, unindexed and leaves every hub topic (never throws). */
+  remove (connection: Connection): void {
+    if (this.#connections.get(connection.id) === connection) this.#connections.delete(connection.id)
+    const username = usernameOf(connection.principal)
+    if (username !== null) this.#users.unbind(username, connection)
+    this.topics.leaveAll(connection)
+  }
+
+  /**
+   * The connection's session learned who is behind it. A user's connection is indexed with
+   * `revocable`, its protocol's answer to a revocation; an anonymous one is not revocable.
+   * Authenticating again (as another user) moves it.
+   */
+  authenticated (connection: Connection, principal: Principal, revocable: Revocable): void {
+    const before = usernameOf(connection.principal)
+    if (before !== null) this.#users.unbind(before, connection)
+    connection.principal = principal
+    const username = usernameOf(principal)
+    // A connection that already ended is not indexed: nothing would unindex it.
+    if (username !== null && this.#connections.get(connection.id) === connection) this.#users.bind(username, connection, revocable)
+  }
+
+  /** The connection's session logged out: no principal, no longer reached by revocations. */
+  loggedOut (connection: Connection): void {
+    const username = usernameOf(connection.principal)
+    if (username !== null) this.#users.unbind(username, connection)
+    connection.principal = null
+  }
+
+  /**
+   * Something a protocol keeps for `username` past its connection (Telegraphy's dropped sessions,
+   * kept for a RECONNECT): revoked with the user's connections until `released`.
+   */
+  keepForUser (username: string, holder: Revocable): void {
+    this.#users.bind(username, holder, holder)
+  }
+
+  releaseForUser (username: string, holder: Revocable): void {
+    this.#users.unbind(username, holder)
+  }
+
+  /** Applies every holder's revocation policy for `username` on this node; how many were told. */
+  revokeUser (username: string, cause: RevocationCause): number {
+    return this.#tell(this.#users.take(username), cause)
+  }
+
+  /** Same for the holders of `username` that authenticated with `token` (see Revocable.revocationToken). */
+  revokeToken (username: string, token: string): number {
+    return this.#tell(this.#users.take(username, token), 'token-revoked')
+  }
+
+  /** The user's live connections on this node. */
+  ofUser (username: string): Connection[] {
+    const out: Connection[] = []
+    for (const key of this.#users.keysOf(username)) {
+      const connection = this.#connections.get((key as Connection).id)
+      if (connection === key) out.push(connection)
+    }
+    return out
+  }
+
+  get size (): number {
+    return this.#connections.size
+  }
+
+  countByProtocol (): Record<string, number> {
+    const counts: Record<string, number> = {}
+    for (const c of this.#connections.values()) counts[c.protocol] = (counts[c.protocol] ?? 0) + 1
+    return counts
+  }
+
+  /** Every connection of this node, for a connections API (a snapshot, oldest first). */
+  list (): ConnectionInfo[] {
+    const out: ConnectionInfo[] = []
+    for (const c of this.#connections.values()) {
+      out.push({ id: c.id, protocol: c.protocol, user: usernameOf(c.principal), address: c.remoteAddress, connectedSince: c.connectedAt })
+    }
+    return out
+  }
+
+  closeAll (code: number, reason: string): void {
+    for (const c of this.#connections.values()) c.close(code, reason)
+  }
+
+  #tell (holders: Revocable[], cause: RevocationCause): number {
+    for (const holder of holders) {
+      try {
+        holder.revoked(cause)
+      } catch (err) {
+        // One protocol's bug must not keep the revocation from the user's other connections.
+        this.#onError(err)
+      }
+    }
+    return holders.length
+  }
+}
