@@ -120,6 +120,9 @@ export const SyscacheSection = Section({
   maxAuthFailures: Type.Integer({ minimum: 0, default: 5 }),
   authFailureWindow: Duration('10m'),
   blockDuration: Duration('1h'),
+  // Frames queued plus backend calls in flight one connection may have; the request past it
+  // closes the connection (1008, "too many pending requests").
+  maxPendingRequests: Type.Integer({ minimum: 1, default: 64 }),
 })
 
 export const WebrocketUser = Type.Object({
