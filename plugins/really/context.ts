@@ -1,4 +1,5 @@
 import type { ReallyConfig } from '../../src/config/schema.js'
+import type { InboundPolicy } from '../../src/core/inbound-frames.js'
 import type { Services } from '../../src/core/services.js'
 import type { Models } from './models.js'
 import type { ObjectStore } from './store.js'
@@ -9,6 +10,8 @@ export interface ReallyContext {
   config: ReallyConfig
   models: Models
   store: ObjectStore
+  /** What a connection with too many requests queued gets: `inboundPolicy(config.maxPendingRequests)`. */
+  inbound: InboundPolicy
 }
 
 /** Hub topic of an object R or a collection R (design.md §2: topics are namespaced by protocol). */

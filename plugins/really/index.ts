@@ -5,7 +5,7 @@ import { acceptWebSocket } from '../../src/http/websocket/accept.js'
 import type { ReallyContext } from './context.js'
 import { Models } from './models.js'
 import { reallyRoutes } from './routes.js'
-import { ReallySession } from './session.js'
+import { inboundPolicy, ReallySession } from './session.js'
 import { ObjectStore } from './store.js'
 
 /**
@@ -19,6 +19,7 @@ async function really (app: FastifyInstance, { services }: { services: Services 
     config,
     models: new Models(config.models),
     store: await ObjectStore.open(services.database, config.changeLogSize),
+    inbound: inboundPolicy(config.maxPendingRequests),
   }
 
   const versions = new Set(config.versions)

@@ -1,5 +1,6 @@
 import { startAuthWindow } from '../../src/core/auth-window.js'
 import type { Frame } from '../../src/core/connection.js'
+import { InboundFrames, type InboundPolicy } from '../../src/core/inbound-frames.js'
 import type { Revocable } from '../../src/core/revocation/revocable.js'
 import type { WsConnection } from '../../src/http/websocket/ws-connection.js'
 import { parseClientJson } from '../../src/core/limits/index.js'
@@ -15,8 +16,13 @@ type Json = Record<string, unknown>
 
 // setTimeout cannot wait longer than this; longer waits are done in steps.
 const MAX_TIMER = 2 ** 31 - 1
-// A client may pipeline requests, but not without bound.
-const MAX_PENDING = 256
+
+/**
+ * A client may pipeline requests, but not without bound: past `maxPendingRequests` queued it is
+ * closed (1008) instead of being buffered (README "Decisions", close codes).
+ */
+export const inboundPolicy = (limit: number): InboundPolicy =>
+  ({ kind: 'close', limit, overflow: (connection) => connection.close(1008, 'too many pending requests') })
 
 class RequestTimeout extends Error {}
 
@@ -30,8 +36,7 @@ export class ReallySession implements Revocable {
   user: UserInfo | null = null
   #username: string | null = null
   #closed = false
-  #queue: Promise<void> = Promise.resolve()
-  #pending = 0
+  readonly #frames: InboundFrames
   #idleTimer: NodeJS.Timeout | undefined
   #expiryTimer: NodeJS.Timeout | undefined
   #authTimer: NodeJS.Timeout | undefined
@@ -39,6 +44,7 @@ export class ReallySession implements Revocable {
 
   constructor (private readonly ctx: ReallyContext, private readonly connection: WsConnection) {
     this.#subscriptions = new Subscriptions(ctx, connection, { push: (frame: Frame) => this.connection.send(frame) })
+    this.#frames = new InboundFrames(connection, (text) => this.#handle(text), ctx.inbound)
     if (ctx.config.idleTimeout > 0) {
       this.#idleTimer = setTimeout(() => this.#kick(), ctx.config.idleTimeout)
     }
@@ -49,15 +55,11 @@ export class ReallySession implements Revocable {
     return this.#username
   }
 
-  /** A frame arrived: any frame counts as activity (spec §4.7). */
-  receive (text: string): void {
+  /** A frame arrived: any frame counts as activity (spec §4.7). The promise settles once drained. */
+  receive (text: string): Promise<void> | undefined {
     if (this.#closed) return
     this.#idleTimer?.refresh()
-    if (++this.#pending > MAX_PENDING) {
-      this.connection.close(1008, 'too many pending requests')
-      return
-    }
-    this.#queue = this.#queue.then(() => this.#handle(text)).finally(() => { this.#pending-- })
+    return this.#frames.receive(text)
   }
 
   /**
@@ -70,6 +72,7 @@ export class ReallySession implements Revocable {
 
   closed (): void {
     this.#closed = true
+    this.#frames.clear()
     clearTimeout(this.#idleTimer)
     clearTimeout(this.#expiryTimer)
     clearTimeout(this.#authTimer)

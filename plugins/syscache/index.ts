@@ -5,7 +5,7 @@ import type { Services } from '../../src/core/services.js'
 import { acceptWebSocket } from '../../src/http/websocket/accept.js'
 import { ClassRouter } from './classes.js'
 import { syscacheRoutes } from './routes.js'
-import { Session, type SyscacheContext } from './session.js'
+import { inboundPolicy, Session, type SyscacheContext } from './session.js'
 
 /** True when a proxy says it forwarded the request: such a peer is never "local" (spec §1.7). */
 export function forwardedByProxy (request: FastifyRequest): boolean {
@@ -26,6 +26,7 @@ async function syscache (app: FastifyInstance, { services }: { services: Service
     blacklist: new FailureLimit(services.counters, {
       name: 'syscache-blacklist', max: config.maxAuthFailures, windowMs: config.authFailureWindow, blockMs: config.blockDuration,
     }),
+    inbound: inboundPolicy(config.maxPendingRequests),
   }
 
   app.get(config.path, { websocket: true, schema: { hide: true } }, (socket, request) => {

@@ -4,6 +4,7 @@ import { startAuthWindow } from '../../src/core/auth-window.js'
 import { hash } from 'node:crypto'
 import type { Connection } from '../../src/core/connection.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
+import { Detached, InboundFrames, type Handled, type InboundPolicy } from '../../src/core/inbound-frames.js'
 import type { Subscriber } from '../../src/core/hub/hub.js'
 import type { Revocable } from '../../src/core/revocation/revocable.js'
 import { randomAlphanumeric } from '../../src/core/ids.js'
@@ -28,10 +29,12 @@ const generateToken = () => randomAlphanumeric(20)
 export const tokenHash = (token: string): string => hash('sha256', token, 'base64url')
 
 /**
- * Frames queued or requests in flight that one connection may have; past it the client is not
- * reading its replies or floods us, and is closed (1008) instead of being buffered without bound.
+ * Frames queued and class calls in flight, `maxPendingRequests` per connection: past it the client
+ * is not reading its replies or floods us, and is closed (1008) instead of being buffered without
+ * bound (README "Requests and classes").
  */
-export const MAX_PENDING = 64
+export const inboundPolicy = (limit: number): InboundPolicy =>
+  ({ kind: 'close', limit, overflow: (connection) => connection.close(1008, 'too many pending requests') })
 
 /** How an event reaches a client in each format: one shared object, not two fields per session. */
 interface EventWire { format: string, encode: (message: HubMessage) => Buffer }
@@ -47,6 +50,8 @@ export interface SyscacheContext {
   classes: ClassRouter
   /** Failed auth/auth_token per address, blocking it past `maxAuthFailures` (README, "Throttling"). */
   blacklist: FailureLimit
+  /** What a connection with too many requests pending gets: `inboundPolicy(config.maxPendingRequests)`. */
+  inbound: InboundPolicy
   log: { error (obj: object, msg?: string): void, warn (obj: object, msg?: string): void }
 }
 
@@ -76,10 +81,8 @@ const idOf = (value: unknown): Id => {
  */
 export class Session implements Subscriber, Revocable {
   #auth: Auth | null = null
-  /** Frames waiting for the one being handled; a connection handles one at a time, in order. */
-  readonly #frames: string[] = []
-  #draining = false
-  #pending = 0
+  /** Client frames, one at a time in order; class calls stay counted in it until they answer. */
+  readonly #frames: InboundFrames
   #closed = false
   #idleTimer: NodeJS.Timeout | undefined
   #authTimer: NodeJS.Timeout | undefined
@@ -93,11 +96,12 @@ export class Session implements Subscriber, Revocable {
   ) {
     const { eventFormat, idleTimeout, authWindow } = ctx.config
     this.#wire = EVENT_WIRES[eventFormat]
+    this.#frames = new InboundFrames(connection, (text) => this.#handle(text), ctx.inbound, () => this.#settled())
     // §1.6: idle connections close after idleTimeout (restarted by every frame), unauthenticated
     // ones after authWindow; 0 turns either off.
     if (idleTimeout > 0) {
       // A connection waiting on one of its requests is not idle; #settled restarts the timer.
-      this.#idleTimer = setTimeout(() => { if (this.#pending === 0) connection.close(1000, 'idle timeout') }, idleTimeout)
+      this.#idleTimer = setTimeout(() => { if (this.#frames.pending === 0) connection.close(1000, 'idle timeout') }, idleTimeout)
       this.#idleTimer.unref()
     }
     this.#authTimer = startAuthWindow(authWindow, () => connection.close(1008, 'not authenticated'))
@@ -108,32 +112,11 @@ export class Session implements Subscriber, Revocable {
     return this.#auth?.hash ?? null
   }
 
-  /** A frame from the client (binary frames arrive as text, spec §1.2). */
-  receive (text: string): void {
+  /** A frame from the client (binary frames arrive as text, spec §1.2); the promise settles once drained. */
+  receive (text: string): Promise<void> | undefined {
     if (this.#closed) return
     this.#idleTimer?.refresh()
-    if (!this.#reserve()) return
-    this.#frames.push(text)
-    if (!this.#draining) void this.#drain()
-  }
-
-  // A plain array and one loop rather than a promise chain per frame: a chain link costs three
-  // promises and their closures, and every connection sends at least two frames (issue 8).
-  async #drain (): Promise<void> {
-    this.#draining = true
-    let text: string | undefined
-    while ((text = this.#frames.shift()) !== undefined) {
-      try {
-        const handling = this.#handle(text)
-        if (handling) await handling
-      /* c8 ignore next 4 -- defensive: #handle answers its own failures; this only keeps the queue alive */
-      } catch (err) {
-        this.ctx.log.error({ err, connection: this.connection.id }, 'syscache frame failed')
-        this.connection.close(1011, 'internal error')
-      }
-      this.#settled()
-    }
-    this.#draining = false
+    return this.#frames.receive(text)
   }
 
   /** Hub delivery of an event this session subscribed to: the frame is shared by all subscribers. */
@@ -153,7 +136,7 @@ export class Session implements Subscriber, Revocable {
   closed (): void {
     if (this.#closed) return
     this.#closed = true
-    this.#frames.length = 0
+    this.#frames.clear()
     clearTimeout(this.#idleTimer)
     clearTimeout(this.#authTimer)
     this.#setAuth(null)
@@ -161,20 +144,10 @@ export class Session implements Subscriber, Revocable {
 
   /** A request finished: the time it took (scrypt, backend) does not count as idleness. */
   #settled (): void {
-    this.#pending--
     if (!this.#closed) this.#idleTimer?.refresh()
   }
 
-  #reserve (): boolean {
-    if (this.#pending >= MAX_PENDING) {
-      this.connection.close(1008, 'too many pending requests')
-      return false
-    }
-    this.#pending++
-    return true
-  }
-
-  #handle (text: string): Promise<void> | void {
+  #handle (text: string): Promise<Handled> | Handled {
     if (this.#closed) return
     // §1.9 #9; issue 14: nesting past limits.maxDepth is refused before anything parses it, so
     // args forwarded to the backend or echoed back are bounded too.
@@ -185,13 +158,13 @@ export class Session implements Subscriber, Revocable {
     const { id } = value
     // Namespace and name become a class name for the backend and logs: held to the name rules (README "Limits").
     if (nameProblem(value.namespace) !== null || nameProblem(value.name) !== null) return this.#error(id, 400)
-    let handling: Promise<void> | void
+    let handling: Promise<Handled> | Handled
     try {
       handling = this.#dispatch(value.namespace, value.name, id, value.args)
     } catch (err) {
       return this.#failed(id, err)
     }
-    if (handling) return handling.catch((err: unknown) => this.#failed(id, err))
+    return handling instanceof Promise ? handling.catch((err: unknown) => this.#failed(id, err)) : handling
   }
 
   /** A store or hub failure costs this request, not the connection. */
@@ -201,7 +174,7 @@ export class Session implements Subscriber, Revocable {
   }
 
   // Not async itself: a request's own handler is the only promise made for it (issue 8).
-  #dispatch (namespace: string, name: string, id: Id, args: unknown): Promise<void> | void {
+  #dispatch (namespace: string, name: string, id: Id, args: unknown): Promise<Handled> | Handled {
     if (namespace === 'rpc') {
       switch (name) {
         case 'auth': return this.#authPassword(id, args)
@@ -215,7 +188,7 @@ export class Session implements Subscriber, Revocable {
   }
 
   /** §1.5: any other request needs a valid token, which it slides (§1.6). */
-  async #authorized (namespace: string, name: string, id: Id, args: unknown): Promise<void> {
+  async #authorized (namespace: string, name: string, id: Id, args: unknown): Promise<Handled> {
     const caller = await this.#caller()
     if (!caller) return this.#error(id, 401)
     if (namespace === 'events') {
@@ -233,16 +206,15 @@ export class Session implements Subscriber, Revocable {
   }
 
   /** Runs a class call without holding the frame queue; its reply goes out when it settles. */
-  #detach (id: Id, namespace: string, start: () => Promise<ClassOutcome>): void {
-    if (!this.#reserve()) return
-    start().then((result) => {
+  #detach (id: Id, namespace: string, start: () => Promise<ClassOutcome>): Detached {
+    return new Detached(start().then((result) => {
       if (result.ok) this.#send(replyFrame(namespace, id, result.args))
       else this.#error(id, result.code)
     /* c8 ignore next 4 -- defensive: the core backend turns every failure into a reply, so class calls never reject */
     }, (err: unknown) => {
       this.ctx.log.error({ err, connection: this.connection.id }, 'syscache class call failed')
       this.#error(id, 500)
-    }).finally(() => this.#settled())
+    }))
   }
 
   // ---- auth (§1.7) ----

@@ -3,7 +3,7 @@ import type { Subscriber } from '../../src/core/hub/hub.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
 import { randomId } from '../../src/core/ids.js'
 import type { Revocable, RevocationCause } from '../../src/core/revocation/revocable.js'
-import { InboundFrames } from '../../src/core/inbound-frames.js'
+import { InboundFrames, PAUSE_READING } from '../../src/core/inbound-frames.js'
 import { parseClientJson } from '../../src/core/limits/index.js'
 import { encodeEventFrame, eventIdOf, frameOf } from './event-wire.js'
 import { AUTH_TOKEN_PURPOSE, type Gateway } from './gateway.js'
@@ -54,7 +54,7 @@ export class Session implements Subscriber, Revocable, LiveHolder {
 
   constructor (private readonly gateway: Gateway, private readonly connection: Connection) {
     this.#address = connection.remoteAddress
-    this.#frames = new InboundFrames(connection, (text) => this.#handle(text))
+    this.#frames = new InboundFrames(connection, (text) => this.#handle(text), PAUSE_READING)
     this.#timer = setTimeout(() => this.#connectTimeout(), gateway.config.connectTimeout)
   }
 

@@ -2,7 +2,7 @@ import { startAuthWindow } from '../../src/core/auth-window.js'
 import type { LimitsConfig } from '../../src/config/schema.js'
 import type { BackendReply, Backend } from '../../src/core/backend/backend.js'
 import type { Connection, Frame } from '../../src/core/connection.js'
-import { InboundFrames } from '../../src/core/inbound-frames.js'
+import { InboundFrames, PAUSE_READING } from '../../src/core/inbound-frames.js'
 import type { ConnectionTopics } from '../../src/core/hub/connection-topics.js'
 import type { Hub, Subscriber } from '../../src/core/hub/hub.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
@@ -57,7 +57,7 @@ export class WebrocketSession implements Subscriber, VhostMember {
 
   constructor (readonly connection: Connection, readonly vhost: Vhost, private readonly ctx: SessionContext) {
     vhost.members.add(this)
-    this.#frames = new InboundFrames(connection, (text) => this.#closed ? undefined : this.#handle(text))
+    this.#frames = new InboundFrames(connection, (text) => this.#closed ? undefined : this.#handle(text), PAUSE_READING)
     // The spec has no timers (§2.6), so this is off unless configured; closed without a reply, as `disconnect` is.
     this.#authTimer = startAuthWindow(ctx.authWindow, () => connection.close(1008, 'not authenticated'))
   }

@@ -120,6 +120,9 @@ export const SyscacheSection = Section({
   maxAuthFailures: Type.Integer({ minimum: 0, default: 5 }),
   authFailureWindow: Duration('10m'),
   blockDuration: Duration('1h'),
+  // Frames queued plus backend calls in flight one connection may have; the request past it
+  // closes the connection (1008, "too many pending requests").
+  maxPendingRequests: Type.Integer({ minimum: 1, default: 64 }),
 })
 
 export const WebrocketUser = Type.Object({
@@ -175,6 +178,9 @@ export const ReallySection = Section({
   anonymousTokenTtl: Duration('1d'),
   passwordTokenTtl: Duration('7d'),
   requestTimeout: Duration('60s'),
+  // Requests one connection may have queued (they are handled one at a time, in order); the
+  // request past it closes the connection (1008, "too many pending requests").
+  maxPendingRequests: Type.Integer({ minimum: 1, default: 256 }),
   // Changes kept per object for subscriptions that resume from an older `rev` (older ones get a snapshot).
   changeLogSize: Type.Integer({ minimum: 0, default: 100 }),
   models: Type.Record(Type.String({ pattern: '^(/[A-Za-z_$][A-Za-z0-9_$-]*/(\\*/)?)+$' }), Type.Object({

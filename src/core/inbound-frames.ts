@@ -7,6 +7,37 @@ import type { Connection } from './connection.js'
 export const QUEUE_HIGH = 256
 const QUEUE_LOW = 64
 
+/** What a queue needs of its connection: reading control, and the connection its close policy acts on. */
+export type InboundConnection = Pick<Connection, 'pauseReading' | 'resumeReading' | 'close'>
+
+/**
+ * What a session's queue does with a client that sends more than it handles. Chosen by the
+ * protocol; one object serves every session of a plugin instance.
+ */
+export type InboundPolicy =
+  /** Stop reading the socket once `high` frames wait behind the one being handled; read again at `low`. */
+  | { kind: 'pause', high: number, low: number }
+  /**
+   * More than `limit` frames and detached jobs in flight is the client's fault: the frame that
+   * would exceed it is dropped and `overflow` (the protocol's close) is called, for each such frame.
+   */
+  | { kind: 'close', limit: number, overflow: (connection: InboundConnection) => void }
+
+/** WebRocket and Telegraphy: a flooding client is slowed down by TCP, never closed. */
+export const PAUSE_READING: InboundPolicy = { kind: 'pause', high: QUEUE_HIGH, low: QUEUE_LOW }
+
+/**
+ * Work a frame started that answers on its own (its reply carries the request id): handing it
+ * back lets the next frame be handled at once, while the job keeps its frame's place in the
+ * queue's count until it settles. The job answers its own failures; a rejection only ends it.
+ */
+export class Detached {
+  constructor (readonly job: Promise<unknown>) {}
+}
+
+export type Handled = void | Detached
+export type FrameHandler = (text: string) => Handled | Promise<Handled>
+
 /**
  * A session's client frames, handled one at a time in arrival order. A frame whose handler
  * answers at once (returns nothing) is not awaited; the others are, before the next frame.
@@ -16,45 +47,84 @@ export class InboundFrames {
   #waiting: string[] | null = null
   #busy = false
   #paused = false
+  /** Frames accepted and not yet handled, plus detached jobs not yet settled. */
+  #pending = 0
 
   constructor (
-    private readonly connection: Pick<Connection, 'pauseReading' | 'resumeReading'>,
-    private readonly handle: (text: string) => Promise<void> | void,
+    private readonly connection: InboundConnection,
+    private readonly handle: FrameHandler,
+    private readonly policy: InboundPolicy,
+    /** Called each time a frame or a detached job is done (a session's idle timer restarts on it). */
+    private readonly settled?: () => void,
   ) {}
 
-  /** One frame from the client; the promise, when there is one, settles once the queue is drained. */
+  /** Frames waiting or being handled, and detached jobs still running. */
+  get pending (): number {
+    return this.#pending
+  }
+
+  /**
+   * One frame from the client; the promise, when there is one, settles once the queue is drained
+   * and rejects if a handler threw (the transport closes the connection on it).
+   */
   receive (text: string): Promise<void> | undefined {
+    const { policy } = this
+    if (policy.kind === 'close' && this.#pending >= policy.limit) {
+      policy.overflow(this.connection)
+      return undefined
+    }
+    this.#pending++
     if (!this.#busy) return this.#drain(text)
     const waiting = this.#waiting ??= []
     waiting.push(text)
-    if (waiting.length >= QUEUE_HIGH && !this.#paused) {
+    if (policy.kind === 'pause' && waiting.length >= policy.high && !this.#paused) {
       this.#paused = true
       this.connection.pauseReading()
     }
     return undefined
   }
 
-  /** The session is gone: frames still waiting are dropped. */
+  /** The session is gone: frames still waiting are dropped (detached jobs finish on their own). */
   clear (): void {
-    if (this.#waiting) this.#waiting.length = 0
+    if (!this.#waiting) return
+    this.#pending -= this.#waiting.length
+    this.#waiting.length = 0
   }
 
   async #drain (first: string): Promise<void> {
     this.#busy = true
+    let text: string | undefined = first
     try {
-      let text: string | undefined = first
       while (text !== undefined) {
-        const handling = this.handle(text)
-        if (handling) await handling
-        text = this.#waiting?.shift()
-        if (this.#paused && this.#waiting!.length <= QUEUE_LOW) {
-          this.#paused = false
-          this.connection.resumeReading()
+        let handled = this.handle(text)
+        if (handled && !(handled instanceof Detached)) handled = await handled
+        if (handled instanceof Detached) {
+          const release = () => this.#release()
+          handled.job.then(release, release)
+        } else {
+          this.#release()
         }
+        text = this.#waiting?.shift()
+        if (this.#paused && this.policy.kind === 'pause' && this.#waiting!.length <= this.policy.low) this.#resume()
       }
     } finally {
       this.#busy = false
+      // A handler threw: its frame and those behind it are dropped with the connection.
+      if (text !== undefined) {
+        this.#pending -= 1 + (this.#waiting?.length ?? 0)
+        if (this.#paused) this.#resume()
+      }
       this.#waiting = null
     }
+  }
+
+  #resume (): void {
+    this.#paused = false
+    this.connection.resumeReading()
+  }
+
+  #release (): void {
+    this.#pending--
+    this.settled?.()
   }
 }

@@ -28,10 +28,10 @@ t.test('defaults match design.md §3', async (t) => {
   t.match(c.auth, { jwtSecret: null, accessTokenTtl: 3_600_000, refreshTokenTtl: 30 * 86_400_000, oauthClients: ['das_web_client'] })
   t.same(c.auth.passwordHashing, { concurrency: 2, queue: 16, cost: 16384 })
   t.match(c.users, [{ username: 'admin', password: 'change-me', admin: true }])
-  t.match(c.protocols.syscache, { path: '/syscache', tokenLifetime: 300_000, idleTimeout: 600_000, authWindow: 30_000, eventFormat: 'legacy' })
+  t.match(c.protocols.syscache, { path: '/syscache', tokenLifetime: 300_000, idleTimeout: 600_000, authWindow: 30_000, eventFormat: 'legacy', maxPendingRequests: 64 })
   t.match(c.protocols.webrocket.vhosts, { '/echo': { users: [{ name: 'joe', permissions: ['READ', 'WRITE'] }] } })
   t.match(c.protocols.telegraphy, { authTokenTtl: 5000, connectTimeout: 10_000, reconnectWindow: 3000, handoverTimeout: 1000, nodeHeartbeat: 1000, sendUnregistered: true })
-  t.match(c.protocols.really, { versions: ['v0.1'], idleTimeout: 120_000, anonymousTokenTtl: 86_400_000, passwordTokenTtl: 7 * 86_400_000 })
+  t.match(c.protocols.really, { versions: ['v0.1'], idleTimeout: 120_000, anonymousTokenTtl: 86_400_000, passwordTokenTtl: 7 * 86_400_000, maxPendingRequests: 256 })
   t.match(c.protocols.das, { path: '/socket.io', namespace: '/das', authWindow: 1000, connectAckDelay: 1000, traceTtl: 60_000, cleanupInterval: 30_000, allowEIO3: true })
 })
 

@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { postgresUrl } from '../../helpers/infra.js'
 import type { WsClient } from '../../helpers/ws-client.js'
 import { request } from '../../helpers/app.js'
@@ -199,12 +199,31 @@ t.test('a failed publish does not fail the write; a failed revocation check answ
   t.same(await other.request({ tag: 1, cmd: 'initialize', accessToken: login.body.accessToken }), { tag: 1, error: { code: 500, message: 'internal.server.error' } })
 })
 
-t.test('too many pipelined requests close the connection', async (t) => {
-  const app = await startReally(t)
-  const c = await initialized(t, app)
+/** Sends `count` pings in one TCP write: the server reads them all before it answers the first. */
+function pipeline (c: WsClient, count: number): void {
   const socket = (c.ws as unknown as { _socket: import('node:net').Socket })._socket
   socket.cork()
-  for (let i = 0; i < 400; i++) c.send({ tag: i, cmd: 'get', r: '/users/1/' })
+  for (let i = 0; i < count; i++) c.send({ tag: i, cmd: 'ping' })
   socket.uncork()
-  t.same(await c.closed(), { code: 1008, reason: 'too many pending requests' })
+}
+
+async function pendingBound (t: Test, limit: number, really: Record<string, unknown> = {}): Promise<void> {
+  const app = await startReally(t, really)
+  const c = await initialized(t, app)
+  pipeline(c, limit)
+  for (let i = 0; i < limit; i++) {
+    const reply = await c.json()
+    if (reply.tag !== i) return void t.fail(`reply ${i} out of order: ${JSON.stringify(reply)}`)
+  }
+  t.pass(`${limit} pipelined requests answered in order`)
+  pipeline(c, limit + 1)
+  t.same(await c.closed(), { code: 1008, reason: 'too many pending requests' }, `${limit + 1} close the connection`)
+}
+
+t.test('too many pipelined requests close the connection: 256 are answered, 257 close', async (t) => {
+  await pendingBound(t, 256)
+})
+
+t.test('the pipelining bound is protocols.really.maxPendingRequests', async (t) => {
+  await pendingBound(t, 3, { maxPendingRequests: 3 })
 })

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { ALICE } from '../../helpers/config.js'
+import { eventually } from '../../helpers/ws-client.js'
 import { authed, error, rpc, sysadm, syscacheApp } from './helpers.js'
 
 interface TestLike { teardown (fn: () => unknown): void }
@@ -136,4 +137,32 @@ t.test('a connection with too many requests in flight is closed', async (t) => {
   t.equal((await client.closed(5000)).code, 1008)
   const other = (await authed(t, app)).client
   t.equal((await other.request(rpc('identify', {}, 'i'))).name, 'response', 'others unaffected')
+})
+
+// Calls in flight hold no frame in the queue (replies carry their id), yet they count against
+// maxPendingRequests until they answer: one slow backend cannot be flooded through one socket.
+async function callsInFlightBound (t: Test, limit: number, syscache: Record<string, unknown> = {}) {
+  const backend = await startBackend(t, { 'sysadm/hang': () => {} })
+  const app = await syscacheApp(t, { backendUrl: backend.url, ...syscache }, { backend: { timeout: 60_000 } })
+  const { client } = await authed(t, app)
+  for (let i = 1; i < limit; i++) {
+    client.send(sysadm('hang', { action: 'x' }, `h${i}`))
+    // Answered only once the call before it has been handed to the backend (frames go in order).
+    t.equal((await client.request(rpc('identify', {}, `i${i}`))).id, `i${i}`)
+  }
+  await eventually(() => backend.seen.length === limit - 1, 5000, `${limit - 1} calls reaching the backend`)
+  t.equal(client.closeInfo, null, `${limit - 1} calls in flight, the connection is open`)
+  client.send(sysadm('hang', { action: 'x' }, `h${limit}`))
+  await eventually(() => backend.seen.length === limit, 5000, `call ${limit} reaching the backend`)
+  client.send(rpc('identify', {}, 'refused'))
+  t.same(await client.closed(5000), { code: 1008, reason: 'too many pending requests' }, `the request past ${limit} calls in flight closes`)
+  t.same(client.frames, [], 'and is not answered')
+}
+
+t.test('64 backend calls in flight: the next request closes the connection', async (t) => {
+  await callsInFlightBound(t, 64)
+})
+
+t.test('the bound is protocols.syscache.maxPendingRequests', async (t) => {
+  await callsInFlightBound(t, 3, { maxPendingRequests: 3 })
 })
