@@ -7,7 +7,7 @@ import {
 } from './messages.js'
 import { project, validateNew, type Model, type ObjectBody, type Op } from './models.js'
 import { matches, parseFilter } from './query.js'
-import { collectionOf, hasConcreteParents, parentOf, parseR, type R } from './r.js'
+import { collectionOf, hasConcreteParents, parentOf, parseR, type R } from './resource-path.js'
 import type { StoredObject } from './store.js'
 import type { UserInfo } from './tokens.js'
 import type { TypeCheck } from '@sinclair/typebox/compiler'

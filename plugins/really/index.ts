@@ -36,7 +36,7 @@ async function really (app: FastifyInstance, { services }: { services: Services 
     const accepted = acceptWebSocket(socket, request, 'really', services)
     const session = new ReallySession(ctx, accepted.connection)
     accepted.onText((text) => session.receive(text))
-    accepted.onClose(() => session.closed())
+    accepted.onClose(() => session.socketClosed())
   })
 
   await app.register(reallyRoutes, { services })

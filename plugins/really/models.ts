@@ -1,6 +1,6 @@
 import type { ReallyConfig } from '../../src/config/schema.js'
 import { Errors, ReallyError, type CommandError } from './errors.js'
-import { parseR } from './r.js'
+import { parseR } from './resource-path.js'
 
 export type FieldType = 'string' | 'long' | 'double' | 'boolean'
 export interface Field { type: FieldType, required?: boolean, default?: string | number | boolean }

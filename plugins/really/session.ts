@@ -70,7 +70,7 @@ export class ReallySession implements Revocable {
     this.#tokenExpired()
   }
 
-  closed (): void {
+  socketClosed (): void {
     this.#closed = true
     this.#frames.clear()
     clearTimeout(this.#idleTimer)

@@ -3,7 +3,7 @@ import type { Database, Dialect } from '../../src/core/db/database.js'
 import { migrate } from '../../src/core/db/migrate.js'
 import { Errors, ReallyError } from './errors.js'
 import { applyOps, type AppliedOp, type ObjectBody, type Op, type Model } from './models.js'
-import { objectId, objectR, type R } from './r.js'
+import { objectId, objectR, type R } from './resource-path.js'
 import type { UserInfo } from './tokens.js'
 
 /**

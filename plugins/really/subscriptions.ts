@@ -6,7 +6,7 @@ import { topicOf, type ReallyContext } from './context.js'
 import { Errors, ReallyError, type CommandError } from './errors.js'
 import { createdFrame, objectFrame, objectPush, type ObjectEvent } from './pushes.js'
 import { tooManySubscriptions } from './limits.js'
-import { hasConcreteParents, parseR, type R } from './r.js'
+import { hasConcreteParents, parseR, type R } from './resource-path.js'
 
 /** Where a subscription's frames go (the session). */
 export interface PushSink {

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto'
 import type { Tokens } from '../../src/core/tokens/tokens.js'
-import { parseR } from './r.js'
+import { parseR } from './resource-path.js'
 
 /** Who a connection is (spec §4.4: UserInfo), as `initialized` and `opBy` carry it. */
 export interface UserInfo {

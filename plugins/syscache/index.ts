@@ -5,7 +5,7 @@ import type { Services } from '../../src/core/services.js'
 import { acceptWebSocket } from '../../src/http/websocket/accept.js'
 import { ClassRouter } from './classes.js'
 import { syscacheRoutes } from './routes.js'
-import { inboundPolicy, Session, type SyscacheContext } from './session.js'
+import { inboundPolicy, SyscacheSession, type SyscacheContext } from './session.js'
 
 /** True when a proxy says it forwarded the request: such a peer is never "local" (spec §1.7). */
 export function forwardedByProxy (request: FastifyRequest): boolean {
@@ -31,12 +31,12 @@ async function syscache (app: FastifyInstance, { services }: { services: Service
 
   app.get(config.path, { websocket: true, schema: { hide: true } }, (socket, request) => {
     const accepted = acceptWebSocket(socket, request, 'syscache', services)
-    const session = new Session(ctx, accepted.connection, forwardedByProxy(request))
+    const session = new SyscacheSession(ctx, accepted.connection, forwardedByProxy(request))
     accepted.onText((text) => session.receive(text))
-    accepted.onClose(() => session.closed())
+    accepted.onClose(() => session.socketClosed())
   })
 
   await app.register(syscacheRoutes, { services })
 }
 
-export default fp(syscache, { name: 'syscache', fastify: '5.x' })
+export default fp(syscache, { name: 'switchboard-syscache', fastify: '5.x' })

@@ -79,7 +79,7 @@ const idOf = (value: unknown): Id => {
  * Frames are handled one at a time in arrival order (an `auth` is settled before the request
  * after it is checked); backend calls do not hold the queue, their replies carry the request id.
  */
-export class Session implements Subscriber, Revocable {
+export class SyscacheSession implements Subscriber, Revocable {
   #auth: Auth | null = null
   /** Client frames, one at a time in order; class calls stay counted in it until they answer. */
   readonly #frames: InboundFrames
@@ -133,7 +133,7 @@ export class Session implements Subscriber, Revocable {
   }
 
   /** The socket closed: stop timers (the core registry leaves the hub topics and forgets the user). */
-  closed (): void {
+  socketClosed (): void {
     if (this.#closed) return
     this.#closed = true
     this.#frames.clear()

@@ -3,7 +3,7 @@ import type { Services } from '../../src/core/services.js'
 import { acceptWebSocket } from '../../src/http/websocket/accept.js'
 import { Gateway, type TelegraphyApi } from './gateway.js'
 import { telegraphyRoutes } from './routes.js'
-import { Session } from './session.js'
+import { TelegraphySession } from './session.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -22,7 +22,7 @@ export default fp<{ services: Services }>(async (app, { services }) => {
 
   app.get(gateway.config.path, { websocket: true }, (socket, request) => {
     const accepted = acceptWebSocket(socket, request, 'telegraphy', services)
-    const session = new Session(gateway, accepted.connection)
+    const session = new TelegraphySession(gateway, accepted.connection)
     accepted.onText((text) => session.receive(text))
     accepted.onClose(() => session.socketClosed())
   })
@@ -35,4 +35,4 @@ export default fp<{ services: Services }>(async (app, { services }) => {
     registerEvent: (name) => gateway.registerEvent(name),
   }
   app.decorate('telegraphy', api)
-}, { name: 'switchboard-telegraphy' })
+}, { name: 'switchboard-telegraphy', fastify: '5.x' })

@@ -35,7 +35,7 @@ const THROTTLED = Symbol('throttled')
  * One Telegraphy connection (§3.3–3.6): frames in, core calls, frames out. Frames are handled
  * strictly in order (§3.9.4); nothing a client sends throws out of here.
  */
-export class Session implements Subscriber, Revocable, LiveHolder {
+export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
   #state: State = 'new'
   /** Session token: known from CONNECT/RECONNECT on. */
   #token = ''

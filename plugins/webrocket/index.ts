@@ -85,11 +85,11 @@ const webrocket: FastifyPluginAsync<{ services: Services }> = async (app, { serv
     const accepted = acceptWebSocket(socket, request, 'webrocket', services)
     const session = new WebrocketSession(accepted.connection, vhost, context)
     accepted.onText((text) => session.receive(text))
-    accepted.onClose(() => session.dispose())
+    accepted.onClose(() => session.socketClosed())
     if (vhost.deleted) session.close(1001, 'vhost deleted')
   })
 
   await app.register(webrocketRoutes, { services, db, registry })
 }
 
-export default fp(webrocket, { name: 'webrocket', fastify: '5.x' })
+export default fp(webrocket, { name: 'switchboard-webrocket', fastify: '5.x' })

@@ -76,7 +76,7 @@ export class WebrocketSession implements Subscriber, VhostMember {
   }
 
   /** The socket closed: leave every channel and the vhost. */
-  dispose (): void {
+  socketClosed (): void {
     this.#closed = true
     clearTimeout(this.#authTimer)
     this.#frames.clear()

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ConnectionRegistry } from '../../../src/core/connection.js'
+import { ConnectionRegistry } from '../../../src/core/connection-registry.js'
 import { ConnectionTopics } from '../../../src/core/hub/connection-topics.js'
 import { Hub } from '../../../src/core/hub/hub.js'
 import { RedisBroker } from '../../../src/core/hub/redis-broker.js'

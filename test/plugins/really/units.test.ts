@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Models } from '../../../plugins/really/models.js'
 import { parseFilter, matches } from '../../../plugins/really/query.js'
-import { collectionOf, parentOf, parseR } from '../../../plugins/really/r.js'
+import { collectionOf, parentOf, parseR } from '../../../plugins/really/resource-path.js'
 
 t.test('R parsing and normalisation (§4.3)', async (t) => {
   t.match(parseR('/users/123'), { text: '/users/123/', isObject: true, model: '/users/*/' })
