@@ -72,10 +72,10 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     await app.register(formbody)
     await registerHttp(app, services)
     const { protocols } = config
-    if (protocols.syscache.enabled) await app.register(syscache, { services })
-    if (protocols.webrocket.enabled) await app.register(webrocket, { services })
-    if (protocols.telegraphy.enabled) await app.register(telegraphy, { services })
-    if (protocols.really.enabled) await app.register(really, { services })
+    if (protocols.syscache.enabled) await app.register(syscache, { services, config: protocols.syscache })
+    if (protocols.webrocket.enabled) await app.register(webrocket, { services, config: protocols.webrocket })
+    if (protocols.telegraphy.enabled) await app.register(telegraphy, { services, config: protocols.telegraphy })
+    if (protocols.really.enabled) await app.register(really, { services, config: protocols.really })
     if (protocols.das.enabled) await app.register(das, { services })
     // Plugins check their own tables as they register (awaited above): all found by now.
     services.insecureDefaults.warn(app.log)

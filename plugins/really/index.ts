@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import type { Services } from '../../src/core/services.js'
+import type { ReallyConfig } from '../../src/config/schema.js'
+import type { PluginOptions } from '../../src/core/services.js'
 import { acceptWebSocket } from '../../src/http/websocket/accept.js'
 import type { ReallyContext } from './context.js'
 import { Models } from './models.js'
@@ -12,8 +13,7 @@ import { ObjectStore } from './store.js'
  * Really.io (spec §4): `ws://HOST<prefix>/<version>/socket` and the token routes. Objects live
  * in the core database, pushes cross nodes through the hub.
  */
-async function really (app: FastifyInstance, { services }: { services: Services }): Promise<void> {
-  const config = services.config.protocols.really
+async function really (app: FastifyInstance, { services, config }: PluginOptions<ReallyConfig>): Promise<void> {
   const ctx: ReallyContext = {
     services,
     config,
@@ -39,7 +39,7 @@ async function really (app: FastifyInstance, { services }: { services: Services 
     accepted.onClose(() => session.socketClosed())
   })
 
-  await app.register(reallyRoutes, { services })
+  await app.register(reallyRoutes, { services, config })
 }
 
 export default fp(really, { name: 'switchboard-really', fastify: '5.x' })

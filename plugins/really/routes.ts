@@ -2,7 +2,8 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { SwitchboardError } from '../../src/core/errors.js'
 import { findReservedKey } from '../../src/core/limits/index.js'
-import type { Services } from '../../src/core/services.js'
+import type { ReallyConfig } from '../../src/config/schema.js'
+import type { PluginOptions } from '../../src/core/services.js'
 import { errors } from '../../src/http/schemas.js'
 import { credentialRouteLimit } from '../../src/http/throttle/credential-routes.js'
 import { guardedCheck } from '../../src/http/throttle/guarded.js'
@@ -15,8 +16,8 @@ const TokenReply = (authType: string) => Type.Object({ authType: Type.Literal(au
  * Anonymous tokens carry the request body as `data`; password tokens are for core users
  * (`uid` = username, so removing the user revokes them).
  */
-export const reallyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
-  const { prefix, anonymousTokenTtl, passwordTokenTtl } = services.config.protocols.really
+export const reallyRoutes: FastifyPluginAsyncTypebox<PluginOptions<ReallyConfig>> = async (app, { services, config }) => {
+  const { prefix, anonymousTokenTtl, passwordTokenTtl } = config
   const { anonymousDataSize } = services.config.limits
 
   // Both are credential routes under the per-address request budget (README, "Throttling").

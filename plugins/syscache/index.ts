@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { FailureLimit } from '../../src/core/throttle/failure-limit.js'
-import type { Services } from '../../src/core/services.js'
+import type { SyscacheConfig } from '../../src/config/schema.js'
+import type { PluginOptions } from '../../src/core/services.js'
 import { acceptWebSocket } from '../../src/http/websocket/accept.js'
 import { ClassRouter } from './classes.js'
 import { syscacheRoutes } from './routes.js'
@@ -14,8 +15,7 @@ export function forwardedByProxy (request: FastifyRequest): boolean {
 }
 
 /** syscache (sysadm WebSocket API, spec §1) at `protocols.syscache.path`, plus its REST routes. */
-async function syscache (app: FastifyInstance, { services }: { services: Services }): Promise<void> {
-  const config = services.config.protocols.syscache
+async function syscache (app: FastifyInstance, { services, config }: PluginOptions<SyscacheConfig>): Promise<void> {
   const ctx: SyscacheContext = {
     services,
     config,

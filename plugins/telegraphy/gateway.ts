@@ -37,7 +37,6 @@ export interface TelegraphyApi {
  */
 export class Gateway implements TelegraphyApi, NodeContext {
   readonly nodeId = randomId(9)
-  readonly config: TelegraphyConfig
   readonly registry: EventRegistry
   /** True when other nodes may share the store and the broker (`storage.redis`). */
   readonly shared: boolean
@@ -51,8 +50,7 @@ export class Gateway implements TelegraphyApi, NodeContext {
   #seq = 0
   readonly #control = { deliver: (message: HubMessage) => this.#onControl(message.data as Control) }
 
-  constructor (readonly services: Services, readonly log: CoreLogger) {
-    this.config = services.config.protocols.telegraphy
+  constructor (readonly services: Services, readonly config: TelegraphyConfig, readonly log: CoreLogger) {
     if (this.config.nodeHeartbeat <= 0) throw new Error('protocols.telegraphy.nodeHeartbeat must be more than 0')
     this.registry = new EventRegistry(services.store, this.config.events)
     this.shared = services.config.storage.redis !== null

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
-import type { Services } from '../../src/core/services.js'
+import type { TelegraphyConfig } from '../../src/config/schema.js'
+import type { PluginOptions } from '../../src/core/services.js'
 import { acceptWebSocket } from '../../src/http/websocket/accept.js'
 import { Gateway, type TelegraphyApi } from './gateway.js'
 import { telegraphyRoutes } from './routes.js'
@@ -15,8 +16,8 @@ declare module 'fastify' {
 export type { TelegraphyApi } from './gateway.js'
 
 /** Telegraphy (protocols.md §3): WebSocket gateway at `protocols.telegraphy.path` + companion REST. */
-export default fp<{ services: Services }>(async (app, { services }) => {
-  const gateway = new Gateway(services, app.log)
+export default fp<PluginOptions<TelegraphyConfig>>(async (app, { services, config }) => {
+  const gateway = new Gateway(services, config, app.log)
   await gateway.start()
   app.addHook('onClose', () => gateway.stop())
 

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Services } from '../../src/core/services.js'
+import type { WebrocketConfig } from '../../src/config/schema.js'
+import type { PluginOptions } from '../../src/core/services.js'
 import { acceptWebSocket } from '../../src/http/websocket/accept.js'
 import { WebrocketDb } from './db.js'
 import { publishBroadcast } from './publish.js'
@@ -28,8 +29,7 @@ declare module 'fastify' {
  * WebRocket (spec §2): one WebSocket endpoint per vhost at `<prefix>/<vhost>`, vhosts, users
  * and channels in the database (seeded from the config), admin and publish REST routes.
  */
-const webrocket: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
-  const config = services.config.protocols.webrocket
+const webrocket: FastifyPluginAsync<PluginOptions<WebrocketConfig>> = async (app, { services, config }) => {
   const db = await WebrocketDb.open(services.database, services.config.auth.passwordHashing.cost)
   const dropped = await seedFromConfig(db, config.vhosts)
   services.insecureDefaults.add(await defaultUsersInDatabase(db, config.vhosts))

@@ -29,6 +29,15 @@ export interface CoreLogger {
   error (obj: object, msg?: string): void
 }
 
+/**
+ * What `register` hands a protocol plugin: the shared services and the plugin's own section of
+ * the config (`protocols.<name>`), so that a plugin never reads another protocol's settings.
+ */
+export interface PluginOptions<C> {
+  services: Services
+  config: C
+}
+
 /** Everything protocol-neutral that the HTTP layer and the plugins are given. */
 export interface Services {
   readonly config: Config
