@@ -11,6 +11,7 @@ import { requestLogger } from './http/lazy-request-logger.js'
 import { loggerOptions } from './http/logging.js'
 import { registerSecurityHeaders } from './http/security-headers.js'
 import { chooseNoSubprotocol } from './http/websocket/subprotocols.js'
+import { keepUpgradeResponses } from './http/websocket/upgrade-response.js'
 import { version } from './version.js'
 import das from '../plugins/das/index.js'
 import really from '../plugins/really/index.js'
@@ -69,6 +70,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
         this.server.close(() => done())
       },
     })
+    keepUpgradeResponses(app)
     await app.register(formbody)
     await registerHttp(app, services)
     const { protocols } = config

@@ -1,16 +1,14 @@
 import type { IncomingMessage } from 'node:http'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { createAdapter } from '@socket.io/redis-adapter'
-import type { Redis } from 'ioredis'
 import { Server, type Socket } from 'socket.io'
 import { startAuthWindow } from '../../src/core/auth-window.js'
-import { closeRedis, connectRedis } from '../../src/core/redis/client.js'
 import { attachSlot, clientAddress, holdUntilClosed, slotOf } from '../../src/http/websocket/address-slot.js'
 import type { Services } from '../../src/core/services.js'
 import { socketIoCors } from '../../src/http/cors.js'
 import { NoSubprotocolWebSocketServer } from '../../src/http/websocket/subprotocols.js'
 import { DasConnection } from './connection.js'
+import { DeliveryFeed, publishDelivery, type FeedContext } from './delivery-feed.js'
 import { boundPollingClose, type EngineConnection } from './engine-adapter.js'
 import type { Delivery } from './messages.js'
 import { capOutbound } from './outbound-cap.js'
@@ -23,13 +21,10 @@ export interface DasPluginOptions {
   services: Services
 }
 
-/** Server-side event carrying a Delivery to the other nodes (through the Redis adapter). */
-const DELIVERY_EVENT = 'switchboard:das:delivery'
-
 declare module 'fastify' {
   interface FastifyInstance {
     /** The DAS Socket.IO server and this node's sessions (inspection, tests). */
-    das: { io: Server, sessions: SessionRegistry, deliver (delivery: Delivery): void }
+    das: { io: Server, sessions: SessionRegistry, deliver (delivery: Delivery): Promise<void> }
   }
 }
 
@@ -42,19 +37,6 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
   const { allowedOrigins, cors, maxPayload, sendBufferLimit, closeTimeout } = services.config.server
   const log = app.log.child({ protocol: 'das' })
   const addressOf = clientAddress(services.config.server.trustProxy)
-
-  // Cluster (§5.7): socket.io's Redis adapter links the nodes; per-socket state stays local.
-  let redisClients: Redis[] = []
-  let adapter: ReturnType<typeof createAdapter> | undefined
-  const redisUrl = services.config.storage.redis
-  if (redisUrl) {
-    redisClients = [
-      connectRedis(redisUrl, 'switchboard-das-pub', { queueWhileDown: true }),
-      connectRedis(redisUrl, 'switchboard-das-sub', { queueWhileDown: true }),
-    ]
-    for (const client of redisClients) client.on('error', (err: Error) => log.warn({ err: err.message }, 'das redis'))
-    adapter = createAdapter(redisClients[0], redisClients[1], { key: `${services.config.storage.redisPrefix}das:socket.io` })
-  }
 
   const io = new Server({
     path: config.path,
@@ -79,14 +61,15 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
       if (request.headers.upgrade) holdUntilClosed(request.socket, slot)
       callback(null, true)
     },
-    ...(adapter ? { adapter } : {}),
   })
 
   // engine.io wraps the server's 'request' listeners (Fastify's handler among them) so requests
   // under its path — long-polling — reach engine.io and never Fastify's 404. Its 'upgrade'
-  // listener is replaced by the path router below.
+  // listener is replaced by the path router, which takes over the listeners there are now:
+  // @fastify/websocket's, installed when it registered, before every protocol plugin (app.ts).
   const engineUpgradeListeners = listenersAddedBy(app.server, 'upgrade', () => io.attach(app.server, { destroyUpgrade: false }))
   for (const listener of engineUpgradeListeners) app.server.removeListener('upgrade', listener)
+  const restoreUpgrades = routeUpgrades(app.server, `${io.path()}/`, (request, socket, head) => io.engine.handleUpgrade(request, socket, head))
   // Per Engine.IO connection, whatever namespace or transport: every outbound packet counts
   // against server.sendBufferLimit (outbound-cap.ts), and a closed long-polling transport
   // waits for its next poll no longer than the close handshake of every other socket. The
@@ -106,17 +89,13 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
     boundPollingClose(conn, closeTimeout)
     capOutbound(conn, capOptions)
   })
-  let restoreUpgrades = () => {}
-  // At onReady every plugin has installed its upgrade listener (@fastify/websocket's included).
-  app.addHook('onReady', async () => {
-    restoreUpgrades = routeUpgrades(app.server, `${io.path()}/`, (request, socket, head) => io.engine.handleUpgrade(request, socket, head))
-    // Subscriptions are sent in order: once this answers, the adapter hears the other nodes.
-    // While Redis is away the ping would wait for its return: start anyway (/ready says 503).
-    const sub = redisClients[1]
-    if (sub) await Promise.race([sub.ping().catch(() => {}), new Promise((resolve) => sub.once('error', resolve))])
-  })
 
   const sessions = new SessionRegistry()
+  const feedContext: FeedContext = {
+    topics: services.subscriptions,
+    onInvalid: (data) => log.warn({ data }, 'malformed das delivery ignored'),
+    onError: (err) => log.warn({ err }, 'das topic not left'),
+  }
   // Engine.IO connections with an authenticated DAS socket (identity, not ids: conn.id is private).
   const authenticatedConnections = new WeakSet<object>()
   const nsp = io.of(config.namespace)
@@ -135,8 +114,8 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
         if (verdict.ok) return verdict.value
         return verdict.reason === 'denied' ? { ok: false, reason: 'invalid' } : 'throttled'
       },
+      listen: (_s, username): Promise<void> => feed.listen(username),
       onAuthenticated: (s) => {
-        sessions.authenticated(s)
         authenticatedConnections.add(engineConnection)
         // Indexed by user in the core: a revoked user or token drops the socket on any node.
         const { username, admin } = s.user!
@@ -146,6 +125,7 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
       maxDepth: services.config.limits.maxDepth,
     })
     const connection = new DasConnection(session, socket.handshake.address)
+    const feed = new DeliveryFeed(session, connection, feedContext)
     sessions.add(session)
     services.connections.add(connection)
     for (const [event, handler] of Object.entries(session.handlers)) {
@@ -185,21 +165,7 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
     })
   }
 
-  // Deliveries: this node's sockets now, the other nodes' through the adapter.
-  nsp.on(DELIVERY_EVENT, (delivery: Delivery) => {
-    // Deliveries come from our own nodes; a malformed one (mixed versions) is logged, not thrown
-    // into the adapter.
-    try {
-      sessions.deliver(delivery)
-    /* c8 ignore next 3 */
-    } catch (err) {
-      log.error({ err }, 'das delivery failed')
-    }
-  })
-  const deliver = (delivery: Delivery): void => {
-    sessions.deliver(delivery)
-    if (adapter) nsp.serverSideEmit(DELIVERY_EVENT, delivery)
-  }
+  const deliver = (delivery: Delivery): Promise<void> => publishDelivery(services.hub, delivery)
 
   // §5.5: a socket that leaves a trace unacknowledged past traceTtl is dropped by the sweep.
   let sweep: NodeJS.Timeout | undefined
@@ -218,10 +184,9 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
   app.addHook('onClose', async () => {
     if (sweep) clearInterval(sweep)
     restoreUpgrades()
-    // Disconnects what is left, closes the adapters and engine.io (the HTTP server is
-    // already closed by now, which io.close() tolerates).
+    // Disconnects what is left (each socket leaves its topics) and closes engine.io (the HTTP
+    // server is already closed by now, which io.close() tolerates).
     await io.close()
-    await Promise.all(redisClients.map((client) => closeRedis(client)))
   })
 }
 

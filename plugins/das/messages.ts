@@ -119,10 +119,28 @@ export const SubjectUpdateBody = Type.Object({
   trackUsers: Type.Optional(Type.Array(Type.String(), { description: 'Users allowed to see the track; omitted = every recipient' })),
 })
 
-/** What one node asks every node (itself included) to deliver to its local sockets. */
-export type Delivery =
-  | { kind: 'emit', type: DataEventType, data: Record<string, unknown>, sid?: string, username?: string }
-  | { kind: 'subject', subject: Record<string, unknown>, track?: unknown, trackUsers?: string[] }
+const JsonObject = Type.Record(Type.String(), Type.Unknown())
+
+/**
+ * A delivery as it crosses the hub (delivery-feed.ts): published by the node that got the REST
+ * call, checked by every node that receives it (nodes of mixed versions may share a cluster).
+ */
+export const Delivery = Type.Union([
+  Type.Object({
+    kind: Type.Literal('emit'),
+    type: Type.Union(DATA_EVENT_TYPES.map((type) => Type.Literal(type))),
+    data: JsonObject,
+    sid: Type.Optional(Type.String()),
+    username: Type.Optional(Type.String()),
+  }),
+  Type.Object({
+    kind: Type.Literal('subject'),
+    subject: JsonObject,
+    track: Type.Optional(Type.Unknown()),
+    trackUsers: Type.Optional(Type.Array(Type.String())),
+  }),
+])
+export type Delivery = Static<typeof Delivery>
 
 // ---- compiled validators -----------------------------------------------------------------
 
@@ -136,6 +154,7 @@ export const checks = {
   eventFilter: compile(EventFilterMessage),
   patrolFilter: compile(PatrolFilterMessage),
   echo: compile(EchoMessage),
+  delivery: compile(Delivery),
 }
 
 /** A short human-readable reason why `value` fails `check` (first error only). */

@@ -41,32 +41,34 @@ export function payloadFor (session: DasSession, delivery: Delivery): Json | nul
   }
 }
 
-/** This node's DAS sockets, and the authenticated ones by username. */
+/**
+ * Sends a delivery to one socket when the socket is one of its targets — authenticated, and the
+ * socket (`sid`) or a socket of the user (`username`) it names, both given = that socket if it
+ * is that user's — and its bbox and filters let it through. True when sent.
+ */
+export function deliverTo (session: DasSession, delivery: Delivery): boolean {
+  const { user } = session
+  if (user === null || session.closed) return false
+  if (delivery.kind === 'emit') {
+    if (delivery.sid !== undefined && delivery.sid !== session.id) return false
+    if (delivery.username !== undefined && delivery.username !== user.username) return false
+  }
+  const payload = payloadFor(session, delivery)
+  if (!payload) return false
+  session.deliver(delivery.kind === 'subject' ? 'subject_update' : delivery.type, payload)
+  return true
+}
+
+/** This node's DAS sockets (the trace sweep walks them; tests inspect them). */
 export class SessionRegistry {
   readonly #sessions = new Map<string, DasSession>()
-  readonly #byUser = new Map<string, Set<DasSession>>()
-  readonly #authenticated = new Set<DasSession>()
 
   add (session: DasSession): void {
     this.#sessions.set(session.id, session)
   }
 
-  /** Indexes a session once it authenticated. */
-  authenticated (session: DasSession): void {
-    if (!session.user || !this.#sessions.has(session.id)) return
-    this.#authenticated.add(session)
-    let set = this.#byUser.get(session.user.username)
-    if (!set) this.#byUser.set(session.user.username, set = new Set())
-    set.add(session)
-  }
-
   remove (session: DasSession): void {
-    this.#sessions.delete(session.id)
-    this.#authenticated.delete(session)
-    if (!session.user) return
-    const set = this.#byUser.get(session.user.username)
-    set?.delete(session)
-    if (set?.size === 0) this.#byUser.delete(session.user.username)
+    if (this.#sessions.get(session.id) === session) this.#sessions.delete(session.id)
   }
 
   get size (): number {
@@ -75,37 +77,5 @@ export class SessionRegistry {
 
   all (): IterableIterator<DasSession> {
     return this.#sessions.values()
-  }
-
-  ofUser (username: string): ReadonlySet<DasSession> {
-    return this.#byUser.get(username) ?? new Set()
-  }
-
-  /** The local authenticated sessions a delivery is addressed to (sid and username intersect). */
-  * targets (delivery: Delivery): Generator<DasSession> {
-    if (delivery.kind === 'emit' && delivery.sid !== undefined) {
-      const session = this.#sessions.get(delivery.sid)
-      if (session && this.#authenticated.has(session) && (delivery.username === undefined || session.user?.username === delivery.username)) yield session
-      return
-    }
-    if (delivery.kind === 'emit' && delivery.username !== undefined) {
-      yield * this.ofUser(delivery.username)
-      return
-    }
-    yield * this.#authenticated
-  }
-
-  /** Delivers to every local target; returns how many sockets got it. */
-  deliver (delivery: Delivery): number {
-    let count = 0
-    const type = delivery.kind === 'subject' ? 'subject_update' : delivery.type
-    for (const session of this.targets(delivery)) {
-      if (session.closed) continue
-      const payload = payloadFor(session, delivery)
-      if (!payload) continue
-      session.deliver(type, payload)
-      count++
-    }
-    return count
   }
 }

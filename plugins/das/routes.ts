@@ -8,11 +8,11 @@ import { DATA_EVENT_TYPES, EmitRequestBody, isDataEventType, SubjectUpdateBody, 
 
 export interface DasRoutesOptions {
   services: Services
-  /** Hands a delivery to every node of the cluster (this one included). */
-  deliver (delivery: Delivery): void
+  /** Hands a delivery to the nodes whose sockets it targets (this one included, at once). */
+  deliver (delivery: Delivery): Promise<void>
 }
 
-const Accepted = Type.Object({ accepted: Type.Literal(true) }, { description: 'Handed to every node; each delivers to its own sockets' })
+const Accepted = Type.Object({ accepted: Type.Literal(true) }, { description: 'Handed to the nodes; each delivers to its own sockets' })
 
 /** Companion REST of the DAS plugin (design.md §3): the publisher side of §5.7. */
 export const dasRoutes: FastifyPluginAsyncTypebox<DasRoutesOptions> = async (app, { services, deliver }) => {
@@ -36,7 +36,7 @@ export const dasRoutes: FastifyPluginAsyncTypebox<DasRoutesOptions> = async (app
     const delivery: Delivery = { kind: 'emit', type, data }
     if (sid !== undefined) delivery.sid = sid
     if (username !== undefined) delivery.username = username
-    deliver(delivery)
+    await deliver(delivery)
     return reply.code(202).send({ accepted: true as const })
   })
 
@@ -57,7 +57,7 @@ export const dasRoutes: FastifyPluginAsyncTypebox<DasRoutesOptions> = async (app
     const delivery: Delivery = { kind: 'subject', subject }
     if (track !== undefined) delivery.track = track
     if (trackUsers !== undefined) delivery.trackUsers = trackUsers
-    deliver(delivery)
+    await deliver(delivery)
     return reply.code(202).send({ accepted: true as const })
   })
 }

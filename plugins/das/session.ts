@@ -14,7 +14,6 @@ import {
 export interface SessionSocket {
   readonly id: string
   emit (event: string, ...args: unknown[]): unknown
-  join (room: string): unknown
   disconnect (close?: boolean): unknown
 }
 
@@ -30,7 +29,14 @@ export interface SessionOptions {
   connectAckDelay: number
   /** The token's check; `throttled` when the address is over its failure budget (not checked). */
   verifyAccess (token: string): Promise<JwtCheck<AccessClaims> | 'throttled'>
-  /** Called once the socket is authenticated (after the 200 reply). */
+  /**
+   * Subscribes the socket to the deliveries of `username` (delivery-feed.ts); resolves once
+   * deliveries published on any node reach it. Awaited before the 200 reply of an authorization
+   * that makes the socket a user it was not yet, so a delivery its client makes after reading
+   * the 200 reaches it, whatever node takes it.
+   */
+  listen (session: DasSession, username: string): Promise<void>
+  /** Called after the 200 reply when the socket became a user it was not yet (first, or another). */
   onAuthenticated (session: DasSession): void
   log: SessionLogger
   now?: () => number
@@ -39,9 +45,6 @@ export interface SessionOptions {
 }
 
 export interface DasUser { username: string, admin: boolean }
-
-/** Room every authenticated socket joins (§5.3, upstream `all_clients`). */
-export const ALL_CLIENTS = 'all_clients'
 
 const REQUIRED_FIELDS = 'Required fields: "type", "authorization", "id"'
 const BEARER = /^Bearer\s+(\S+)\s*$/i
@@ -94,10 +97,15 @@ export class DasSession implements Revocable {
   readonly #timers: NodeJS.Timeout[] = []
   #closed = false
   readonly #now: () => number
+  /**
+   * The authorization being handled: the next waits for it, so that the user the socket ends up
+   * with is the one whose topics it joined last (each answer still in request order).
+   */
+  #authorizing: Promise<void> = Promise.resolve()
 
   /** Client message handlers by event name; any other event is ignored (§5.4). */
   readonly handlers: Readonly<Record<string, (arg: unknown) => void | Promise<void>>> = {
-    authorization: (arg) => this.#refusedInput('authorization', arg) ? undefined : this.#onAuthorization(arg),
+    authorization: (arg) => this.#refusedInput('authorization', arg) ? undefined : this.#nextAuthorization(arg),
     bbox: (arg) => this.#refusedInput('bbox', arg) ? undefined : this.#onBbox(arg),
     event_filter: (arg) => this.#refusedInput('event_filter', arg) ? undefined : this.#onEventFilter(arg),
     patrol_filter: (arg) => this.#refusedInput('patrol_filter', arg) ? undefined : this.#onPatrolFilter(arg),
@@ -219,6 +227,14 @@ export class DasSession implements Revocable {
     if (!this.#closed) this.socket.emit(event, payload)
   }
 
+  #nextAuthorization (arg: unknown): Promise<void> {
+    // One that waited for a socket closed since is not checked (its answer would not be sent).
+    const run = this.#authorizing.then(() => this.#closed ? undefined : this.#onAuthorization(arg))
+    // A failure is the handler's to report (index.ts logs it); the queue goes on.
+    this.#authorizing = run.catch(() => {})
+    return run
+  }
+
   async #onAuthorization (arg: unknown): Promise<void> {
     const respId = requestId(arg)
     const value = isObject(arg) ? authorizationValue(arg) : undefined
@@ -234,10 +250,7 @@ export class DasSession implements Revocable {
     try {
       check = token ? await this.options.verifyAccess(token) : { ok: false, reason: 'invalid' }
     } catch (err) {
-      this.options.log.warn({ sid: this.id, err: err instanceof Error ? err.message : String(err) }, 'das authorization failed')
-      this.#reply('resp_authorization', { type: 'resp_authorization', resp_id: respId, status: { code: 401, message: 'Authentication error' } })
-      this.close('authentication error')
-      return
+      return this.#authenticationError(respId, err)
     }
     if (this.#closed) return
     if (check === 'throttled') {
@@ -251,13 +264,28 @@ export class DasSession implements Revocable {
       this.#reply('resp_authorization', { type: 'resp_authorization', resp_id: respId, status: { code: 401, message: 'Invalid credentials' } })
       return
     }
-    const first = this.user === null
-    this.user = { username: check.claims.username, admin: check.claims.admin }
+    const { username, admin } = check.claims
+    const moved = this.user?.username !== username
+    if (moved) {
+      try {
+        await this.options.listen(this, username)
+      } catch (err) {
+        return this.#authenticationError(respId, err)
+      }
+      if (this.#closed) return
+    }
+    // Set only now: until it is, deliveries reaching the socket's new topics are not sent to it.
+    this.user = { username, admin }
     this.revocationToken = check.claims.jti
-    this.socket.join(ALL_CLIENTS)
-    this.socket.join(this.id)
     this.#reply('resp_authorization', { type: 'resp_authorization', resp_id: respId, status: { code: 200, message: 'OK' } })
-    if (first) this.options.onAuthenticated(this)
+    if (moved) this.options.onAuthenticated(this)
+  }
+
+  /** Verifying the token or subscribing the socket failed: 401 `Authentication error`, then drop. */
+  #authenticationError (respId: number | string | null, err: unknown): void {
+    this.options.log.warn({ sid: this.id, err: err instanceof Error ? err.message : String(err) }, 'das authorization failed')
+    this.#reply('resp_authorization', { type: 'resp_authorization', resp_id: respId, status: { code: 401, message: 'Authentication error' } })
+    this.close('authentication error')
   }
 
   #onBbox (arg: unknown): void {

@@ -6,9 +6,10 @@ import { authorizedClient, oauthToken, openClient } from '../plugins/das/das-cli
 import { startCluster, type Node } from './harness.js'
 import { QUIET_CLUSTER } from '../helpers/quiet.js'
 
-// DAS (Socket.IO) across real processes (plugins/das/README.md "Cluster"): a delivery is handled
-// by the node that received it for its own sockets and passed to the others through the
-// socket.io Redis adapter; every node computes the per-socket payloads of its own sockets.
+// DAS (Socket.IO) across real processes (plugins/das/README.md "Cluster"): a delivery is
+// published on the core hub, on the topic of the sockets it targets (all, a user's, one sid),
+// and reaches each node holding such a socket once; every node computes the per-socket
+// payloads of its own sockets.
 
 const configYaml = `protocols:
   das:

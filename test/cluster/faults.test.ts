@@ -26,7 +26,7 @@ t.test('Redis restarted under a running cluster: local service continues, /ready
   // Subscribers made before the outage, on both nodes (channel subscriptions live in the broker).
   const [onA, onB, sender] = [await joe(t, a.wsUrl), await joe(t, b.wsUrl), await joe(t, a.wsUrl)]
   for (const client of [onA, onB]) t.same(await client.request({ subscribe: { channel: 'c' } }), { subscribed: 'c' })
-  const dasOnB = await authorizedClient(t, b.url, before.body.access_token) // the Socket.IO Redis adapter has clients of its own
+  const dasOnB = await authorizedClient(t, b.url, before.body.access_token) // its hub topics, subscribed before the outage
 
   await redis.stop()
   await waitUntil('A reports Redis down', async () => (await request(a.url, 'GET', '/ready')).status === 503, 10_000)

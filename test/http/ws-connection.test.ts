@@ -53,6 +53,7 @@ t.test('frames sent in one tick leave in one write', async (t) => {
   t.teardown(() => client.close())
   const { connection } = await h.accepted()
   const socket = (connection as unknown as { ws: { _socket: Socket } }).ws._socket
+  t.equal(socket, h.rawSockets[0], 'the upgrade request\'s socket, which WsConnection corks, is the one ws writes to')
   let writes = 0
   const original = { write: socket._write, writev: socket._writev }
   socket._write = function (...args: Parameters<Socket['_write']>) { writes++; return original.write.apply(this, args) }

@@ -1,25 +1,16 @@
 import { Redis } from 'ioredis'
 
-export interface ConnectOptions {
-  /**
-   * Keep commands issued while Redis is away queued until it is back, instead of failing them.
-   * For clients driven by libraries that do not handle command failures (socket.io's adapter
-   * subscribes and publishes without catching).
-   */
-  queueWhileDown?: boolean
-}
-
 /**
  * One Redis connection that keeps reconnecting for ever: a node must survive a Redis restart and
- * resume by itself. By default commands issued while Redis is away fail fast instead of queueing
+ * resume by itself. Commands issued while Redis is away fail fast instead of queueing
  * without bound.
  */
-export function connectRedis (url: string, name: string, { queueWhileDown = false }: ConnectOptions = {}): Redis {
+export function connectRedis (url: string, name: string): Redis {
   return new Redis(url, {
     connectionName: name,
     lazyConnect: false,
     enableOfflineQueue: true,
-    maxRetriesPerRequest: queueWhileDown ? null : 1,
+    maxRetriesPerRequest: 1,
     retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
   })
 }

@@ -1,10 +1,9 @@
-import type { ServerResponse } from 'node:http'
-import type { Socket } from 'node:net'
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import type { ConnectionRegistry } from '../../core/connection-registry.js'
 import { sequentialIds } from '../../core/ids.js'
 import type { Services } from '../../core/services.js'
+import { releaseUpgradeResponse } from './upgrade-response.js'
 import { WsConnection } from './ws-connection.js'
 
 type TextHandler = (text: string) => void | Promise<void>
@@ -35,7 +34,8 @@ export function acceptWebSocket (socket: WebSocket, request: FastifyRequest, pro
   // Behind a trusted proxy the address comes from its headers, which are gone once the request
   // is released; otherwise it is the socket's peer, read only if a protocol asks for it.
   const address = server.trustProxy === false ? undefined : request.ip
-  const connection = new WsConnection(connectionId(), protocol, address, socket,
+  // The TCP socket under `ws` (the upgrade's, which ws took over): corked per tick, asked its peer.
+  const connection = new WsConnection(connectionId(), protocol, address, socket, request.raw.socket,
     { sendBufferLimit: server.sendBufferLimit, closeTimeout: server.closeTimeout }, services.connections)
   services.connections.add(connection)
   releaseUpgradeResponse(request)
@@ -102,15 +102,4 @@ function onSocketClose (this: AcceptingSocket, code: number): void {
 function onSocketError (this: AcceptingSocket, err: Error): void {
   const accepted = this[ACCEPTED]
   accepted?.log.debug({ err: err.message, connection: accepted.connection.id }, 'websocket error')
-}
-
-/**
- * @fastify/websocket routes an upgrade through Fastify with a ServerResponse assigned to the
- * socket; nothing ends that response, so the socket would keep it, its request, the Fastify
- * request/reply and their child logger for its whole life (~3 KiB per idle connection).
- */
-function releaseUpgradeResponse (request: FastifyRequest): void {
-  const socket = request.raw.socket as Socket & { _httpMessage?: ServerResponse | null }
-  const response = socket._httpMessage
-  if (response) response.detachSocket(socket)
 }

@@ -33,16 +33,20 @@ export class WsConnection implements Connection {
   readonly #socket: Socket | undefined
   #address: string | undefined
 
-  /** `address` is the client's as a trusted proxy reported it; without one it is the socket's peer. */
+  /**
+   * `address` is the client's as a trusted proxy reported it; without one it is the socket's
+   * peer. `socket` is the TCP socket `ws` writes to (the upgrade request's `request.socket`).
+   */
   constructor (
     readonly id: string,
     readonly protocol: string,
     address: string | undefined,
     private readonly ws: WebSocket,
+    socket: Socket | undefined,
     private readonly limits: WriterLimits,
     private readonly registry: ConnectionRegistry,
   ) {
-    this.#socket = (ws as unknown as { _socket?: Socket })._socket
+    this.#socket = socket
     this.#address = address
   }
 

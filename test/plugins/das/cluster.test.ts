@@ -1,10 +1,10 @@
 import t from 'tap'
 import { request, sharedClusterOverrides, startApp, TEST_API_KEY } from '../../helpers/app.js'
-import { ALICE } from '../../helpers/config.js'
+import { ADMIN, ALICE } from '../../helpers/config.js'
 import { authorizedClient, dasOverrides, oauthToken } from './das-client.js'
 import { QUIET_CLUSTER } from '../../helpers/quiet.js'
 
-// §5.7 across nodes: two app instances sharing Redis (socket.io Redis adapter) and PostgreSQL.
+// §5.7 across nodes: two app instances sharing Redis (the core hub's broker) and PostgreSQL.
 t.test('emits on one node reach sockets on the other; per-socket state stays where the socket lives', async (t) => {
   const overrides = { ...await sharedClusterOverrides(t), ...dasOverrides({ traceTtl: 400 }) }
   const a = await startApp(t, overrides)
@@ -40,6 +40,31 @@ t.test('emits on one node reach sockets on the other; per-socket state stays whe
   // The socket on B that never acknowledged what A emitted is dropped by B's sweep.
   await silentOnB.disconnected(400 + 50 + 1500)
   await onB.staysConnected(QUIET_CLUSTER)
+})
+
+t.test('by username across nodes: each socket of the user once, and a socket authorized again as another user moves', async (t) => {
+  const overrides = { ...await sharedClusterOverrides(t), ...dasOverrides() }
+  const a = await startApp(t, overrides)
+  const b = await startApp(t, overrides)
+  const [aliceToken, adminToken] = await Promise.all([oauthToken(a.url, ALICE), oauthToken(b.url, ADMIN)])
+  const aliceOnB = await authorizedClient(t, b.url, aliceToken)
+  const adminOnB = await authorizedClient(t, b.url, adminToken)
+  const movingOnB = await authorizedClient(t, b.url, aliceToken)
+  const emit = (body: unknown) => request(a.url, 'POST', '/api/das/emit', { apiKey: TEST_API_KEY, body })
+
+  await emit({ type: 'radio_message', data: { n: 1 }, username: 'alice' })
+  t.match(await aliceOnB.next('radio_message'), { n: 1, mid: 1 })
+  t.match(await movingOnB.next('radio_message'), { n: 1, mid: 1 })
+  // The socket of B now authorizes as admin: alice's topic on B keeps one socket, admin's gets two.
+  t.match(await movingOnB.authorize(adminToken, 2), { status: { code: 200 } })
+  await emit({ type: 'radio_message', data: { n: 2 }, username: 'admin' })
+  await emit({ type: 'radio_message', data: { n: 3 }, username: 'alice' })
+  // sid and username both given: nothing when the socket is not that user's.
+  await emit({ type: 'radio_message', data: { n: 4 }, sid: aliceOnB.id, username: 'admin' })
+  t.match(await movingOnB.next('radio_message'), { n: 2 }, 'the new user\'s emits')
+  t.match(await adminOnB.next('radio_message'), { n: 2 })
+  t.match(await aliceOnB.next('radio_message'), { n: 3 })
+  await Promise.all([aliceOnB, adminOnB, movingOnB].map((client) => client.expectNothing('radio_message', QUIET_CLUSTER)))
 })
 
 t.test('a user removed on one node loses its sockets on every node', async (t) => {

@@ -1,20 +1,22 @@
 import { createServer } from 'node:http'
 import t from 'tap'
+import { ConnectionTopics } from '../../../src/core/hub/connection-topics.js'
+import { Hub } from '../../../src/core/hub/hub.js'
+import { MemoryBroker } from '../../../src/core/hub/memory-broker.js'
 import { DasConnection } from '../../../plugins/das/connection.js'
+import { ALL_TOPIC, DeliveryFeed, publishDelivery, socketTopic, topicOf, userTopic, type FeedContext } from '../../../plugins/das/delivery-feed.js'
 import { bboxContains, eventMatches, insideBbox, parseBbox, patrolMatches, positionOf } from '../../../plugins/das/filters.js'
 import { checks, firstError } from '../../../plugins/das/messages.js'
-import { payloadFor, SessionRegistry } from '../../../plugins/das/registry.js'
+import { deliverTo, payloadFor, SessionRegistry } from '../../../plugins/das/registry.js'
 import { DasSession, type SessionOptions, type SessionSocket } from '../../../plugins/das/session.js'
 import { listenersAddedBy, routeUpgrades } from '../../../plugins/das/upgrade-router.js'
 
 /** Records what a session emits instead of sending it. */
 class FakeSocket implements SessionSocket {
   readonly emitted: Array<{ event: string, args: unknown[] }> = []
-  readonly rooms = new Set<string>()
   disconnects = 0
   constructor (readonly id = 'sid-1') {}
   emit (event: string, ...args: unknown[]) { this.emitted.push({ event, args }) }
-  join (room: string) { this.rooms.add(room) }
   disconnect () { this.disconnects++ }
   last (event: string) { return [...this.emitted].reverse().find((e) => e.event === event)?.args[0] as Record<string, any> } // eslint-disable-line @typescript-eslint/no-explicit-any
 }
@@ -28,6 +30,7 @@ function session (overrides: Partial<SessionOptions> = {}, socket = new FakeSock
     verifyAccess: async (token) => token === 'good'
       ? { ok: true, claims: { username: 'alice', admin: false, jti: 'j', expiresAt: Date.now() + 1000, issuedAt: Date.now() } }
       : { ok: false, reason: 'invalid' },
+    listen: async () => {},
     onAuthenticated () {},
     log: silentLog,
     ...overrides,
@@ -132,16 +135,97 @@ t.test('authorization edge cases', async (t) => {
 
   t.test('a failed re-authorization keeps the earlier identity', async (t) => {
     let authenticated = 0
-    const { s, socket } = session({ onAuthenticated: () => { authenticated++ } })
+    const listened: string[] = []
+    const { s, socket } = session({ onAuthenticated: () => { authenticated++ }, listen: async (_s, username) => { listened.push(username) } })
     await s.handlers.authorization({ type: 'authorization', id: 1, authorization: 'Bearer good' })
     t.same(s.user, { username: 'alice', admin: false })
-    t.ok(socket.rooms.has('all_clients') && socket.rooms.has('sid-1'))
+    t.same(listened, ['alice'], 'listening before the 200')
     await s.handlers.authorization({ type: 'authorization', id: 2, authorization: 'Bearer bad' })
     t.equal(socket.last('resp_authorization').status.code, 401)
     t.same(s.user, { username: 'alice', admin: false })
     await s.handlers.authorization({ type: 'authorization', id: 3, authorization: 'bearer good' })
     t.equal(socket.last('resp_authorization').status.code, 200)
     t.equal(authenticated, 1, 'indexed once')
+    t.same(listened, ['alice'], 'the same user listens once')
+  })
+
+  t.test('authorized as another user: listens and is indexed again, not a user until listening', async (t) => {
+    const listened: string[] = []
+    let release: () => void = () => {}
+    const { s, socket } = session({
+      verifyAccess: async (token) => ({ ok: true, claims: { username: token, admin: false, jti: token, expiresAt: Date.now() + 1000, issuedAt: Date.now() } }),
+      listen: (_s, username) => {
+        listened.push(username)
+        return new Promise((resolve) => { release = resolve })
+      },
+      onAuthenticated: (s) => listened.push(`indexed ${s.user!.username}`),
+    })
+    const first = s.handlers.authorization({ type: 'authorization', id: 1, authorization: 'Bearer alice' })
+    await new Promise((resolve) => setImmediate(resolve))
+    t.equal(s.user, null, 'no user while its topics are joined')
+    t.equal(socket.last('resp_authorization'), undefined, 'and no 200 yet')
+    release()
+    await first
+    const second = s.handlers.authorization({ type: 'authorization', id: 2, authorization: 'Bearer bob' })
+    await new Promise((resolve) => setImmediate(resolve))
+    t.equal(s.user?.username, 'alice', 'still alice while joining bob\'s topics')
+    release()
+    await second
+    t.equal(s.user?.username, 'bob')
+    t.same(listened, ['alice', 'indexed alice', 'bob', 'indexed bob'])
+    t.same(socket.emitted.map((e) => (e.args[0] as { status: { code: number } }).status.code), [200, 200])
+  })
+
+  t.test('authorizations of one socket are handled one after the other', async (t) => {
+    const listened: string[] = []
+    const releases: Array<() => void> = []
+    const { s, socket } = session({
+      verifyAccess: async (token) => ({ ok: true, claims: { username: token, admin: false, jti: token, expiresAt: Date.now() + 1000, issuedAt: Date.now() } }),
+      listen: (_s, username) => {
+        listened.push(username)
+        return new Promise((resolve) => releases.push(resolve))
+      },
+    })
+    const first = s.handlers.authorization({ type: 'authorization', id: 1, authorization: 'Bearer alice' })
+    const second = s.handlers.authorization({ type: 'authorization', id: 2, authorization: 'Bearer bob' })
+    await new Promise((resolve) => setImmediate(resolve))
+    t.same(listened, ['alice'], 'bob waits for alice')
+    releases[0]()
+    await first
+    await new Promise((resolve) => setImmediate(resolve))
+    t.same(listened, ['alice', 'bob'])
+    releases[1]()
+    await second
+    t.equal(s.user?.username, 'bob', 'the last one asked wins')
+    t.same(socket.emitted.map((e) => (e.args[0] as { resp_id: number }).resp_id), [1, 2], 'answered in order')
+
+    const late = s.handlers.authorization({ type: 'authorization', id: 3, authorization: 'Bearer carol' })
+    s.close('bye')
+    await late
+    t.same(listened, ['alice', 'bob'], 'one queued behind a close is not checked')
+  })
+
+  t.test('listening failing: 401 Authentication error, then disconnect', async (t) => {
+    let authenticated = 0
+    const { s, socket } = session({ listen: async () => { throw new Error('broker down') }, onAuthenticated: () => { authenticated++ } })
+    await s.handlers.authorization({ type: 'authorization', id: 4, authorization: 'Bearer good' })
+    t.same(socket.last('resp_authorization'), { type: 'resp_authorization', resp_id: 4, status: { code: 401, message: 'Authentication error' } })
+    t.equal(socket.disconnects, 1)
+    t.equal(s.user, null)
+    t.equal(authenticated, 0)
+  })
+
+  t.test('a socket closed while listening gets no reply', async (t) => {
+    let authenticated = 0
+    let release: () => void = () => {}
+    const { s, socket } = session({ listen: () => new Promise((resolve) => { release = resolve }), onAuthenticated: () => { authenticated++ } })
+    const pending = s.handlers.authorization({ type: 'authorization', id: 1, authorization: 'Bearer good' })
+    await new Promise((resolve) => setImmediate(resolve))
+    s.stopped()
+    release()
+    await pending
+    t.equal(socket.emitted.length, 0)
+    t.equal(authenticated, 0)
   })
 
   t.test('a reply to a socket closed while verifying is not sent', async (t) => {
@@ -157,24 +241,72 @@ t.test('authorization edge cases', async (t) => {
   })
 })
 
-t.test('registry: targets and payloads', async (t) => {
+t.test('registry and payloads', async (t) => {
   const registry = new SessionRegistry()
   const a = session({}, new FakeSocket('a')).s
   const b = session({}, new FakeSocket('b')).s
   registry.add(a)
   registry.add(b)
-  a.user = { username: 'alice', admin: false }
-  registry.authenticated(a)
   t.equal(registry.size, 2)
-  t.equal(registry.deliver({ kind: 'emit', type: 'new_announcement', data: {} }), 1, 'unauthenticated b gets nothing')
-  registry.authenticated(b)
-  t.equal(registry.deliver({ kind: 'emit', type: 'new_announcement', data: {}, username: 'nobody' }), 0)
   registry.remove(a)
   registry.remove(b)
   t.equal(registry.size, 0)
-  t.equal(registry.ofUser('alice').size, 0)
   t.same(payloadFor(a, { kind: 'subject', subject: { id: 1 }, track: [1], trackUsers: [] }), { type: 'subject_update', data: { id: 1 } })
   t.same(payloadFor(a, { kind: 'emit', type: 'delete_message', data: { id: 2 } }), { type: 'delete_message', id: 2 })
+  t.notOk(deliverTo(a, { kind: 'emit', type: 'new_announcement', data: {} }), 'an unauthenticated socket gets nothing')
+  a.user = { username: 'alice', admin: false }
+  t.ok(deliverTo(a, { kind: 'emit', type: 'new_announcement', data: {} }))
+  t.notOk(deliverTo(a, { kind: 'emit', type: 'new_announcement', data: {}, sid: 'b' }), 'another socket\'s')
+  t.notOk(deliverTo(a, { kind: 'emit', type: 'new_announcement', data: {}, sid: 'a', username: 'bob' }), 'sid and username intersect')
+  a.stopped()
+  t.notOk(deliverTo(a, { kind: 'emit', type: 'new_announcement', data: {} }), 'a closed socket gets nothing')
+})
+
+t.test('deliveries over the hub: each targeted socket once, on the narrowest topic', async (t) => {
+  const hub = new Hub(new MemoryBroker())
+  const topics = new ConnectionTopics(hub, () => {})
+  const invalid: unknown[] = []
+  const context: FeedContext = { topics, onInvalid: (data) => invalid.push(data), onError: (err) => { throw err } }
+  const open = (sid: string) => {
+    const { s, socket } = session({
+      verifyAccess: async (token) => ({ ok: true, claims: { username: token, admin: false, jti: token, expiresAt: Date.now() + 1000, issuedAt: Date.now() } }),
+      listen: (_s, username): Promise<void> => feed.listen(username),
+    }, new FakeSocket(sid))
+    const connection = new DasConnection(s, '127.0.0.1')
+    const feed = new DeliveryFeed(s, connection, context)
+    const login = (username: string) => s.handlers.authorization({ type: 'authorization', id: 1, authorization: `Bearer ${username}` })
+    const got = () => socket.emitted.filter((e) => e.event === 'radio_message').map((e) => (e.args[0] as { n: number }).n)
+    return { s, connection, login, got }
+  }
+  const [alice1, alice2, bob, anonymous] = [open('a1'), open('a2'), open('b1'), open('x')]
+  await Promise.all([alice1.login('alice'), alice2.login('alice'), bob.login('bob')])
+  t.equal(hub.subscriberCount(ALL_TOPIC), 3, 'every authenticated socket, not the anonymous one')
+  t.equal(hub.subscriberCount(userTopic('alice')), 2)
+  t.equal(hub.subscriberCount(socketTopic('b1')), 1)
+
+  let n = 0
+  const send = (target: { sid?: string, username?: string }) => publishDelivery(hub, { kind: 'emit', type: 'radio_message', data: { n: ++n }, ...target })
+  await send({}) // 1
+  await send({ username: 'alice' }) // 2
+  await send({ sid: 'b1' }) // 3
+  await send({ sid: 'b1', username: 'alice' }) // 4: bob's socket, not alice's
+  await send({ sid: 'gone' }) // 5
+  t.same([alice1.got(), alice2.got(), bob.got(), anonymous.got()], [[1, 2], [1, 2], [1, 3], []])
+
+  await hub.publish(ALL_TOPIC, { kind: 'emit', type: 'no_such_type', data: {} })
+  t.same(invalid, [{ kind: 'emit', type: 'no_such_type', data: {} }], 'a malformed delivery is reported once, not per socket')
+
+  await alice2.login('bob')
+  t.equal(hub.subscriberCount(userTopic('alice')), 1, 'authenticated as another user: the old user\'s topic left')
+  t.equal(hub.subscriberCount(userTopic('bob')), 2)
+  await send({ username: 'bob' }) // 6
+  await send({ username: 'alice' }) // 7
+  t.same([alice1.got(), alice2.got(), bob.got()], [[1, 2, 7], [1, 2, 6], [1, 3, 6]])
+
+  topics.leaveAll(alice1.connection)
+  t.equal(hub.subscriberCount(userTopic('alice')), 0, 'a connection that ends leaves its topics')
+  t.equal(hub.subscriberCount(ALL_TOPIC), 2)
+  t.equal(topicOf({ kind: 'subject', subject: {} }), ALL_TOPIC)
 })
 
 t.test('DasConnection reflects its session', async (t) => {
