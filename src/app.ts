@@ -78,7 +78,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     if (protocols.webrocket.enabled) await app.register(webrocket, { services, config: protocols.webrocket })
     if (protocols.telegraphy.enabled) await app.register(telegraphy, { services, config: protocols.telegraphy })
     if (protocols.really.enabled) await app.register(really, { services, config: protocols.really })
-    if (protocols.das.enabled) await app.register(das, { services })
+    if (protocols.das.enabled) await app.register(das, { services, config: protocols.das })
     // Plugins check their own tables as they register (awaited above): all found by now.
     services.insecureDefaults.warn(app.log)
   } catch (err) {

@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify'
 import { Server, type Socket } from 'socket.io'
 import { startAuthWindow } from '../../src/core/auth-window.js'
 import { attachSlot, clientAddress, holdUntilClosed, slotOf } from '../../src/http/websocket/address-slot.js'
-import type { Services } from '../../src/core/services.js'
+import type { DasConfig } from '../../src/config/schema.js'
+import type { PluginOptions } from '../../src/core/services.js'
 import { socketIoCors } from '../../src/http/cors.js'
 import { NoSubprotocolWebSocketServer } from '../../src/http/websocket/subprotocols.js'
 import { DasConnection } from './connection.js'
@@ -12,19 +13,17 @@ import { DeliveryFeed, publishDelivery, type FeedContext } from './delivery-feed
 import { boundPollingClose, type EngineConnection } from './engine-adapter.js'
 import type { Delivery } from './messages.js'
 import { capOutbound } from './outbound-cap.js'
-import { SessionRegistry } from './registry.js'
+import { DasSessions } from './registry.js'
 import { dasRoutes } from './routes.js'
 import { DasSession } from './session.js'
 import { listenersAddedBy, routeUpgrades } from './upgrade-router.js'
 
-export interface DasPluginOptions {
-  services: Services
-}
+export type DasPluginOptions = PluginOptions<DasConfig>
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The DAS Socket.IO server and this node's sessions (inspection, tests). */
-    das: { io: Server, sessions: SessionRegistry, deliver (delivery: Delivery): Promise<void> }
+    das: { io: Server, sessions: DasSessions, deliver (delivery: Delivery): Promise<void> }
   }
 }
 
@@ -32,8 +31,7 @@ declare module 'fastify' {
  * DAS / EarthRanger realtime API (protocols.md §5, seed 004): a Socket.IO v4 server (Engine.IO
  * v3 clients too) on the Fastify HTTP server, namespace `/das`, plus the companion REST.
  */
-async function das (app: FastifyInstance, { services }: DasPluginOptions): Promise<void> {
-  const config = services.config.protocols.das
+async function das (app: FastifyInstance, { services, config }: DasPluginOptions): Promise<void> {
   const { allowedOrigins, cors, maxPayload, sendBufferLimit, closeTimeout } = services.config.server
   const log = app.log.child({ protocol: 'das' })
   const addressOf = clientAddress(services.config.server.trustProxy)
@@ -90,7 +88,7 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
     capOutbound(conn, capOptions)
   })
 
-  const sessions = new SessionRegistry()
+  const sessions = new DasSessions()
   const feedContext: FeedContext = {
     topics: services.subscriptions,
     onInvalid: (data) => log.warn({ data }, 'malformed das delivery ignored'),
@@ -145,7 +143,7 @@ async function das (app: FastifyInstance, { services }: DasPluginOptions): Promi
       })
     }
     socket.on('disconnect', () => {
-      session.stopped()
+      session.socketClosed()
       sessions.remove(session)
       authenticatedConnections.delete(engineConnection)
       services.connections.remove(connection)

@@ -60,7 +60,7 @@ export function deliverTo (session: DasSession, delivery: Delivery): boolean {
 }
 
 /** This node's DAS sockets (the trace sweep walks them; tests inspect them). */
-export class SessionRegistry {
+export class DasSessions {
   readonly #sessions = new Map<string, DasSession>()
 
   add (session: DasSession): void {

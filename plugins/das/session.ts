@@ -165,7 +165,7 @@ export class DasSession implements Revocable {
   close (reason: string): void {
     if (this.#closed) return
     this.options.log.info({ sid: this.id, reason }, 'das socket disconnected by server')
-    this.stopped()
+    this.socketClosed()
     this.socket.disconnect(true)
   }
 
@@ -175,7 +175,7 @@ export class DasSession implements Revocable {
   }
 
   /** The socket is gone: no timer may fire for it any more. */
-  stopped (): void {
+  socketClosed (): void {
     this.#closed = true
     for (const timer of this.#timers) clearTimeout(timer)
     this.#timers.length = 0

@@ -7,7 +7,7 @@ import { DasConnection } from '../../../plugins/das/connection.js'
 import { ALL_TOPIC, DeliveryFeed, publishDelivery, socketTopic, topicOf, userTopic, type FeedContext } from '../../../plugins/das/delivery-feed.js'
 import { bboxContains, eventMatches, insideBbox, parseBbox, patrolMatches, positionOf } from '../../../plugins/das/filters.js'
 import { checks, firstError } from '../../../plugins/das/messages.js'
-import { deliverTo, payloadFor, SessionRegistry } from '../../../plugins/das/registry.js'
+import { deliverTo, payloadFor, DasSessions } from '../../../plugins/das/registry.js'
 import { DasSession, type SessionOptions, type SessionSocket } from '../../../plugins/das/session.js'
 import { listenersAddedBy, routeUpgrades } from '../../../plugins/das/upgrade-router.js'
 
@@ -221,7 +221,7 @@ t.test('authorization edge cases', async (t) => {
     const { s, socket } = session({ listen: () => new Promise((resolve) => { release = resolve }), onAuthenticated: () => { authenticated++ } })
     const pending = s.handlers.authorization({ type: 'authorization', id: 1, authorization: 'Bearer good' })
     await new Promise((resolve) => setImmediate(resolve))
-    s.stopped()
+    s.socketClosed()
     release()
     await pending
     t.equal(socket.emitted.length, 0)
@@ -234,7 +234,7 @@ t.test('authorization edge cases', async (t) => {
       verifyAccess: () => new Promise((resolve) => { release = () => resolve({ ok: false, reason: 'invalid' }) }),
     })
     const pending = s.handlers.authorization({ type: 'authorization', id: 1, authorization: 'Bearer x' })
-    s.stopped()
+    s.socketClosed()
     release()
     await pending
     t.equal(socket.emitted.length, 0)
@@ -242,7 +242,7 @@ t.test('authorization edge cases', async (t) => {
 })
 
 t.test('registry and payloads', async (t) => {
-  const registry = new SessionRegistry()
+  const registry = new DasSessions()
   const a = session({}, new FakeSocket('a')).s
   const b = session({}, new FakeSocket('b')).s
   registry.add(a)
@@ -258,7 +258,7 @@ t.test('registry and payloads', async (t) => {
   t.ok(deliverTo(a, { kind: 'emit', type: 'new_announcement', data: {} }))
   t.notOk(deliverTo(a, { kind: 'emit', type: 'new_announcement', data: {}, sid: 'b' }), 'another socket\'s')
   t.notOk(deliverTo(a, { kind: 'emit', type: 'new_announcement', data: {}, sid: 'a', username: 'bob' }), 'sid and username intersect')
-  a.stopped()
+  a.socketClosed()
   t.notOk(deliverTo(a, { kind: 'emit', type: 'new_announcement', data: {} }), 'a closed socket gets nothing')
 })
 
