@@ -79,7 +79,8 @@ export class AuthorizeHook {
       return false
     }
     let allow = false
-    if (response.status >= 200 && response.status < 300) {
+    // An empty 2xx (204) answered without allowing: a deliberate denial like a 4xx.
+    if (response.status >= 200 && response.status < 300 && text !== '') {
       try {
         allow = (JSON.parse(text) as { allow?: unknown } | null)?.allow === true
       } catch {
