@@ -1,6 +1,7 @@
 import t from 'tap'
 import { ADMIN, ALICE } from '../helpers/config.js'
 import { login, request, startApp, TEST_API_KEY } from '../helpers/app.js'
+import { postgresUrl } from '../helpers/infra.js'
 
 const decode = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<string, unknown>
 
@@ -62,4 +63,11 @@ t.test('POST /api/auth/tokens: a service mints a narrowed token; nobody can wide
   t.equal(widen.status, 403, 'a narrowed token cannot mint itself a wider one')
   t.match(widen.body.message, 'narrowed token is not a service credential')
   t.equal((await request(url, 'GET', '/api/admin/users', { token: narrowedAdmin.body.access_token })).status, 403, 'nor use any service route')
+})
+
+t.test('PostgreSQL: a user name no user can have is a 404, not a failed query', async (t) => {
+  const { url } = await startApp(t, { storage: { database: await postgresUrl(t) } })
+  const odd = encodeURIComponent('bad\u0000name')
+  t.equal((await request(url, 'PUT', `/api/admin/users/${odd}/roles`, { apiKey: TEST_API_KEY, body: { roles: ['ops'] } })).status, 404)
+  t.equal((await request(url, 'POST', '/api/auth/tokens', { apiKey: TEST_API_KEY, body: { username: 'bad\u0000name' } })).status, 400, 'the body schema refuses it')
 })

@@ -118,6 +118,8 @@ export class Identity {
   /** Replaces a user's roles; null when there is no such user. */
   async setRoles (username: string, roles: readonly string[]): Promise<User | null> {
     const stored = JSON.stringify(normaliseRoles(roles))
+    // No user has such a name, and PostgreSQL fails a query holding one (see #rowBy).
+    if (nameProblem(username) !== null) return null
     const existing = await this.database.kysely.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst()
     if (!existing) return null
     await this.database.kysely.updateTable('users').set({ roles: stored }).where('username', '=', username).execute()
