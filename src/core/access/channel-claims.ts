@@ -1,4 +1,3 @@
-import { BoundedCache } from './bounded-cache.js'
 import { compileGlob, globProblem, type Matcher } from './glob.js'
 import { canonicalResource, isAccessProtocol, SEPARATOR_OF, type AccessProtocol } from './vocabulary.js'
 
@@ -21,31 +20,31 @@ export function channelClaimProblem (claim: string): string | null {
 
 /**
  * The `channels` claim of a narrowed token: a resource must match one of its globs, in
- * addition to the rules. Principals come and go with connections while their claims repeat,
- * so each glob is compiled once per protocol and kept in a bounded cache.
+ * addition to the rules. A principal keeps its claim (the same array) for its connection's life,
+ * so each claim's globs are compiled once per protocol, kept by the array itself (weakly: they
+ * go with the principal).
  */
 export class ChannelClaims {
-  readonly #compiled = new BoundedCache<Matcher | null>(1000)
+  readonly #compiled = new WeakMap<readonly string[], Partial<Record<AccessProtocol, readonly Matcher[]>>>()
 
   /** Whether `resource` (canonical) of `protocol` is within one of the claimed globs. */
   admit (protocol: AccessProtocol, resource: string, channels: readonly string[]): boolean {
-    for (const claim of channels) {
-      if (this.#matcher(protocol, claim)?.(resource)) return true
-    }
+    let byProtocol = this.#compiled.get(channels)
+    if (byProtocol === undefined) this.#compiled.set(channels, byProtocol = {})
+    const matchers = byProtocol[protocol] ??= compileClaims(protocol, channels)
+    for (const matches of matchers) if (matches(resource)) return true
     return false
   }
+}
 
-  #matcher (protocol: AccessProtocol, claim: string): Matcher | null {
-    const key = `${protocol} ${claim}`
-    let matcher = this.#compiled.get(key)
-    if (matcher === undefined) {
-      const { protocol: only, glob } = split(claim)
-      // A glob of another protocol admits nothing here; a malformed one (not minted by us) neither.
-      matcher = (only !== null && only !== protocol) || globProblem(glob) !== null
-        ? null
-        : compileGlob(canonicalResource(protocol, glob), SEPARATOR_OF[protocol])
-      this.#compiled.set(key, matcher)
+// A glob of another protocol admits nothing here; a malformed one (not minted by us) neither.
+function compileClaims (protocol: AccessProtocol, channels: readonly string[]): Matcher[] {
+  const matchers: Matcher[] = []
+  for (const claim of channels) {
+    const { protocol: only, glob } = split(claim)
+    if ((only === null || only === protocol) && globProblem(glob) === null) {
+      matchers.push(compileGlob(canonicalResource(protocol, glob), SEPARATOR_OF[protocol]))
     }
-    return matcher
   }
+  return matchers
 }

@@ -18,9 +18,10 @@ export function globProblem (pattern: string): string | null {
 /**
  * Compiles a resource pattern once: `*` matches any run of characters except `separator`
  * (within one segment), `**` any run at all (across segments); every other character stands
- * for itself. Patterns without stars compare strings, `prefix**` compares prefixes, the rest
- * run as an NFA over the pattern's positions: time grows with pattern × resource length and
- * never backtracks, so no resource can make a match slow (a RegExp of `**a**a**b` could).
+ * for itself. Patterns without stars compare strings, `prefix**` and `prefix*` compare
+ * prefixes (the latter also looks for a separator past it), the rest run as an NFA over the
+ * pattern's positions: time grows with pattern × resource length and never backtracks, so no
+ * resource can make a match slow (a RegExp of `**a**a**b` could).
  */
 export function compileGlob (pattern: string, separator: string): Matcher {
   const firstStar = pattern.indexOf('*')
@@ -28,6 +29,10 @@ export function compileGlob (pattern: string, separator: string): Matcher {
   if (firstStar === pattern.length - 2 && pattern.endsWith('**')) {
     const prefix = pattern.slice(0, -2)
     return (resource) => resource.startsWith(prefix)
+  }
+  if (firstStar === pattern.length - 1) {
+    const prefix = pattern.slice(0, -1)
+    return (resource) => resource.startsWith(prefix) && !resource.includes(separator, prefix.length)
   }
   return positionsMatcher(tokenize(pattern), separator.charCodeAt(0))
 }

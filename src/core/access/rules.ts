@@ -1,5 +1,4 @@
 import type { AccessConfig } from '../../config/schema.js'
-import { BoundedCache } from './bounded-cache.js'
 import { compileGlob, type Matcher } from './glob.js'
 import { compileSubjects, type SubjectTest } from './subjects.js'
 import { ACCESS_PROTOCOLS, canonicalResource, SEPARATOR_OF, type AccessAction, type AccessProtocol } from './vocabulary.js'
@@ -13,13 +12,18 @@ export interface CompiledRule {
   readonly admits: SubjectTest
 }
 
-/** Which rule first matched each (action, resource) recently: the rule does not depend on who asks. */
+/**
+ * Which rule first matched each (action, resource) recently: the rule does not depend on who
+ * asks, so fan-out checking one event for many subscribers matches its globs once. Cleared
+ * whole when full: a hit then costs one Map lookup, with no recency bookkeeping.
+ */
 const FIRST_MATCH_CACHE = 10_000
 const NO_RULE = -1
 
 /** One protocol's rules, in config order, and its default. */
 export class ProtocolRules {
-  readonly #firstMatch = new BoundedCache<number>(FIRST_MATCH_CACHE)
+  readonly #firstMatch = new Map<AccessAction, Map<string, number>>()
+  #cached = 0
 
   constructor (
     readonly protocol: AccessProtocol,
@@ -30,11 +34,16 @@ export class ProtocolRules {
   /** The first rule matching the action and the (canonical) resource, or null. */
   firstMatch (action: AccessAction, resource: string): CompiledRule | null {
     if (this.rules.length === 0) return null
-    const key = `${action} ${resource}`
-    let found = this.#firstMatch.get(key)
+    let byResource = this.#firstMatch.get(action)
+    if (byResource === undefined) this.#firstMatch.set(action, byResource = new Map())
+    let found = byResource.get(resource)
     if (found === undefined) {
       found = this.rules.findIndex((rule) => rule.actions.has(action) && rule.matches(resource))
-      this.#firstMatch.set(key, found)
+      if (++this.#cached > FIRST_MATCH_CACHE) {
+        for (const map of this.#firstMatch.values()) map.clear()
+        this.#cached = 1
+      }
+      byResource.set(resource, found)
     }
     return found === NO_RULE ? null : this.rules[found]
   }
