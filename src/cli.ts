@@ -3,28 +3,39 @@ import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import pino from 'pino'
 import { buildApp } from './app.js'
-import { InsecureDefaults, insecureSettings } from './config/insecure-defaults.js'
+import { InsecureDefaults, insecureSettings, productionCautions } from './config/insecure-defaults.js'
 import { ConfigError, loadConfig } from './config/load.js'
 import type { Config } from './config/schema.js'
+import { parseDuration } from './config/units.js'
+import { checkNarrowing } from './core/access/narrowing.js'
 import { SwitchboardError } from './core/errors.js'
 import { createServices, type Services } from './core/services.js'
 import { serve } from './serve.js'
 
 const usage = `usage: switchboard <command>
   serve [--config FILE]                         run the server
-  user add NAME --password P [--email E] [--admin] [--config FILE]
+  user add NAME --password P [--email E] [--admin] [--role R]... [--config FILE]
   user list [--config FILE]
+  user roles NAME [ROLE...] [--clear] [--config FILE]
+                                                print a user's roles; with ROLEs (or --clear) replace them
   user remove NAME [--config FILE]
-  token NAME [--config FILE]                    print an access token for a user
+  token NAME [--role R]... [--channel GLOB]... [--ttl DURATION] [--config FILE]
+                                                print an access token for a user; --role and --channel
+                                                narrow it (roles among the user's, resource globs)
   openapi [--out FILE]                          print (or write) the OpenAPI document
   config check FILE                             validate a config file (NODE_ENV=production:
-                                                also refuse built-in passwords and a missing or short JWT secret)`
+                                                also refuse built-in passwords and a missing or short JWT secret,
+                                                and warn about anonymous access left on allow and unsigned backend calls)`
 
 const options = {
   config: { type: 'string' },
   password: { type: 'string' },
   email: { type: 'string' },
   admin: { type: 'boolean' },
+  role: { type: 'string', multiple: true },
+  channel: { type: 'string', multiple: true },
+  ttl: { type: 'string' },
+  clear: { type: 'boolean' },
   out: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
@@ -40,6 +51,14 @@ async function withServices<T> (config: Config, production: boolean, work: (serv
     return await work(services)
   } finally {
     await services.close()
+  }
+}
+
+function parseTtl (text: string): number {
+  try {
+    return parseDuration(text)
+  } catch {
+    throw new SwitchboardError('INVALID', `--ttl ${text}: expected a duration such as 90s, 10m, 1h`)
   }
 }
 
@@ -72,18 +91,31 @@ export async function main (argv: string[], env: NodeJS.ProcessEnv = process.env
         // The file alone, except that production deployments pass the JWT secret in the environment.
         const checked = loadConfig({ file: rest[1], env: production ? { JWT_SECRET: env.JWT_SECRET } : {} })
         new InsecureDefaults(production).add(insecureSettings(checked))
+        if (production) for (const caution of productionCautions(checked)) console.error(`warning: config ${caution.path}: ${caution.reason}`)
         console.log(`${rest[1]}: ok`)
         return 0
       }
       case 'user add': {
         if (!rest[1] || !values.password) break
-        const user = await withServices(config(), production, (s) => s.identity.create({ username: rest[1], password: values.password!, email: values.email ?? null, admin: values.admin ?? false }))
-        console.log(`added ${user.username}${user.admin ? ' (admin)' : ''}`)
+        const user = await withServices(config(), production, (s) => s.identity.create({ username: rest[1], password: values.password!, email: values.email ?? null, admin: values.admin ?? false, roles: values.role ?? [] }))
+        console.log(`added ${user.username}${user.admin ? ' (admin)' : ''}${user.roles.length > 0 ? ` with roles ${user.roles.join(', ')}` : ''}`)
         return 0
       }
       case 'user list': {
         const users = await withServices(config(), production, (s) => s.identity.list())
-        for (const u of users) console.log(`${u.username}\t${u.admin ? 'admin' : 'user'}\t${u.email ?? ''}${u.disabled ? '\tdisabled' : ''}`)
+        for (const u of users) console.log(`${u.username}\t${u.admin ? 'admin' : 'user'}\t${u.email ?? ''}\t${u.roles.join(',')}${u.disabled ? '\tdisabled' : ''}`)
+        return 0
+      }
+      case 'user roles': {
+        if (!rest[1]) break
+        const roles = rest.slice(2)
+        const replace = roles.length > 0 || values.clear === true
+        const user = await withServices(config(), production, (s) => replace ? s.identity.setRoles(rest[1], roles) : s.identity.find(rest[1]))
+        if (!user) {
+          console.error(`no user ${rest[1]}`)
+          return 1
+        }
+        console.log(`${user.username}: ${user.roles.length > 0 ? user.roles.join(' ') : '(no roles)'}${user.admin ? ' (admin: role admin too)' : ''}`)
         return 0
       }
       case 'user remove': {
@@ -102,7 +134,9 @@ export async function main (argv: string[], env: NodeJS.ProcessEnv = process.env
         if (!cfg.auth.jwtSecret) console.error('warning: auth.jwtSecret is not set, so no server will accept this token')
         const token = await withServices(cfg, production, async (s) => {
           const user = await s.identity.find(rest[1])
-          return user ? s.tokens.issueAccess(user).token : null
+          if (!user) return null
+          const narrowing = checkNarrowing(user, { roles: values.role, channels: values.channel, ttlMs: values.ttl === undefined ? undefined : parseTtl(values.ttl) }, s.tokens.accessTtlMs)
+          return s.tokens.issueAccess(user, narrowing).token
         })
         if (!token) {
           console.error(`no user ${rest[1]}`)

@@ -1,3 +1,4 @@
+import { ACTIONS_OF, type AccessProtocol } from '../core/access/vocabulary.js'
 import { ConfigError } from './load.js'
 import { ConfigSchema, WebrocketSection, type Config } from './schema.js'
 
@@ -46,6 +47,47 @@ export function insecureSettings (config: Config): InsecureSetting[] {
 }
 
 /**
+ * Protocols whose clients can be anonymous with this config: Really always hands out anonymous
+ * tokens (`POST /auth/anonymous/`), Telegraphy connects `auth_token: ""` unless `requireAuth`.
+ */
+function anonymousProtocols (config: Config): Array<{ protocol: AccessProtocol, how: string }> {
+  const { really, telegraphy } = config.protocols
+  const found: Array<{ protocol: AccessProtocol, how: string }> = []
+  if (really.enabled) found.push({ protocol: 'really', how: 'anyone may take an anonymous token (POST /auth/anonymous/)' })
+  if (telegraphy.enabled && !telegraphy.requireAuth) found.push({ protocol: 'telegraphy', how: 'requireAuth is false' })
+  return found
+}
+
+// A rule for every resource and action of the protocol: its default is never reached.
+const coversAll = (config: Config, protocol: AccessProtocol): boolean => config.access.rules.some((rule) =>
+  rule.protocol === protocol && rule.resource === '**' && ACTIONS_OF[protocol].every((action) => rule.actions.includes(action)))
+
+/**
+ * Settings production should not keep but still runs with, since refusing them would stop
+ * deployments that predate them (issue 16: the access defaults keep today's behaviour): a
+ * protocol with anonymous clients left on an `allow` default, backend calls that go unsigned.
+ */
+export function productionCautions (config: Config): InsecureSetting[] {
+  const found: InsecureSetting[] = []
+  if (config.access.authorizeUrl === null) {
+    for (const { protocol, how } of anonymousProtocols(config)) {
+      if (config.access.defaults[protocol] === 'allow' && !coversAll(config, protocol)) {
+        found.push({ path: `/access/defaults/${protocol}`, reason: `allow, and ${how}: anonymous clients may do everything no access rule forbids (set it to deny, or add rules)` })
+      }
+    }
+  }
+  const urls = [
+    ['protocols.syscache.backendUrl', config.protocols.syscache.backendUrl],
+    ['protocols.webrocket.triggerUrl', config.protocols.webrocket.triggerUrl],
+    ['access.authorizeUrl', config.access.authorizeUrl],
+  ].filter(([, url]) => url !== null).map(([key]) => key)
+  if (urls.length > 0 && config.backend.secret === null) {
+    found.push({ path: '/backend/secret', reason: `not set: calls to ${urls.join(', ')} go unsigned, so a backend cannot tell them from forged ones` })
+  }
+  return found
+}
+
+/**
  * Collects the insecure settings found while starting (the config's, then the database's). In
  * production the first ones found stop the start at once: a ConfigError, so the process exits
  * with 2 and one line naming the key. Elsewhere they wait for `warn`, which logs them all in
@@ -53,6 +95,7 @@ export function insecureSettings (config: Config): InsecureSetting[] {
  */
 export class InsecureDefaults {
   readonly #found: InsecureSetting[] = []
+  readonly #cautions: InsecureSetting[] = []
 
   constructor (readonly production: boolean) {}
 
@@ -62,12 +105,23 @@ export class InsecureDefaults {
     this.#found.push(...settings)
   }
 
-  /** One warning for everything found so far (nothing when all is well). */
+  /** Settings production is warned about (`productionCautions`) but runs with; ignored elsewhere. */
+  caution (settings: readonly InsecureSetting[]): void {
+    if (this.production) this.#cautions.push(...settings)
+  }
+
+  /** One warning for everything found so far, one for the cautions (nothing when all is well). */
   warn (log: { warn (obj: object, msg?: string): void }): void {
-    if (this.#found.length === 0) return
-    const insecure = this.#found.map((s) => `${s.path}: ${s.reason}`)
-    this.#found.length = 0
-    log.warn({ insecure }, 'insecure defaults in use; with NODE_ENV=production the server refuses to start')
+    if (this.#found.length > 0) {
+      const insecure = this.#found.map((s) => `${s.path}: ${s.reason}`)
+      this.#found.length = 0
+      log.warn({ insecure }, 'insecure defaults in use; with NODE_ENV=production the server refuses to start')
+    }
+    if (this.#cautions.length > 0) {
+      const cautions = this.#cautions.map((s) => `${s.path}: ${s.reason}`)
+      this.#cautions.length = 0
+      log.warn({ cautions }, 'settings to review before running in production (see README "Authorization")')
+    }
   }
 }
 

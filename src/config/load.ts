@@ -3,6 +3,7 @@ import { extname } from 'node:path'
 import { Value } from '@sinclair/typebox/value'
 import type { TSchema } from '@sinclair/typebox'
 import { parse as parseYaml } from 'yaml'
+import { accessProblem } from './access-check.js'
 import { resolveAllowedOrigins } from './origins.js'
 import { ConfigSchema, type Config } from './schema.js'
 import { parseDuration, parseSize } from './units.js'
@@ -94,6 +95,8 @@ export function resolveConfig (raw: Plain): Config {
     throw new ConfigError(error.path, reason)
   }
   const config = normaliseUnits(ConfigSchema, value) as Config
+  const problem = accessProblem(config)
+  if (problem) throw new ConfigError(problem.path, problem.reason)
   // The file's form ('*', a list or null) becomes the list the code reads.
   const server = config.server as Omit<Config['server'], 'allowedOrigins'> & { allowedOrigins: '*' | string[] | null }
   server.allowedOrigins = resolveAllowedOrigins(server.allowedOrigins, server.cors.origins)

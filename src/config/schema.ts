@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox'
+import { ACCESS_ACTIONS, ACCESS_PROTOCOLS, ROLE_PATTERN, SUBJECT_PATTERN, SUBJECTS_EXPECTED } from '../core/access/vocabulary.js'
 import { durationPattern, sizePattern } from './units.js'
 
 // Durations and sizes accept a number or a string with a unit in the file; the loader turns
@@ -102,6 +103,9 @@ export const UserEntry = Type.Object({
   password: Type.String({ minLength: 1 }),
   email: Type.Union([Type.String(), Type.Null()], { default: null }),
   admin: Type.Boolean({ default: false }),
+  // For the access rules (`role:<name>`); `admin: true` gives `role:admin`.
+  // Optional in the static type only (the loader fills `[]`), so code listing users need not name it.
+  roles: Type.Optional(Type.Array(Type.String({ pattern: ROLE_PATTERN }), { default: [], maxItems: 64 })),
 }, { additionalProperties: false })
 
 export const SyscacheSection = Section({
@@ -214,6 +218,33 @@ export const LimitsSection = Section({
   anonymousDataSize: Size('4kb'),
 })
 
+const Allowance = Type.Union([Type.Literal('allow'), Type.Literal('deny')], { default: 'allow', 'x-expected': 'allow or deny' })
+const PROTOCOLS_EXPECTED = `one of ${ACCESS_PROTOCOLS.join(', ')}`
+
+export const AccessRule = Type.Object({
+  protocol: Type.Union(ACCESS_PROTOCOLS.map((p) => Type.Literal(p)), { 'x-expected': PROTOCOLS_EXPECTED }),
+  // A glob over the protocol's resource names: `*` within a segment, `**` across segments.
+  resource: Type.String({ minLength: 1, maxLength: 1024 }),
+  actions: Type.Array(Type.Union(ACCESS_ACTIONS.map((a) => Type.Literal(a)), { 'x-expected': `one of ${ACCESS_ACTIONS.join(', ')}` }), { minItems: 1 }),
+  // Who the rule allows; everyone else is denied (`[]` denies everyone).
+  allow: Type.Array(Type.String({ pattern: SUBJECT_PATTERN, 'x-expected': SUBJECTS_EXPECTED })),
+}, { additionalProperties: false })
+
+// Who may do what on which resource, every protocol (issue 16; README "Authorization").
+// Checked beyond the schema by src/config/access-check.ts (actions and subjects per protocol).
+export const AccessSection = Section({
+  // What an attempt no rule matches gets when no authorize hook is configured.
+  defaults: Section(Object.fromEntries(ACCESS_PROTOCOLS.map((p) => [p, Allowance])) as Record<typeof ACCESS_PROTOCOLS[number], typeof Allowance>),
+  // First match wins.
+  rules: Type.Array(AccessRule, { default: [] }),
+  // Asked (signed POST) what no rule matched, instead of the defaults; a timeout or error denies.
+  authorizeUrl: Type.Union([Type.String({ pattern: '^https?://' }), Type.Null()], { default: null }),
+  // How long the hook's answers are reused.
+  cacheTtl: Duration('5s'),
+  // Upper bound on one question to the hook.
+  timeout: Duration('2s'),
+})
+
 export const ConfigSchema = Type.Object({
   server: ServerSection,
   limits: LimitsSection,
@@ -225,6 +256,9 @@ export const ConfigSchema = Type.Object({
   backend: Section({
     // Upper bound on one call to a protocol backend (syscache classes, WebRocket triggers).
     timeout: Duration('10s'),
+    // Signs every call to a backend and to the authorize hook (X-Switchboard-Signature: hex
+    // HMAC-SHA256 of `${timestamp}.${body}`); null: calls go unsigned.
+    secret: Type.Union([Type.String({ minLength: 32 }), Type.Null()], { default: null }),
   }),
   users: Type.Array(UserEntry, { default: [{ username: 'admin', password: 'change-me', email: null, admin: true }] }),
   protocols: Section({
@@ -234,6 +268,7 @@ export const ConfigSchema = Type.Object({
     really: ReallySection,
     das: DasSection,
   }),
+  access: AccessSection,
 }, { additionalProperties: false })
 
 export type Config = Static<typeof ConfigSchema>
@@ -244,3 +279,4 @@ export type WebrocketConfig = Config['protocols']['webrocket']
 export type TelegraphyConfig = Config['protocols']['telegraphy']
 export type ReallyConfig = Config['protocols']['really']
 export type DasConfig = Config['protocols']['das']
+export type AccessConfig = Config['access']

@@ -1,6 +1,11 @@
-/** Who is behind a connection once it has authenticated. */
+/**
+ * Who is behind a connection once it has authenticated. A user's `roles` and `channels` are the
+ * claims of a narrowed access token (`POST /api/auth/tokens`): they only narrow what the user's
+ * own roles and the access rules allow (src/core/access/authorizer.ts); without them the user's
+ * roles in force apply.
+ */
 export type Principal =
-  | { kind: 'user', username: string, admin: boolean }
+  | { kind: 'user', username: string, admin: boolean, roles?: readonly string[], channels?: readonly string[] }
   | { kind: 'anonymous', id: string }
 
 /** A frame as it leaves: text frames are strings, binary frames Buffers. */

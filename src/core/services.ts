@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { DEFAULT_USERS, InsecureDefaults, insecureSettings, type InsecureSetting } from '../config/insecure-defaults.js'
+import { DEFAULT_USERS, InsecureDefaults, insecureSettings, productionCautions, type InsecureSetting } from '../config/insecure-defaults.js'
 import type { Config } from '../config/schema.js'
+import { AuthorizeHook } from './access/authorize-hook.js'
+import { Authorizer } from './access/authorizer.js'
+import { RoleDirectory } from './access/role-directory.js'
 import { createBackend, type Backend } from './backend/backend.js'
 import { ConnectionRegistry } from './connection-registry.js'
 import { ConnectionTopics } from './hub/connection-topics.js'
@@ -52,6 +55,8 @@ export interface Services {
   readonly subscriptions: ConnectionTopics
   /** Revoking a user or a token on every node, connections included. */
   readonly revocations: Revocations
+  /** Who may do what (issue 16): every protocol asks it once per action. */
+  readonly access: Authorizer
   /** Throttle counters, shared by every node when Redis is configured (REST rate limits use them too). */
   readonly counters: CounterStore
   /** The policy every credential check goes through (auth.throttle). */
@@ -95,6 +100,7 @@ export async function createServices (config: Config, log: CoreLogger, { product
   // First, before anything is written anywhere: production stops here on the config's defaults.
   const insecureDefaults = new InsecureDefaults(production)
   insecureDefaults.add(insecureSettings(config))
+  insecureDefaults.caution(productionCautions(config))
   const secret = jwtSecret(config)
   const onRedisError = (err: Error) => log.warn({ err: err.message }, 'redis')
   const redis = config.storage.redis
@@ -129,8 +135,25 @@ export async function createServices (config: Config, log: CoreLogger, { product
   const revocations = new Revocations(hub, tokens, connections, (data) => log.warn({ data }, 'malformed revocation notice ignored'))
   // A user removed or disabled: its tokens and its connections on every node.
   identity.onRevoked((username) => revocations.revokeUser(username))
+  const roles = new RoleDirectory(hub, database, log)
+  identity.onRolesChanged((username, inForce) => roles.announce(username, inForce))
+  const { authorizeUrl } = config.access
+  const access = new Authorizer({
+    access: config.access,
+    roles,
+    hook: authorizeUrl === null
+      ? null
+      : new AuthorizeHook({
+        url: authorizeUrl,
+        secret: config.backend.secret,
+        timeoutMs: config.access.timeout,
+        cacheTtlMs: config.access.cacheTtl,
+        onFailure: (question, reason) => log.warn({ question, reason }, 'authorize hook gave no answer: denied'),
+      }),
+  })
   try {
     await revocations.start()
+    await roles.start()
     await identity.syncConfigUsers(config.users)
     insecureDefaults.add(await defaultUsersInDatabase(config, identity))
   } catch (err) {
@@ -148,11 +171,12 @@ export async function createServices (config: Config, log: CoreLogger, { product
     connections,
     subscriptions,
     revocations,
+    access,
     counters,
     throttle,
     insecureDefaults,
     accepting: true,
-    backend: (url) => createBackend(url, config.backend.timeout),
+    backend: (url) => createBackend(url, config.backend.timeout, config.backend.secret),
     async unavailable () {
       const down: string[] = []
       if (!(await database.ping())) down.push('database')

@@ -6,6 +6,7 @@ import { installJsonBodyParser } from './json-body.js'
 import { adminUserRoutes } from './routes/admin-users.js'
 import { authRoutes } from './routes/auth.js'
 import { healthRoutes } from './routes/health.js'
+import { narrowedTokenRoutes } from './routes/narrowed-tokens.js'
 import { oauthRoutes } from './routes/oauth.js'
 import { registerCredentialRateLimit } from './throttle/credential-routes.js'
 import { holdUntilClosed } from './websocket/address-slot.js'
@@ -52,6 +53,7 @@ export async function registerHttp (app: FastifyInstance, services: Services): P
   await registerBearerVerification(app, services)
   await app.register(healthRoutes, { services })
   await app.register(authRoutes, { services })
+  await app.register(narrowedTokenRoutes, { services })
   await app.register(adminUserRoutes, { services })
   await app.register(oauthRoutes, { services })
 }

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox'
+import { ROLE_PATTERN } from '../core/access/vocabulary.js'
 
 /** Fastify's error shape, used by every non-OAuth REST error. */
 export const ErrorReply = Type.Object({
@@ -29,6 +30,12 @@ export const UserView = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   // A config-file user the config no longer lists: it cannot log in until listed again.
   disabled: Type.Boolean(),
+  // For the access rules (`role:<name>`); an admin also has `role:admin`, not listed here.
+  roles: Type.Array(Type.String()),
 })
 
 export const Username = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$' })
+
+/** A role a user can be given (`admin` is refused: `admin: true` gives it). */
+export const Role = Type.String({ pattern: ROLE_PATTERN })
+export const Roles = Type.Array(Role, { maxItems: 64 })

@@ -1,3 +1,5 @@
+import { postSigned } from './signature.js'
+
 /** What a protocol asks of its server-side application (design.md §2, Backend). */
 export interface BackendRequest {
   protocol: string
@@ -14,6 +16,12 @@ export type BackendReply =
   | { kind: 'refused' }
   | { kind: 'failed', reason: string }
   | { kind: 'none' }
+  /**
+   * Any other 4xx: the backend turned the request down for a reason of its own, which reaches the
+   * client with the same status where the protocol has codes. `body`: the answer's JSON (its text
+   * when not JSON), absent when empty.
+   */
+  | { kind: 'rejected', status: number, body?: unknown }
 
 export interface Backend {
   readonly configured: boolean
@@ -21,28 +29,25 @@ export interface Backend {
 }
 
 /**
- * Forwards requests as JSON over HTTP POST: 2xx with a JSON body is the result, 404 an
- * unknown name, 403 a refusal; anything else, a timeout or no answer is a failure. Without a
+ * Forwards requests as JSON over HTTP POST, signed with `secret` when there is one
+ * (signature.ts): 2xx with a JSON body is the result, 404 an unknown name, 403 a refusal, another
+ * 4xx a rejection with its status; anything else, a timeout or no answer is a failure. Without a
  * URL every call answers `none` ("no worker" in the protocol's words).
  */
-export function createBackend (url: string | null, timeoutMs: number): Backend {
+export function createBackend (url: string | null, timeoutMs: number, secret: string | null = null): Backend {
   return {
     configured: url !== null,
     async call (request) {
       if (url === null) return { kind: 'none' }
       let response: Response
       try {
-        response = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(request),
-          signal: AbortSignal.timeout(timeoutMs),
-        })
+        response = await postSigned(url, request, secret, timeoutMs)
       } catch (err) {
         return { kind: 'failed', reason: (err as Error).name === 'TimeoutError' ? 'timeout' : 'unreachable' }
       }
       if (response.status === 404) return { kind: 'unknown' }
       if (response.status === 403) return { kind: 'refused' }
+      if (response.status >= 400 && response.status < 500) return rejection(response)
       if (response.status < 200 || response.status >= 300) return { kind: 'failed', reason: `status ${response.status}` }
       try {
         const text = await response.text()
@@ -51,5 +56,21 @@ export function createBackend (url: string | null, timeoutMs: number): Backend {
         return { kind: 'failed', reason: 'reply is not JSON' }
       }
     },
+  }
+}
+
+async function rejection (response: Response): Promise<BackendReply> {
+  const status = response.status
+  let text: string
+  try {
+    text = await response.text()
+  } catch {
+    return { kind: 'rejected', status }
+  }
+  if (text === '') return { kind: 'rejected', status }
+  try {
+    return { kind: 'rejected', status, body: JSON.parse(text) }
+  } catch {
+    return { kind: 'rejected', status, body: text }
   }
 }

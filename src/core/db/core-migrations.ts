@@ -22,4 +22,11 @@ export const coreMigrations: Record<string, Migration> = {
       await db.schema.alterTable('users').addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0)).execute()
     },
   },
+  // Roles for the access rules (issue 16): a JSON array of role names, `[]` for none. Text, not
+  // a table of its own: a user holds a handful, always read and written together.
+  '0003_users_roles': {
+    async up (db: Kysely<unknown>) {
+      await db.schema.alterTable('users').addColumn('roles', 'text', (c) => c.notNull().defaultTo('[]')).execute()
+    },
+  },
 }

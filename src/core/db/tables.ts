@@ -9,6 +9,8 @@ export interface UsersTable {
   source: UserSource
   /** 1: a config user the config no longer lists; it cannot log in and its tokens are refused. */
   disabled: number
+  /** JSON array of role names (src/core/identity/roles.ts); `admin` is never stored, `admin = 1` gives it. */
+  roles: string
 }
 
 export type UserSource = 'config' | 'api'

@@ -3,6 +3,7 @@ import type { UsersTable, UserSource } from '../db/tables.js'
 import { SwitchboardError } from '../errors.js'
 import { nameProblem } from '../limits/index.js'
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js'
+import { effectiveRoles, normaliseRoles, parseRoles } from './roles.js'
 
 export interface User {
   username: string
@@ -11,6 +12,8 @@ export interface User {
   createdAt: string
   /** A config user the config file no longer lists: it cannot log in (see `syncConfigUsers`). */
   disabled: boolean
+  /** Its roles for the access rules, sorted; `admin` is not listed (`admin: true` gives it). */
+  roles: string[]
 }
 
 export interface NewUser {
@@ -18,6 +21,7 @@ export interface NewUser {
   password: string
   email?: string | null
   admin?: boolean
+  roles?: readonly string[]
 }
 
 const toUser = (row: UsersTable): User => ({
@@ -26,11 +30,18 @@ const toUser = (row: UsersTable): User => ({
   admin: row.admin === 1,
   createdAt: row.created_at,
   disabled: row.disabled === 1,
+  roles: parseRoles(row.roles),
 })
+
+type RolesListener = (username: string, roles: readonly string[]) => void | Promise<void>
+
+/** The roles rules see for a user: none once disabled. */
+const rolesInForce = (user: User): string[] => user.disabled ? [] : effectiveRoles(user.admin, user.roles)
 
 /** Users with scrypt-hashed passwords, in the durable database. */
 export class Identity {
   readonly #revokedListeners: Array<(username: string) => void | Promise<void>> = []
+  readonly #rolesListeners: RolesListener[] = []
 
   /** `passwordCost`: the scrypt N new hashes are made with (`auth.passwordHashing.cost`). */
   constructor (private readonly database: Database, private readonly passwordCost: number) {}
@@ -38,6 +49,14 @@ export class Identity {
   /** Called after a user is removed or disabled (token revocation hangs off this). */
   onRevoked (listener: (username: string) => void | Promise<void>): void {
     this.#revokedListeners.push(listener)
+  }
+
+  /**
+   * Called with a user's roles in force (`admin` included; `[]` once removed or disabled) after
+   * they changed: created, roles set, upserted by the config, removed, disabled.
+   */
+  onRolesChanged (listener: RolesListener): void {
+    this.#rolesListeners.push(listener)
   }
 
   /** An enabled user by name; a disabled one is not found, so no login path can use it. */
@@ -68,8 +87,12 @@ export class Identity {
     return rows.map(toUser)
   }
 
-  /** Creates a user (the CLI and the admin API: source 'api'); CONFLICT if the name is taken. */
+  /**
+   * Creates a user (the CLI and the admin API: source 'api'); CONFLICT if the name is taken,
+   * INVALID for a role that is not a role name (or is `admin`).
+   */
   async create (user: NewUser, source: UserSource = 'api'): Promise<User> {
+    const roles = normaliseRoles(user.roles ?? [])
     if (await this.#rowBy('username', user.username)) throw new SwitchboardError('CONFLICT', `user ${user.username} already exists`)
     const row: UsersTable = {
       username: user.username,
@@ -79,6 +102,7 @@ export class Identity {
       created_at: new Date().toISOString(),
       source,
       disabled: 0,
+      roles: JSON.stringify(roles),
     }
     try {
       await this.database.kysely.insertInto('users').values(row).execute()
@@ -86,19 +110,36 @@ export class Identity {
       // Lost a race with another node creating the same name.
       throw new SwitchboardError('CONFLICT', `user ${user.username} already exists`)
     }
-    return toUser(row)
+    const created = toUser(row)
+    await this.#rolesChanged(created.username, [], rolesInForce(created))
+    return created
+  }
+
+  /** Replaces a user's roles; null when there is no such user. */
+  async setRoles (username: string, roles: readonly string[]): Promise<User | null> {
+    const stored = JSON.stringify(normaliseRoles(roles))
+    // No user has such a name, and PostgreSQL fails a query holding one (see #rowBy).
+    if (nameProblem(username) !== null) return null
+    const existing = await this.database.kysely.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst()
+    if (!existing) return null
+    await this.database.kysely.updateTable('users').set({ roles: stored }).where('username', '=', username).execute()
+    const updated = toUser({ ...existing, roles: stored })
+    await this.#rolesChanged(username, rolesInForce(toUser(existing)), rolesInForce(updated))
+    return updated
   }
 
   /**
-   * Creates or replaces a user's password, email and admin flag, as the config file lists it:
-   * the user becomes (or stays) a config user, enabled.
+   * Creates or replaces a user's password, email, admin flag and roles, as the config file lists
+   * it: the user becomes (or stays) a config user, enabled.
    */
   async upsert (user: NewUser): Promise<User> {
     const existing = await this.database.kysely.selectFrom('users').selectAll().where('username', '=', user.username).executeTakeFirst()
     if (!existing) return this.create(user, 'config').catch(async (err) => {
-      if (err instanceof SwitchboardError) return this.upsert(user)
+      // Lost a race with another node creating it: replace what it made.
+      if (err instanceof SwitchboardError && err.code === 'CONFLICT') return this.upsert(user)
       throw err
     })
+    const roles = JSON.stringify(normaliseRoles(user.roles ?? []))
     const keepHash = await verifyPassword(existing.password_hash, user.password)
     const changes = {
       password_hash: keepHash ? existing.password_hash : await hashPassword(user.password, this.passwordCost),
@@ -106,15 +147,21 @@ export class Identity {
       admin: user.admin ? 1 : 0,
       source: 'config' as const,
       disabled: 0,
+      roles,
     }
     await this.database.kysely.updateTable('users').set(changes).where('username', '=', user.username).execute()
-    return toUser({ ...existing, ...changes })
+    const updated = toUser({ ...existing, ...changes })
+    await this.#rolesChanged(user.username, rolesInForce(toUser(existing)), rolesInForce(updated))
+    return updated
   }
 
   async remove (username: string): Promise<boolean> {
     const result = await this.database.kysely.deleteFrom('users').where('username', '=', username).executeTakeFirst()
     const removed = Number(result.numDeletedRows) > 0
-    if (removed) await this.#revoked(username)
+    if (removed) {
+      await this.#revoked(username)
+      await this.#rolesChanged(username, null, [])
+    }
     return removed
   }
 
@@ -131,12 +178,21 @@ export class Identity {
     if (listed.length > 0) stale = stale.where('username', 'not in', listed)
     await stale.execute()
     const disabled = await this.database.kysely.selectFrom('users').select('username').where('disabled', '=', 1).orderBy('username').execute()
-    for (const { username } of disabled) await this.#revoked(username)
+    for (const { username } of disabled) {
+      await this.#revoked(username)
+      await this.#rolesChanged(username, null, [])
+    }
     return disabled.map((row) => row.username)
   }
 
   async #revoked (username: string): Promise<void> {
     for (const listener of this.#revokedListeners) await listener(username)
+  }
+
+  /** Tells the listeners when the roles in force changed; `before` null: not known, always told. */
+  async #rolesChanged (username: string, before: readonly string[] | null, after: readonly string[]): Promise<void> {
+    if (before !== null && before.length === after.length && before.every((role, i) => role === after[i])) return
+    for (const listener of this.#rolesListeners) await listener(username, after)
   }
 
   /** The user whose name (or email, when `byEmail`) and password match, else null; constant time either way. */

@@ -22,6 +22,10 @@ export interface AccessClaims {
   expiresAt: number
   /** When it was issued, ms since epoch (user revocation compares it). */
   issuedAt: number
+  /** A narrowed token's roles: a subset of the user's, the only ones that count for it. */
+  roles?: string[]
+  /** A narrowed token's resource globs: the only resources it may reach. */
+  channels?: string[]
 }
 
 /**
@@ -57,7 +61,14 @@ export function accessVerifierOptions (secret: string): AccessVerifierOptions {
 
 /** The claims of a verified payload, or null when it is not an access token (Really's, a forged `typ`…). */
 export function accessClaimsOf (payload: Record<string, unknown>): AccessClaims | null {
-  const { typ, sub, adm, jti, exp, iatMs } = payload
+  const { typ, sub, adm, jti, exp, iatMs, roles, channels } = payload
   if (typ !== ACCESS_TOKEN_TYPE || typeof sub !== 'string' || typeof jti !== 'string' || typeof exp !== 'number' || typeof iatMs !== 'number') return null
-  return { username: sub, admin: adm === true, jti, expiresAt: exp * 1000, issuedAt: iatMs }
+  // A narrowing claim that is not a list of strings cannot be honoured: the token is refused, not widened.
+  if ((roles !== undefined && !isStringList(roles)) || (channels !== undefined && !isStringList(channels))) return null
+  const claims: AccessClaims = { username: sub, admin: adm === true, jti, expiresAt: exp * 1000, issuedAt: iatMs }
+  if (roles !== undefined) claims.roles = roles
+  if (channels !== undefined) claims.channels = channels
+  return claims
 }
+
+const isStringList = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string')

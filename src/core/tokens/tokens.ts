@@ -1,4 +1,5 @@
 import { createSigner, createVerifier, TokenError } from 'fast-jwt'
+import { ADMIN_ROLE } from '../access/vocabulary.js'
 import { randomId } from '../ids.js'
 import type { EphemeralStore } from '../state/store.js'
 import { ACCESS_TOKEN_TYPE, accessClaimsOf, accessVerifierOptions, JWT_ALGORITHM, type AccessClaims, type AccessTokenVerification } from './access-verification.js'
@@ -12,6 +13,14 @@ export interface TokensOptions {
   store: EphemeralStore
   /** Stamps what is issued and revoked; expiry is checked by fast-jwt on the real clock, as on REST. */
   now?: () => number
+}
+
+/** What a narrowed access token may do less than its user (src/core/access). */
+export interface AccessNarrowing {
+  roles?: readonly string[]
+  channels?: readonly string[]
+  /** Shorter than `auth.accessTokenTtl` (never longer). */
+  ttlMs?: number
 }
 
 export interface IssuedAccess {
@@ -88,18 +97,27 @@ export class Tokens {
     }
   }
 
-  issueAccess (user: { username: string, admin: boolean }): IssuedAccess {
+  /**
+   * An access token for `user`. With `narrowing` (POST /api/auth/tokens, `switchboard token`) it
+   * carries `roles` and/or `channels` claims and may live shorter; the caller checked the roles
+   * against the user's. It speaks for an admin only when its roles keep `admin`.
+   */
+  issueAccess (user: { username: string, admin: boolean }, narrowing: AccessNarrowing = {}): IssuedAccess {
     const now = this.#now()
+    const ttlMs = Math.min(narrowing.ttlMs ?? this.#accessTtlMs, this.#accessTtlMs)
+    const { roles, channels } = narrowing
     const token = this.#sign({
       sub: user.username,
-      adm: user.admin,
+      adm: user.admin && (roles === undefined || roles.includes(ADMIN_ROLE)),
       typ: ACCESS_TOKEN_TYPE,
       jti: randomId(12),
       iat: Math.floor(now / 1000),
       iatMs: now,
-      exp: Math.floor((now + this.#accessTtlMs) / 1000),
+      exp: Math.floor((now + ttlMs) / 1000),
+      ...(roles === undefined ? {} : { roles }),
+      ...(channels === undefined ? {} : { channels }),
     })
-    return { token, expiresIn: Math.round(this.#accessTtlMs / 1000) }
+    return { token, expiresIn: Math.round(ttlMs / 1000) }
   }
 
   /**

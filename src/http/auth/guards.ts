@@ -7,7 +7,8 @@ import { verifiedBearer } from './bearer-jwt.js'
 /** Who called a REST route. */
 export type Caller =
   | { kind: 'service' }
-  | { kind: 'user', username: string, admin: boolean }
+  /** `narrowed`: the token carries `roles` or `channels` claims (POST /api/auth/tokens). */
+  | { kind: 'user', username: string, admin: boolean, narrowed: boolean }
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -42,7 +43,7 @@ function deny (reply: FastifyReply, statusCode: 401 | 403, message: string) {
 function userFromBearer (services: Services, request: FastifyRequest): Promise<Caller | null> {
   return guardedCheck(services, request, undefined, async () => {
     const claims = await verifiedBearer(request)
-    return claims ? { kind: 'user', username: claims.username, admin: claims.admin } : null
+    return claims ? { kind: 'user', username: claims.username, admin: claims.admin, narrowed: claims.roles !== undefined || claims.channels !== undefined } : null
   })
 }
 
@@ -59,6 +60,7 @@ export function requireBearer (services: Services): preHandlerHookHandler {
 /**
  * Requires service credentials: a configured `X-API-Key`, or the Bearer token of an admin
  * user. `allowUser` lets a route admit some non-admin users too (it decides what they may do).
+ * A narrowed token is never a service credential: it could mint itself a wider one.
  */
 export function requireService (services: Services, allowUser?: (caller: Extract<Caller, { kind: 'user' }>, request: FastifyRequest) => boolean | Promise<boolean>): preHandlerHookHandler {
   return async function serviceGuard (request, reply) {
@@ -71,6 +73,7 @@ export function requireService (services: Services, allowUser?: (caller: Extract
     if (!request.headers.authorization) return deny(reply, 401, 'missing X-API-Key or bearer token')
     const caller = await userFromBearer(services, request)
     if (!caller || caller.kind !== 'user') return deny(reply, 401, 'invalid or expired access token')
+    if (caller.narrowed) return deny(reply, 403, 'a narrowed token is not a service credential')
     if (!caller.admin && !(allowUser && await allowUser(caller, request))) return deny(reply, 403, 'not allowed for this user')
     request.caller = caller
   }

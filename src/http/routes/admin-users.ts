@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { SwitchboardError } from '../../core/errors.js'
 import type { Services } from '../../core/services.js'
 import { requireService, serviceSecurity } from '../auth/guards.js'
-import { errors, Username, UserView } from '../schemas.js'
+import { errors, Roles, Username, UserView } from '../schemas.js'
 
 export const adminUserRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   const guard = requireService(services)
@@ -29,12 +29,29 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
         password: Type.String({ minLength: 1 }),
         email: Type.Optional(Type.Union([Type.String({ format: 'email' }), Type.Null()])),
         admin: Type.Optional(Type.Boolean()),
+        roles: Type.Optional(Roles),
       }),
       response: { 201: UserView, ...errors(400, 401, 403, 409) },
     },
   }, async (request, reply) => {
     const user = await services.identity.create(request.body)
     return reply.code(201).send(user)
+  })
+
+  app.put('/api/admin/users/:username/roles', {
+    preHandler: guard,
+    schema: {
+      tags: ['admin'],
+      summary: 'Replace a user\'s roles; every node applies them to open connections at once',
+      security: serviceSecurity,
+      params: Type.Object({ username: Type.String() }),
+      body: Type.Object({ roles: Roles }),
+      response: { 200: UserView, ...errors(400, 401, 403, 404) },
+    },
+  }, async (request) => {
+    const user = await services.identity.setRoles(request.params.username, request.body.roles)
+    if (!user) throw new SwitchboardError('NOT_FOUND', `no user ${request.params.username}`)
+    return user
   })
 
   app.delete('/api/admin/users/:username', {
