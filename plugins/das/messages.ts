@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { Type, type Static, type TProperties, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 
 /**
@@ -62,32 +62,54 @@ export type EchoMessage = Static<typeof EchoMessage>
 
 // ---- server → client -------------------------------------------------------------------
 
-export const Status = Type.Object({ code: Type.Union([Type.Literal(200), Type.Literal(400), Type.Literal(401)]), message: Type.String() })
+const closed = { additionalProperties: false }
 
+/**
+ * `resp_authorization` status (§5.3): 200 OK, 400 malformed (then dropped), 401 bad token or an
+ * exception, 429 refused unchecked past the failure budget (README "Throttling", then dropped).
+ */
+export const Status = Type.Object({
+  code: Type.Union([Type.Literal(200), Type.Literal(400), Type.Literal(401), Type.Literal(429)]),
+  message: Type.String(),
+}, closed)
+
+/** §5.3; `resp_id` null when the request had no usable id (§5.8 item 12); `type` always (§5.8 item 5). */
 export const RespAuthorization = Type.Object({
   type: Type.Literal('resp_authorization'),
   resp_id: Type.Union([RequestId, Type.Null()]),
   status: Status,
-})
+}, closed)
 
-export const ConnectAck = Type.Object({ type: Type.Literal('connect_ack'), message: Type.Literal('Connect acknowledgment.') })
+/** §5.3, `connectAckDelay` after connect, authenticated or not. */
+export const ConnectAck = Type.Object({ type: Type.Literal('connect_ack'), message: Type.Literal('Connect acknowledgment.') }, closed)
 
-export const Bbox = Type.Object({ west: Type.Number(), south: Type.Number(), east: Type.Number(), north: Type.Number() })
+export const Bbox = Type.Object({ west: Type.Number(), south: Type.Number(), east: Type.Number(), north: Type.Number() }, closed)
 export type Bbox = Static<typeof Bbox>
 
+/** `resp_id` echoes the request's id when it had one (§5.8 item 4). */
+const RespId = Type.Optional(RequestId)
+
+/** §5.3; `bbox: null` when cleared (§5.8 item 9); a bad bbox gets a failure (upstream: no reply). */
 export const BboxResp = Type.Union([
-  Type.Object({ type: Type.Literal('bbox_resp'), message: Type.Literal('bbox saved.'), bbox: Type.Union([Bbox, Type.Null()]), resp_id: Type.Optional(RequestId) }),
-  Type.Object({ type: Type.Literal('bbox_resp'), message: Type.Literal('Failed to set bbox.'), error: Type.String(), resp_id: Type.Optional(RequestId) }),
+  Type.Object({ type: Type.Literal('bbox_resp'), message: Type.Literal('bbox saved.'), bbox: Type.Union([Bbox, Type.Null()]), resp_id: RespId }, closed),
+  Type.Object({ type: Type.Literal('bbox_resp'), message: Type.Literal('Failed to set bbox.'), error: Type.String(), resp_id: RespId }, closed),
 ])
 
-export const FilterResponse = Type.Object({
-  message: Type.String(),
-  filter: Type.Optional(Type.Unknown()),
-  error: Type.Optional(Type.String()),
-  resp_id: Type.Optional(RequestId),
-})
+/** `event_filter_response` / `patrol_filter_response` (§5.3): no `type` key; the saved filter or why not. */
+function filterResponse (event: 'event_filter' | 'patrol_filter', saved: string) {
+  return Type.Union([
+    Type.Object({ message: Type.Literal(saved), filter: Type.Record(Type.String(), Type.Unknown()), resp_id: RespId }, closed),
+    Type.Object({ message: Type.Literal(`Failed to set ${event}.`), error: Type.String(), resp_id: RespId }, closed),
+  ])
+}
+export const EventFilterResponse = filterResponse('event_filter', 'Event filter has been saved.')
+export const PatrolFilterResponse = filterResponse('patrol_filter', 'Patrol filter has been saved.')
 
-export const EchoResp = Type.Object({ type: Type.Literal('echo_resp'), resp_id: RequestId, message: Type.Unknown() })
+/** §5.3: `message` is the echoed data; `resp_id` 5 upstream, the request's id when it had one (§5.8 item 4). */
+export const EchoResp = Type.Union([
+  Type.Object({ type: Type.Literal('echo_resp'), resp_id: RequestId, message: Type.Unknown() }, closed),
+  Type.Object({ type: Type.Literal('echo_resp'), resp_id: RequestId, message: Type.Null(), error: Type.String() }, closed),
+])
 
 /** Data events (§5.3 `supported_message_types` plus the seed's `subject_update`). */
 export const DATA_EVENT_TYPES = [
@@ -103,6 +125,46 @@ export function isDataEventType (type: string): type is DataEventType {
 
 /** Types emitted without `trace_id` and without an acknowledgement (§5.3). */
 export const UNTRACED_TYPES: ReadonlySet<string> = new Set(['service_status'])
+
+/** Per socket and per type, from 1 (§5.3). */
+const Mid = Type.Integer({ minimum: 1 })
+/** `trace-<sid>-<unix time float>` (§5.3), which the client acknowledges. */
+const TraceId = Type.String({ pattern: '^trace-.+-[0-9]+\\.[0-9]{6}$' })
+
+/**
+ * A data event as §5.3/§5.7 describe it: the producer's data (kept as is, its own `type` winning,
+ * e.g. a GeoJSON Feature for `subject_status`) plus `mid` and, except for `service_status`, `trace_id`.
+ */
+function dataEvent (type: DataEventType): TSchema {
+  const properties: TProperties = { type: Type.String(), mid: Mid }
+  properties.trace_id = UNTRACED_TYPES.has(type) ? Type.Optional(Type.Never()) : TraceId
+  // `matches_current_filter`: the socket's event_filter evaluated on the event (README).
+  if (type === 'new_event' || type === 'update_event') properties.matches_current_filter = Type.Boolean()
+  return Type.Object(properties, { additionalProperties: true })
+}
+
+/** The seed's `subject_update`: `{type, data: {...subject, track?}}` (§5.7 decision). */
+export const SubjectUpdate = Type.Object({
+  type: Type.Literal('subject_update'),
+  data: Type.Record(Type.String(), Type.Unknown()),
+  mid: Mid,
+  trace_id: TraceId,
+}, closed)
+
+/**
+ * Every event a client can receive on the namespace, by event name, with the schema of its one
+ * argument (§5.2: event name = message type). Nothing else is ever emitted.
+ */
+export const ServerEvents: Readonly<Record<ServerEventName, TSchema>> = {
+  connect_ack: ConnectAck,
+  resp_authorization: RespAuthorization,
+  bbox_resp: BboxResp,
+  event_filter_response: EventFilterResponse,
+  patrol_filter_response: PatrolFilterResponse,
+  echo_resp: EchoResp,
+  ...Object.fromEntries(DATA_EVENT_TYPES.map((type) => [type, type === 'subject_update' ? SubjectUpdate : dataEvent(type)])) as Record<DataEventType, TSchema>,
+}
+export type ServerEventName = 'connect_ack' | 'resp_authorization' | 'bbox_resp' | 'event_filter_response' | 'patrol_filter_response' | 'echo_resp' | DataEventType
 
 // ---- node → node (and REST bodies) -------------------------------------------------------
 

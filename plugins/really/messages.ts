@@ -71,47 +71,114 @@ export type UnsubscribeRequest = Static<typeof UnsubscribeRequest>
 
 // ---- server → client --------------------------------------------------------------------
 
+const closed = { additionalProperties: false }
+
+// Rs as the server writes them, always normalised (§4.3 R; r.ts): `/users/123/`, `/users/*/`.
+const TOKEN = '/[A-Za-z_$][A-Za-z0-9_$-]*/(?:[0-9]+|\\*)'
+export const R = Type.String({ pattern: `^(?:${TOKEN})+/$`, description: 'normalised R' })
+export const ObjectR = Type.String({ pattern: `^(?:${TOKEN})*/[A-Za-z_$][A-Za-z0-9_$-]*/[0-9]+/$`, description: 'normalised object R' })
+export const CollectionR = Type.String({ pattern: `^(?:${TOKEN})*/[A-Za-z_$][A-Za-z0-9_$-]*/\\*/$`, description: 'normalised collection R' })
+
 export const ErrorObject = Type.Object({
   code: Type.Integer(),
   message: Type.String(),
-  errors: Type.Optional(Type.Record(Type.String(), Type.Array(Type.Object({ msg: Type.String(), args: Type.Array(Type.Unknown()) })))),
-})
-/** `{"tag":N,"r":"…"?,"error":{…}}`; no tag when the request had none usable. */
-export const ErrorReply = Type.Object({ tag: Type.Optional(Type.Number()), r: Type.Optional(Type.String()), error: ErrorObject })
+  /** §4.6 ValidationFailed: Play 2.3's flat shape, `{"obj.<path>": [{"msg": "<key>", "args": []}]}`. */
+  errors: Type.Optional(Type.Record(Type.String(), Type.Array(Type.Object({ msg: Type.String(), args: Type.Array(Type.Unknown()) }, closed)))),
+}, closed)
+
+/**
+ * `{"tag":N,"r":"…"?,"error":{…}}` (§4.3); no tag when the request had none usable (§4.4). `r`
+ * is the request's, normalised when it parsed, as sent when a request failed inside (§4.7).
+ */
+export const ErrorReply = Type.Object({ tag: Type.Optional(Type.Number()), r: Type.Optional(Type.String()), error: ErrorObject }, closed)
+
+/** UserInfo (§4.4, §4.8 claims; §4.10 item 14 for `password`). */
 export const UserInfo = Type.Object({
-  authType: Type.String(), uid: Type.String(), _r: Type.Optional(Type.String()), data: Type.Record(Type.String(), Type.Unknown()),
-})
+  authType: Type.Union([Type.Literal('anonymous'), Type.Literal('email'), Type.Literal('password')]),
+  uid: Type.String({ minLength: 1 }),
+  _r: Type.Optional(ObjectR),
+  data: Type.Record(Type.String(), Type.Unknown()),
+}, closed)
+
 /** Spec §4.10 item 1: the seed's `connection-handle` + `user`, and the UserInfo flattened (upstream code). */
 export const InitializedReply = Type.Object({
   tag: Type.Number(),
   evt: Type.Literal('initialized'),
-  body: Type.Intersect([Type.Object({ 'connection-handle': Type.String(), user: UserInfo }), UserInfo]),
-})
-export const PingedReply = Type.Object({ tag: Type.Number(), evt: Type.Literal('pinged') })
-const ObjectBody = Type.Record(Type.String(), Type.Unknown(), { description: 'fields plus `_r` and `_rev`' })
-export const ObjectReply = Type.Object({ tag: Type.Number(), r: Type.String(), body: ObjectBody, meta: Type.Optional(Type.Object({ fields: Type.Array(Type.String()) })) })
-export const UpdateReply = Type.Object({ tag: Type.Number(), r: Type.String(), rev: Type.Integer() })
-export const DeleteReply = Type.Object({ tag: Type.Number(), r: Type.String() })
+  body: Type.Object({ 'connection-handle': Type.String(), user: UserInfo, ...UserInfo.properties }, closed),
+}, closed)
+
+/** §4.10 item 3. */
+export const PingedReply = Type.Object({ tag: Type.Number(), evt: Type.Literal('pinged') }, closed)
+
+/** An object as replies and pushes show it: its (projected) fields plus `_r` and `_rev`. */
+export const ObjectBody = Type.Object({ _r: ObjectR, _rev: Type.Integer({ minimum: 1 }) }, { additionalProperties: true, description: 'fields plus `_r` and `_rev`' })
+const FieldList = Type.Object({ fields: Type.Array(Type.String()) }, closed)
+
+/** `create` (§4.5, §4.10 item 9: `r` is the new object's). */
+export const CreateReply = Type.Object({ tag: Type.Number(), r: ObjectR, body: ObjectBody }, closed)
+/** `get` (§4.5): the fields asked for (all of the model's when none). */
+export const GetReply = Type.Object({ tag: Type.Number(), r: ObjectR, body: ObjectBody, meta: FieldList }, closed)
+export const UpdateReply = Type.Object({ tag: Type.Number(), r: ObjectR, rev: Type.Integer({ minimum: 1 }) }, closed)
+export const DeleteReply = Type.Object({ tag: Type.Number(), r: ObjectR }, closed)
+/** `read` (§4.5); `meta.subscription` only with `cmdOpts.subscribe`. */
 export const ReadReply = Type.Object({
   tag: Type.Number(),
-  r: Type.String(),
+  r: CollectionR,
   body: Type.Object({
-    tokens: Type.Optional(Type.Object({ nextToken: Type.Optional(Type.String()), prevToken: Type.Optional(Type.String()) })),
-    totalResults: Type.Optional(Type.Integer()),
-    items: Type.Array(Type.Object({ body: ObjectBody, meta: Type.Object({ fields: Type.Array(Type.String()) }) })),
-  }),
-  meta: Type.Optional(Type.Object({ subscription: Type.String() })),
-})
-export const SubscriptionsReply = Type.Object({ tag: Type.Number(), body: Type.Object({ subscriptions: Type.Array(Type.String()) }) })
-/** Pushes never carry a tag (spec §6.2). */
-export const Push = Type.Object({
-  r: Type.Optional(Type.String()),
-  rev: Type.Optional(Type.Integer()),
-  evt: Type.Union(['updated', 'deleted', 'created', 'snapshot', 'failed', 'kicked', 'token-expired'].map((e) => Type.Literal(e))),
-  body: Type.Optional(Type.Unknown()),
-  meta: Type.Optional(Type.Object({ opBy: Type.Optional(UserInfo) })),
-  error: Type.Optional(ErrorObject),
-})
+    tokens: Type.Optional(Type.Object({ nextToken: Type.Optional(Type.String()), prevToken: Type.Optional(Type.String()) }, closed)),
+    totalResults: Type.Optional(Type.Integer({ minimum: 0 })),
+    items: Type.Array(Type.Object({ body: ObjectBody, meta: FieldList }, closed)),
+  }, closed),
+  meta: Type.Optional(Type.Object({ subscription: CollectionR }, closed)),
+}, closed)
+/** `subscribe` and `unsubscribe` (§4.10 items 10, 11, 15): the normalised Rs. */
+export const SubscriptionsReply = Type.Object({ tag: Type.Number(), body: Type.Object({ subscriptions: Type.Array(R) }, closed) }, closed)
+
+// Pushes never carry a tag (§6.2); `meta.opBy` is who made the change (§4.5 "Server pushes").
+const OpBy = Type.Object({ opBy: UserInfo }, closed)
+
+/** `{field: {op, opValue, value}}`: upstream's op and its value, plus the field's new value. */
+export const UpdatedPush = Type.Object({
+  r: ObjectR,
+  rev: Type.Integer({ minimum: 1 }),
+  evt: Type.Literal('updated'),
+  body: Type.Record(Type.String(), Type.Object({ op: Type.String(), opValue: Type.Unknown(), value: Type.Unknown() }, closed)),
+  meta: OpBy,
+}, closed)
+export const DeletedPush = Type.Object({ r: ObjectR, rev: Type.Integer({ minimum: 1 }), evt: Type.Literal('deleted'), meta: OpBy }, closed)
+/** To collection subscribers; `r` is the collection (§4.11 PushMessageWritesSpec). */
+export const CreatedPush = Type.Object({ r: CollectionR, evt: Type.Literal('created'), body: ObjectBody, meta: OpBy }, closed)
+/** The change log no longer reaches back to the subscriber's revision (§4.5). */
+export const SnapshotPush = Type.Object({ r: ObjectR, rev: Type.Integer({ minimum: 1 }), evt: Type.Literal('snapshot'), body: ObjectBody }, closed)
+/** A subscription that could not start or stopped (§4.5 `failed`). */
+export const FailedPush = Type.Object({ r: R, evt: Type.Literal('failed'), error: ErrorObject }, closed)
+/** Idle (§4.7) or not initialized within `authWindow` (README), then closed. */
+export const KickedPush = Type.Object({ evt: Type.Literal('kicked'), error: ErrorObject }, closed)
+/** §4.7, §4.10 item 5, then closed. */
+export const TokenExpiredPush = Type.Object({ evt: Type.Literal('token-expired') }, closed)
+
+/** Every frame a client can receive, by name. */
+export const ServerFrames = {
+  error: ErrorReply,
+  initialized: InitializedReply,
+  pinged: PingedReply,
+  created: CreateReply,
+  got: GetReply,
+  updated: UpdateReply,
+  deleted: DeleteReply,
+  read: ReadReply,
+  subscriptions: SubscriptionsReply,
+  updatedPush: UpdatedPush,
+  deletedPush: DeletedPush,
+  createdPush: CreatedPush,
+  snapshotPush: SnapshotPush,
+  failedPush: FailedPush,
+  kicked: KickedPush,
+  tokenExpired: TokenExpiredPush,
+} satisfies Record<string, TSchema>
+
+/** A valid server → client frame of Really. */
+export const ServerFrame = Type.Union(Object.values(ServerFrames), { description: 'Really server frame' })
 
 // ---- validation -------------------------------------------------------------------------
 

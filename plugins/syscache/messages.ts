@@ -1,5 +1,6 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { EVENT_TYPES, STATUS, TOO_MANY_FAILURES } from './frames.js'
 
 /**
  * TypeBox schemas of every syscache frame (spec §1.3–§1.5). Compiled once at module load; the
@@ -33,37 +34,103 @@ export const EventNames = Type.Union([Type.String(), Type.Array(Type.String(), {
 /** `sysadm/<class>` requests carry an object with an `action` (§1.4 #10). */
 export const ClassArgs = Type.Object({ action: Type.String() })
 
-/** Success reply (§1.3): `name` is "response", `namespace` echoes the request's. */
-export const Reply = Type.Object({
-  namespace: Type.String(),
+// ---- server → client (what session.ts and frames.ts really send) ----------------------------
+
+const closed = { additionalProperties: false }
+
+/** §1.4 #11, hyphenated everywhere (§1.9 #5). */
+export const EventType = Type.Union(EVENT_TYPES.map((type) => Type.Literal(type)))
+
+/** `rpc/auth`, `rpc/auth_token` (§1.4 #1–2, §1.6): the 20-character token (§1.7) and its lifetime in whole seconds. */
+export const AuthReply = Type.Object({
+  namespace: Type.Literal('rpc'),
+  name: Type.Literal('response'),
+  id: RequestId,
+  args: Type.Tuple([Type.String({ pattern: '^[A-Za-z0-9]{20}$' }), Type.Integer({ minimum: 1 })]),
+}, closed)
+
+/** `rpc/identify` (§1.4 #5). */
+export const IdentifyReply = Type.Object({
+  namespace: Type.Literal('rpc'),
+  name: Type.Literal('response'),
+  id: RequestId,
+  args: Type.Object({ type: Type.Literal('server'), hostname: Type.String() }, closed),
+}, closed)
+
+/** `rpc/query` (§1.4 #6): `"<namespace>/<name>"` → `"read"` or `"read/write"` (a backend may add its own words). */
+export const QueryReply = Type.Object({
+  namespace: Type.Literal('rpc'),
+  name: Type.Literal('response'),
+  id: RequestId,
+  args: Type.Record(Type.String(), Type.String()),
+}, closed)
+
+/** `events/subscribe` and `events/unsubscribe` (§1.4 #11–12): the last valid name, or `{}` (§1.9 #6). */
+export const EventsReply = Type.Object({
+  namespace: Type.Literal('events'),
+  name: Type.Literal('response'),
+  id: RequestId,
+  args: Type.Union([
+    Type.Object({ subscribe: EventType }, closed),
+    Type.Object({ unsubscribe: EventType }, closed),
+    Type.Object({}, closed),
+  ]),
+}, closed)
+
+/** A `sysadm/<class>` or forwarded `rpc/<class>` reply (§1.4 #7–10): whatever the class answered. */
+export const ClassReply = Type.Object({
+  namespace: Type.Union([Type.Literal('rpc'), Type.Literal('sysadm')]),
   name: Type.Literal('response'),
   id: RequestId,
   args: Type.Unknown(),
-})
+}, closed)
 
-/** Error reply, seed format for every namespace (§1.5, §1.9 #3). */
+/** Error codes and messages: §1.5, plus 500/503 (README "Errors", "Throttling") and §1.9 #10's 403 text. */
+export const ErrorCode = Type.Union(Object.keys(STATUS).map((code) => Type.Literal(Number(code))))
+export const ErrorMessage = Type.Union([...Object.values(STATUS), TOO_MANY_FAILURES].map((message) => Type.Literal(message)))
+
+/** Error reply, seed format for every namespace (§1.5, §1.9 #3); `"error"` when the request had no usable id (§1.9 #9). */
 export const ErrorFrame = Type.Object({
   namespace: Type.Literal('rpc'),
   name: Type.Literal('error'),
-  id: Type.Union([RequestId, Type.Literal('error')]),
-  args: Type.Object({ code: Type.Integer(), message: Type.String() }),
-})
+  id: RequestId,
+  args: Type.Object({ code: ErrorCode, message: ErrorMessage }, closed),
+}, closed)
 
-/** Event push, seed-era format (§1.4 #13). */
+/** Event push, seed-era format (§1.4 #13), `eventFormat: legacy`. */
 export const LegacyEventFrame = Type.Object({
   namespace: Type.Literal('events'),
   name: Type.Literal('event'),
   id: Type.Literal(''),
-  args: Type.Object({ name: Type.String(), args: Type.Unknown() }),
-})
+  args: Type.Object({ name: EventType, args: Type.Unknown() }, closed),
+}, closed)
 
-/** Event push, final-server format (§1.4 #13b). */
+/** Event push, final-server format (§1.4 #13b), `eventFormat: typed`. */
 export const TypedEventFrame = Type.Object({
   namespace: Type.Literal('events'),
-  name: Type.String({ description: 'the event type' }),
+  name: EventType,
   id: Type.Literal(''),
   args: Type.Unknown(),
-})
+}, closed)
+
+/**
+ * Every frame a client can receive, by name (§1.3–§1.5). An `rpc` reply is told apart only by the
+ * request it answers (same `id`), so `classReply` takes any `rpc`/`sysadm` answer; the ones before
+ * it document the built-in answers.
+ */
+export const ServerFrames = {
+  authReply: AuthReply,
+  identifyReply: IdentifyReply,
+  queryReply: QueryReply,
+  eventsReply: EventsReply,
+  classReply: ClassReply,
+  error: ErrorFrame,
+  legacyEvent: LegacyEventFrame,
+  typedEvent: TypedEventFrame,
+} satisfies Record<string, TSchema>
+
+/** A valid server → client frame of syscache. */
+export const ServerFrame = Type.Union(Object.values(ServerFrames), { description: 'syscache server frame' })
 
 export const checkEnvelope = TypeCompiler.Compile(Envelope)
 export const checkAuthArgs = TypeCompiler.Compile(AuthArgs)

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 
 // TypeBox schemas of every Telegraphy frame (protocols.md §3.3–3.5). Client frames are
@@ -21,7 +21,13 @@ export const Filters = Type.Union([Type.Record(Type.String(), Type.Unknown()), T
 export type Filters = Static<typeof Filters>
 
 export const ConnectArgs = Type.Object({ auth_token: Type.String({ maxLength: 512 }) })
-export const ReconnectArgs = Type.Object({ session_token: Type.String({ minLength: 1, maxLength: 512 }) })
+/** What CONNECT hands out and RECONNECT takes back (§3.4). */
+export const SessionToken = Type.String({ minLength: 1, maxLength: 512 })
+/**
+ * What carries RECONNECT's token: the frame itself (the seed's example puts it at top level) or
+ * its `args` (§3.4, §3.9 item 2); the top level wins when it has one.
+ */
+export const ReconnectArgs = Type.Object({ session_token: SessionToken })
 export const SubscribeArgs = Type.Object({
   event_name: EventName,
   filters: Type.Optional(Filters),
@@ -52,13 +58,42 @@ export type Status = 'CONNECTED' | 'INVALID_TOKEN' | 'INVALID_SESSION' | 'CONNEC
   | 'SUBSCRIBED' | 'UNSUBSCRIBED' | 'EVENT_NOT_REGISTERED' | 'NOT_SUBSCRIBED'
   | 'NOT_CONNECTED' | 'UNKNOWN_MESSAGE' | 'INVALID_MESSAGE' | 'TOO_MANY_ATTEMPTS'
 
-/** §3.3 MANAGEMENT response. */
-export const Reply = Type.Object({
-  success: Type.Boolean(),
-  status: Status,
+// ---- server → client --------------------------------------------------------------------
+
+const closed = { additionalProperties: false }
+
+/** The refusals: `success: false`, a text in `data.message` (§3.4, §3.5; tests never read it, §3.9 item 6). */
+export const FailureStatus = Type.Union([
+  'INVALID_TOKEN', 'INVALID_SESSION', 'CONNECT_TIMEOUT', 'ALREADY_CONNECTED', 'EVENT_NOT_REGISTERED',
+  'NOT_SUBSCRIBED', 'NOT_CONNECTED', 'UNKNOWN_MESSAGE', 'INVALID_MESSAGE', 'TOO_MANY_ATTEMPTS',
+].map((s) => Type.Literal(s)))
+
+/** CONNECT accepted (§3.4): the session token for a later RECONNECT. */
+export const ConnectedReply = Type.Object({
+  success: Type.Literal(true),
+  status: Type.Literal('CONNECTED'),
+  id: Type.Integer(),
+  data: Type.Object({ session_token: SessionToken }, closed),
+}, closed)
+
+/** SUBSCRIBE / UNSUBSCRIBE accepted (§3.4). */
+export const SubscriptionReply = Type.Object({
+  success: Type.Literal(true),
+  status: Type.Union([Type.Literal('SUBSCRIBED'), Type.Literal('UNSUBSCRIBED')]),
+  id: Type.Integer(),
+  data: Type.Object({ event_name: EventName }, closed),
+}, closed)
+
+/**
+ * Any refusal; `id` is null when the request had no integer id (INVALID_MESSAGE) or there was no
+ * request (CONNECT_TIMEOUT). EVENT_NOT_REGISTERED and NOT_SUBSCRIBED name the event.
+ */
+export const FailureReply = Type.Object({
+  success: Type.Literal(false),
+  status: FailureStatus,
   id: Type.Union([Type.Integer(), Type.Null()]),
-  data: Type.Record(Type.String(), Type.Unknown()),
-})
+  data: Type.Object({ message: Type.String(), event_name: Type.Optional(EventName) }, closed),
+}, closed)
 
 /** One subscription as RECONNECT lists it. */
 export const SubscriptionView = Type.Object({
@@ -66,7 +101,7 @@ export const SubscriptionView = Type.Object({
   filters: Filters,
   permanent: Type.Boolean(),
   lazy: Type.Boolean(),
-})
+}, closed)
 export type SubscriptionView = Static<typeof SubscriptionView>
 
 /** §3.4 RECONNECT reply: the superset of the seed example and the MANAGEMENT shape. */
@@ -76,8 +111,8 @@ export const ReconnectReply = Type.Object({
   message: Type.Literal('CONNECTED'),
   id: Type.Integer(),
   subscriptions: Type.Array(SubscriptionView),
-  data: Type.Object({ subscriptions: Type.Array(SubscriptionView) }),
-})
+  data: Type.Object({ subscriptions: Type.Array(SubscriptionView) }, closed),
+}, closed)
 
 /** §3.4 event meta; extra keys given by the publisher are passed through. */
 export const EventMeta = Type.Object({
@@ -87,13 +122,28 @@ export const EventMeta = Type.Object({
 }, { additionalProperties: true })
 export type EventMeta = Static<typeof EventMeta>
 
-/** §3.4 EVENT push (no `id`, no response). */
+/**
+ * §3.4 EVENT push (no `id`, no response); `name` repeats `event` (telegraphy.js wants both).
+ * `data` is an object from the REST route; the in-process `emit` passes any JSON value on (README).
+ */
 export const EventFrame = Type.Object({
   event: EventName,
   name: EventName,
   meta: EventMeta,
-  data: Type.Record(Type.String(), Type.Unknown()),
-})
+  data: Type.Unknown(),
+}, closed)
+
+/** Every frame a client can receive, by name. */
+export const ServerFrames = {
+  connected: ConnectedReply,
+  reconnected: ReconnectReply,
+  subscription: SubscriptionReply,
+  failure: FailureReply,
+  event: EventFrame,
+} satisfies Record<string, TSchema>
+
+/** A valid server → client frame of Telegraphy. */
+export const ServerFrame = Type.Union(Object.values(ServerFrames), { description: 'Telegraphy server frame' })
 
 /** A MANAGEMENT response as text. */
 export function reply (id: number | null, success: boolean, status: Status, data: Record<string, unknown> = {}): string {

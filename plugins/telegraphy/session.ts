@@ -11,7 +11,7 @@ import { KeptSession } from './kept.js'
 import { subscriptionsFull, topicProblem } from './limits.js'
 import type { LiveHolder } from './liveness.js'
 import {
-  checkConnect, checkEnvelope, checkSubscribe, checkUnsubscribe, reconnectReply, reply,
+  checkConnect, checkEnvelope, checkReconnect, checkSubscribe, checkUnsubscribe, reconnectReply, reply,
   type Envelope, type Status,
 } from './messages.js'
 import { missedKey, sessionKey, type SessionHead } from './record.js'
@@ -175,10 +175,9 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
   async #reconnect (frame: Envelope): Promise<void> {
     if (this.#state !== 'new') return this.#reply(frame.id, false, 'ALREADY_CONNECTED', 'this connection is already connected')
     // §3.4: the seed puts session_token at top level; args.session_token is accepted too.
-    const token = frame.session_token ?? (frame.args as { session_token?: unknown } | undefined)?.session_token
-    if (typeof token !== 'string' || token.length === 0 || token.length > 512) {
-      return this.#reply(frame.id, false, 'INVALID_MESSAGE', 'RECONNECT needs session_token (a string)')
-    }
+    const carrier = frame.session_token !== undefined && frame.session_token !== null ? frame : frame.args
+    if (!checkReconnect.Check(carrier)) return this.#reply(frame.id, false, 'INVALID_MESSAGE', 'RECONNECT needs session_token (a string)')
+    const token = carrier.session_token
     this.#clearTimer()
     const verdict = await this.gateway.services.throttle.guard({ address: this.#address }, () => takeSession(this.gateway, token, this.#address))
     if (!verdict.ok) {

@@ -44,17 +44,27 @@ export const ErrorId = Type.Union([
 ].map((id) => Type.Literal(id)))
 export type ErrorId = Static<typeof ErrorId>
 
-/** Server → client frames (spec §2.4, §2.5). A broadcast arrives as the sender's inner object. */
+const closed = { additionalProperties: false }
+
+/**
+ * Server → client frames (spec §2.4, §2.5), by name: one key each, except a delivery, which is
+ * the broadcaster's inner object verbatim (extra keys too) and `UNDEFINED_EVENT`, which names the
+ * event. `disconnect` has no reply.
+ */
 export const ServerFrames = {
-  authenticated: Type.Object({ authenticated: Type.String() }),
-  subscribed: Type.Object({ subscribed: Type.String() }),
-  unsubscribed: Type.Object({ unsubscribed: Type.String() }),
-  broadcasted: Type.Object({ broadcasted: Type.String() }),
-  triggered: Type.Object({ triggered: Type.String() }),
-  loggedOut: Type.Object({ loggedOut: Type.Literal(true) }),
-  error: Type.Object({ err: ErrorId, event: Type.Optional(Type.String({ description: 'only with UNDEFINED_EVENT' })) }),
+  authenticated: Type.Object({ authenticated: UserName }, closed),
+  subscribed: Type.Object({ subscribed: ChannelName }, closed),
+  unsubscribed: Type.Object({ unsubscribed: ChannelName }, closed),
+  broadcasted: Type.Object({ broadcasted: ChannelName }, closed),
+  triggered: Type.Object({ triggered: EventName }, closed),
+  loggedOut: Type.Object({ loggedOut: Type.Literal(true) }, closed),
+  error: Type.Object({ err: Type.Union(ErrorId.anyOf.filter((id) => id.const !== 'UNDEFINED_EVENT')) }, closed),
+  undefinedEvent: Type.Object({ err: Type.Literal('UNDEFINED_EVENT'), event: Type.String() }, closed),
   delivery: BroadcastPayload,
 } satisfies Record<string, TSchema>
+
+/** A valid server → client frame of WebRocket. */
+export const ServerFrame = Type.Union(Object.values(ServerFrames), { description: 'WebRocket server frame' })
 
 // Compiled once at module load.
 export const isEnvelope = TypeCompiler.Compile(Envelope)

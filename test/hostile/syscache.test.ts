@@ -1,8 +1,7 @@
 import t, { type Test } from 'tap'
 import { isUtf8 } from 'node:buffer'
-import { Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { ErrorFrame, LegacyEventFrame, Reply } from '../../plugins/syscache/messages.js'
+import { ServerFrame } from '../../plugins/syscache/messages.js'
 import { nameProblem, parseClientJson } from '../../src/core/limits/index.js'
 import { ALICE } from '../helpers/config.js'
 import { request, startApp, TEST_API_KEY, type RunningApp } from '../helpers/app.js'
@@ -16,7 +15,7 @@ import { checkHeap, checkOutcome, fuzzSocket, heapAfterGc, type SocketFuzzTarget
 
 type Template = Parameters<typeof hostileFrames>[0][number]
 
-const isServerFrame = TypeCompiler.Compile(Type.Union([Reply, ErrorFrame, LegacyEventFrame]))
+const isServerFrame = TypeCompiler.Compile(ServerFrame)
 const MAX_DEPTH = 64
 const LOGIN = { namespace: 'rpc', name: 'auth', id: 'login', args: { username: 'admin', password: 'admin-pass' } }
 
