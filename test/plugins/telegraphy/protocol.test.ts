@@ -17,6 +17,17 @@ t.test('bad input gets INVALID_MESSAGE / UNKNOWN_MESSAGE / NOT_CONNECTED and kee
   t.match(await client.request([1, 2]), { status: 'INVALID_MESSAGE', id: null }, 'not an object')
   t.match(await client.request({ message: 'CONNECT', id: 4, args: {} }), { success: false, status: 'INVALID_MESSAGE', id: 4 }, 'CONNECT without auth_token')
   t.match(await client.request({ message: 'RECONNECT', id: 5 }), { success: false, status: 'INVALID_MESSAGE', id: 5 }, 'RECONNECT without session_token')
+  // Checked by its schema (ReconnectArgs) wherever it is; a top-level token wins over args.
+  for (const [frame, what] of [
+    [{ session_token: 42 }, 'a number'],
+    [{ session_token: '' }, 'empty'],
+    [{ session_token: 'x'.repeat(513) }, 'too long'],
+    [{ args: { session_token: ['x'] } }, 'an array in args'],
+    [{ args: 'x' }, 'args not an object'],
+    [{ session_token: 7, args: { session_token: 'x' } }, 'a bad top-level one beside a good one in args'],
+  ] as const) {
+    t.match(await client.request({ message: 'RECONNECT', id: 5, ...frame }), { success: false, status: 'INVALID_MESSAGE', id: 5 }, `RECONNECT session_token ${what}`)
+  }
   t.match(await client.request({ message: 'PING', id: 6, args: {} }), { success: false, status: 'UNKNOWN_MESSAGE', id: 6 })
   t.match(await client.request({ message: 'SUBSCRIBE', id: 7, args: { event_name: 'demo.Item' } }), { success: false, status: 'NOT_CONNECTED', id: 7 })
   t.match(await client.request({ message: 'UNSUBSCRIBE', id: 8, args: { event_name: 'demo.Item' } }), { success: false, status: 'NOT_CONNECTED', id: 8 })
