@@ -1,11 +1,14 @@
 import { WebSocket, type RawData } from 'ws'
 import { QUIET_LOCAL } from './quiet.js'
+import type { FrameCheck } from './server-frames.js'
 
 export const DEFAULT_WAIT = 2000
 
 /**
  * A `ws` test client that queues every frame so tests can await them in order. Every wait is
- * bounded; `expectNothing` asserts quiet for a window instead of sleeping blindly.
+ * bounded; `expectNothing` asserts quiet for a window instead of sleeping blindly. A client of a
+ * protocol is given that protocol's `serverFrames` check, which sees every frame on arrival; a test
+ * that means to receive odd frames (hostile input) may set `check` to undefined.
  */
 export class WsClient {
   readonly frames: string[] = []
@@ -13,9 +16,10 @@ export class WsClient {
   #closed: Promise<{ code: number, reason: string }>
   closeInfo: { code: number, reason: string } | null = null
 
-  private constructor (readonly ws: WebSocket) {
+  private constructor (readonly ws: WebSocket, public check: FrameCheck | undefined) {
     ws.on('message', (data: RawData) => {
       const text = data.toString()
+      this.check?.(text)
       const waiter = this.#waiters.shift()
       if (waiter) waiter(text)
       else this.frames.push(text)
@@ -27,10 +31,10 @@ export class WsClient {
   }
 
   /** Opens a socket; rejects with the HTTP status if the upgrade is refused. */
-  static connect (url: string, options: ConstructorParameters<typeof WebSocket>[2] = {}): Promise<WsClient> {
+  static connect (url: string, options: ConstructorParameters<typeof WebSocket>[2] = {}, check?: FrameCheck): Promise<WsClient> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, options)
-      const client = new WsClient(ws)
+      const client = new WsClient(ws, check)
       const timer = setTimeout(() => reject(new Error(`connect to ${url} timed out`)), DEFAULT_WAIT)
       ws.once('open', () => { clearTimeout(timer); resolve(client) })
       ws.once('unexpected-response', (_req, res) => {

@@ -72,6 +72,8 @@ async function fuzz (t: Test, maxPayload: number, count: number): Promise<void> 
   const tally = await fuzzWebSocket(frames, {
     open: async () => {
       const client = await initialized({ teardown: () => {} }, app)
+      // Judged by `verdict`, not by the server frame schemas: a reply to hostile input may break them.
+      client.check = undefined
       clients.push(client)
       return client
     },

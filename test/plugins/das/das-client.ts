@@ -2,6 +2,7 @@ import { createRequire } from 'node:module'
 import { io as ioV4 } from 'socket.io-client'
 import { DATA_EVENT_TYPES } from '../../../plugins/das/messages.js'
 import { request } from '../../helpers/app.js'
+import { dasEvents, type EventCheck } from '../../helpers/server-frames.js'
 import { QUIET_LOCAL } from '../../helpers/quiet.js'
 
 export const DEFAULT_WAIT = 2000
@@ -11,6 +12,8 @@ interface RawSocket {
   id?: string
   connected: boolean
   on (event: string, listener: (...args: any[]) => void): unknown // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** socket.io-client 3+ only (not 2.x). */
+  onAny?: (listener: (event: string, ...args: unknown[]) => void) => unknown
   emit (event: string, ...args: unknown[]): unknown
   close (): unknown
 }
@@ -20,7 +23,7 @@ const ioV2 = createRequire(import.meta.url)('socket.io-client-v2') as (url: stri
 
 export type ClientVersion = 2 | 4
 
-/** Every event the server may send on /das. */
+/** Every event the tests await on /das ('message' only to see one arrive: the server never sends it). */
 export const SERVER_EVENTS = [
   'connect_ack', 'resp_authorization', 'bbox_resp', 'event_filter_response', 'patrol_filter_response',
   'echo_resp', 'message', ...DATA_EVENT_TYPES,
@@ -38,6 +41,11 @@ export interface ConnectOptions {
   path?: string
   /** Acknowledge data events with their trace_id as das-web-react does (default true). */
   autoAck?: boolean
+  /**
+   * Run on every event received (default: `dasEvents()`, which fails the test on an event that
+   * is not in plugins/das/messages.ts ServerEvents); null for none.
+   */
+  check?: EventCheck | null
   extraHeaders?: Record<string, string>
 }
 
@@ -51,7 +59,10 @@ export class DasClient {
   readonly #disconnected: Promise<string>
   disconnectReason: string | null = null
 
-  private constructor (readonly socket: RawSocket, readonly version: ClientVersion, public autoAck: boolean) {
+  private constructor (readonly socket: RawSocket, readonly version: ClientVersion, public autoAck: boolean, check: EventCheck | null) {
+    // Clients of 3+ see every event; a 2.x client, only those it listens to (below).
+    if (check && socket.onAny) socket.onAny((event, ...args) => check(event, args))
+    else if (check) for (const event of SERVER_EVENTS) socket.on(event, (...args: unknown[]) => check(event, args))
     for (const event of SERVER_EVENTS) {
       socket.on(event, (payload: Record<string, unknown>, ack?: (...args: unknown[]) => void) => {
         if (this.autoAck && typeof ack === 'function') ack(payload?.trace_id)
@@ -76,7 +87,7 @@ export class DasClient {
       ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}),
     }
     const socket = version === 4 ? ioV4(url, settings) as unknown as RawSocket : ioV2(url, settings)
-    const client = new DasClient(socket, version, options.autoAck ?? true)
+    const client = new DasClient(socket, version, options.autoAck ?? true, options.check === undefined ? dasEvents() : options.check)
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => { socket.close(); reject(new Error(`connect to ${url} timed out`)) }, DEFAULT_WAIT)
       socket.on('connect', () => { clearTimeout(timer); resolve(client) })

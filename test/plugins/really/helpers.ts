@@ -1,5 +1,6 @@
 import { request, startApp, type RunningApp } from '../../helpers/app.js'
 import type { ConfigOverrides } from '../../helpers/config.js'
+import { serverFrames } from '../../helpers/server-frames.js'
 import { WsClient } from '../../helpers/ws-client.js'
 
 export const MODELS = {
@@ -27,8 +28,9 @@ export async function anonymousToken (base: string, data: unknown = { nick: 'ano
   return body.accessToken as string
 }
 
+/** A client on `path`; every frame it receives is checked against the Really server frames. */
 export async function connect (t: TestLike, app: RunningApp, path = '/v0.1/socket'): Promise<WsClient> {
-  const client = await WsClient.connect(app.wsUrl + path)
+  const client = await WsClient.connect(app.wsUrl + path, {}, serverFrames('really'))
   t.teardown(() => client.close())
   return client
 }

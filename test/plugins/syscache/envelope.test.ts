@@ -81,8 +81,7 @@ t.test('a store failure answers 500 for that request and keeps the connection', 
 
 t.test('a custom path, and no route at all when disabled', async (t) => {
   const moved = await syscacheApp(t, { path: '/sysadm' })
-  const client = await WsClient.connect(`${moved.wsUrl}/sysadm`)
-  t.teardown(() => client.close())
+  const client = await connect(t, moved, {}, '/sysadm')
   t.equal((await client.request(rpc('identify', {}, 'i'))).name, 'response')
   const off = await syscacheApp(t, { enabled: false })
   const refused = await WsClient.connect(`${off.wsUrl}/syscache`).then(() => null, (err: { statusCode?: number }) => err)

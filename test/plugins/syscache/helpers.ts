@@ -1,5 +1,6 @@
 import { ADMIN, type ConfigOverrides } from '../../helpers/config.js'
 import { startApp, type RunningApp } from '../../helpers/app.js'
+import { serverFrames } from '../../helpers/server-frames.js'
 import { WsClient } from '../../helpers/ws-client.js'
 
 interface TestLike { teardown (fn: () => unknown): void }
@@ -14,8 +15,9 @@ export function syscacheApp (t: TestLike, syscache: SyscacheOverrides = {}, over
   } as ConfigOverrides)
 }
 
-export async function connect (t: TestLike, app: RunningApp, options: Parameters<typeof WsClient.connect>[1] = {}): Promise<WsClient> {
-  const client = await WsClient.connect(`${app.wsUrl}/syscache`, options)
+/** A client on `path`, every frame it receives checked against the syscache server frames. */
+export async function connect (t: TestLike, app: RunningApp, options: Parameters<typeof WsClient.connect>[1] = {}, path = '/syscache'): Promise<WsClient> {
+  const client = await WsClient.connect(app.wsUrl + path, options, serverFrames('syscache'))
   t.teardown(() => client.close())
   return client
 }

@@ -5,6 +5,7 @@ import type { EphemeralStore } from '../../../src/core/state/store.js'
 import { login, request, sharedClusterOverrides, startApp, TEST_API_KEY, type RunningApp } from '../../helpers/app.js'
 import { REDIS_URL } from '../../helpers/infra.js'
 import { ALICE } from '../../helpers/config.js'
+import { serverFrames } from '../../helpers/server-frames.js'
 import { WsClient } from '../../helpers/ws-client.js'
 
 /** Shrunk timers for Telegraphy tests (protocols.md §3.6). */
@@ -21,8 +22,9 @@ export const telegraphyOverrides = (extra: Record<string, unknown> = {}) => ({
   },
 })
 
+/** A client on the Telegraphy route; every frame it receives is checked against the Telegraphy server frames. */
 export function open (wsUrl: string, options: Parameters<typeof WsClient.connect>[1] = {}): Promise<WsClient> {
-  return WsClient.connect(`${wsUrl}/telegraphy`, options)
+  return WsClient.connect(`${wsUrl}/telegraphy`, options, serverFrames('telegraphy'))
 }
 
 /** A fresh one-time auth token for `user` through the REST route. */

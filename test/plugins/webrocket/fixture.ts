@@ -1,4 +1,5 @@
 import type { PermissionName } from '../../../plugins/webrocket/permissions.js'
+import { serverFrames } from '../../helpers/server-frames.js'
 import { WsClient } from '../../helpers/ws-client.js'
 
 type VhostsConfig = Record<string, { users: Array<{ name: string, secret: string, permissions: PermissionName[] }> }>
@@ -23,9 +24,9 @@ export const ECHO: VhostsConfig = {
 
 export const overrides = (extra: Record<string, unknown> = {}) => ({ protocols: { webrocket: { vhosts: ECHO, ...extra } } })
 
-/** A client on `path`, authenticated as `user` when given. */
+/** A client on `path`, authenticated as `user` when given; every frame it receives is checked against the WebRocket server frames. */
 export async function client (base: string, path = '/webrocket/echo', user?: string, secret?: string): Promise<WsClient> {
-  const ws = await WsClient.connect(base + path)
+  const ws = await WsClient.connect(base + path, {}, serverFrames('webrocket'))
   if (user !== undefined) {
     const reply = await ws.request({ authenticate: { user, secret } })
     if (reply.authenticated !== user) throw new Error(`authenticate ${user}: ${JSON.stringify(reply)}`)
