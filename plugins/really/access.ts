@@ -1,4 +1,4 @@
-import type { AccessAction } from '../../src/core/access/vocabulary.js'
+import { canonicalResource, type AccessAction } from '../../src/core/access/vocabulary.js'
 import type { Connection } from '../../src/core/connection.js'
 import type { ReallyContext } from './context.js'
 import { Errors, ReallyError } from './errors.js'
@@ -19,12 +19,13 @@ export function ownerName (caller: Caller): string | null {
 }
 
 /**
- * Whether `caller` may do `action` on `r` (README "Authorization"): the resource is the R as
- * the server writes it (`/notes/12/`, `/notes/*\/`; the authorizer drops the trailing slash),
- * `owner` the object's creator for the `owner` subject. Synchronous but for the hook.
+ * Whether `caller` may do `action` on the normalised R `r` (README "Authorization"): the resource
+ * is the R without its trailing slash (`/notes/12`, `/notes/*`), as rules and the authorize hook
+ * see it; `owner` the object's creator for the `owner` subject. Synchronous but for the hook.
  */
 export function isAllowed (ctx: ReallyContext, connection: Connection, action: AccessAction, r: string, owner?: string | null): boolean | Promise<boolean> {
-  return ctx.services.access.authorize({ protocol: 'really', action, resource: r, principal: connection.principal, owner, connectionId: connection.id })
+  const resource = canonicalResource('really', r)
+  return ctx.services.access.authorize({ protocol: 'really', action, resource, principal: connection.principal, owner, connectionId: connection.id })
 }
 
 /** Throws Really's 403 `forbidden` with the R when the authorizer denies the attempt. */

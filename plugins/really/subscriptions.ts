@@ -115,7 +115,12 @@ export class Subscriptions {
         const fields = checkFields(model, request.fields, 'obj.fields')
         const epoch = this.#rolesEpoch
         const owner = r.isObject ? await ownerOf(this.ctx, r) : null
-        if (!await isAllowed(this.ctx, this.connection, 'subscribe', r.text, owner)) throw new ReallyError(Errors.forbidden(), r.text)
+        if (!await isAllowed(this.ctx, this.connection, 'subscribe', r.text, owner)) {
+          // A subscription of the same R from before is no longer allowed either: it ends too.
+          const previous = this.#byR.get(r.text)
+          if (previous) await this.#stop(previous)
+          throw new ReallyError(Errors.forbidden(), r.text)
+        }
         const subscription = await this.#start(r, fields, owner)
         if (this.#rolesEpoch !== epoch && !await this.#allowed(subscription)) {
           // The user's roles changed while it started; a re-check may have ended it and said so already.
