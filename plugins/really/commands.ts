@@ -1,3 +1,4 @@
+import { ownerName, ownerOf, requireAllowed, type Caller } from './access.js'
 import type { ReallyContext } from './context.js'
 import { topicOf } from './context.js'
 import { Errors, flatError, ReallyError } from './errors.js'
@@ -8,8 +9,7 @@ import {
 import { project, validateNew, type Model, type ObjectBody, type Op } from './models.js'
 import { matches, parseFilter } from './query.js'
 import { collectionOf, hasConcreteParents, parentOf, parseR, type R } from './resource-path.js'
-import type { StoredObject } from './store.js'
-import type { UserInfo } from './tokens.js'
+import { live, type StoredObject } from './store.js'
 import type { TypeCheck } from '@sinclair/typebox/compiler'
 import type { TSchema, Static } from '@sinclair/typebox'
 import { refuseReservedField, refuseReservedKeys } from './limits.js'
@@ -62,28 +62,39 @@ async function publish (ctx: ReallyContext, r: string, data: unknown): Promise<v
   }
 }
 
-export async function create (ctx: ReallyContext, user: UserInfo, frame: unknown): Promise<Reply> {
+/*
+ * Each command asks the authorizer once (README "Authorization"), after the request's shape and
+ * its R are known to be valid and before anything is stored or shown: `create` on the
+ * collection R, `get` (`read`), `update` and `delete` on the object R with its owner, `read` on
+ * the collection R. A denial is 403 `forbidden` with the R. Objects are looked up before the
+ * question, so a caller denied an object learns nothing of it, not even whether it exists.
+ */
+
+export async function create (ctx: ReallyContext, caller: Caller, frame: unknown): Promise<Reply> {
   const request: CreateRequest = validate(checkCreate, frame)
   const { r, model } = resolveR(ctx, request.r, 'collection')
+  await requireAllowed(ctx, caller, 'create', r.text)
   refuseReservedKeys(request.body, 'obj.body', r.text)
   const body = validateNew(model, request.body, r.text)
   const parent = parentOf(r)
-  const object = await ctx.store.create(r, parent ? parseR(parent) : null, body)
+  const object = await ctx.store.create(r, parent ? parseR(parent) : null, body, ownerName(caller))
   const shown = view(object, [])
-  await publish(ctx, r.text, { r: r.text, evt: 'created', body: shown, opBy: user })
+  await publish(ctx, r.text, { r: r.text, evt: 'created', body: shown, opBy: caller.user })
   // Spec §4.10 item 9: `r` is the new object's R (upstream code), normalised.
   return { r: object.r, body: shown }
 }
 
-export async function get (ctx: ReallyContext, _user: UserInfo, frame: unknown): Promise<Reply> {
+export async function get (ctx: ReallyContext, caller: Caller, frame: unknown): Promise<Reply> {
   const request: GetRequest = validate(checkGet, frame)
   const { r, model } = resolveR(ctx, request.r, 'object')
   const fields = checkFields(model, request.cmdOpts?.fields, 'obj.cmdOpts.fields')
-  const object = await ctx.store.get(r)
+  const found = await ctx.store.find(r)
+  await requireAllowed(ctx, caller, 'read', r.text, found?.owner ?? null)
+  const object = live(found, r)
   return { r: object.r, body: view(object, fields), meta: { fields: fieldList(model, fields) } }
 }
 
-export async function update (ctx: ReallyContext, user: UserInfo, frame: unknown): Promise<Reply> {
+export async function update (ctx: ReallyContext, caller: Caller, frame: unknown): Promise<Reply> {
   const request: UpdateRequest = validate(checkUpdate, frame)
   const { r, model } = resolveR(ctx, request.r, 'object')
   request.body.ops.forEach(({ op, key, value }, i) => {
@@ -92,15 +103,17 @@ export async function update (ctx: ReallyContext, user: UserInfo, frame: unknown
     refuseReservedField(key, `obj.body.ops[${i}].key`, r.text)
     refuseReservedKeys(value, `obj.body.ops[${i}].value`, r.text)
   })
-  const { rev, change } = await ctx.store.update(r, model, request.rev, request.body.ops as Op[], user)
+  await requireAllowed(ctx, caller, 'update', r.text, await ownerOf(ctx, r))
+  const { rev, change } = await ctx.store.update(r, model, request.rev, request.body.ops as Op[], caller.user)
   await publish(ctx, r.text, { r: r.text, rev, ...change })
   return { r: r.text, rev }
 }
 
-export async function remove (ctx: ReallyContext, user: UserInfo, frame: unknown): Promise<Reply> {
+export async function remove (ctx: ReallyContext, caller: Caller, frame: unknown): Promise<Reply> {
   const request: DeleteRequest = validate(checkDelete, frame)
   const { r } = resolveR(ctx, request.r, 'object')
-  const { rev, change } = await ctx.store.delete(r, user)
+  await requireAllowed(ctx, caller, 'delete', r.text, await ownerOf(ctx, r))
+  const { rev, change } = await ctx.store.delete(r, caller.user)
   await publish(ctx, r.text, { r: r.text, rev, ...change })
   return { r: r.text }
 }
@@ -118,10 +131,13 @@ export interface ReadResult { reply: Reply, r: R, model: Model, fields: string[]
 /**
  * `read` (spec §4.5): the collection's live objects filtered by the query, ordered by id
  * (`ascending`, default false = newest first), then paginated (token, skip, limit default 10).
+ * Allowed to read the collection R, the caller gets its objects: they are not asked one by one
+ * (README "Authorization": `read` of a collection).
  */
-export async function read (ctx: ReallyContext, _user: UserInfo, frame: unknown): Promise<ReadResult> {
+export async function read (ctx: ReallyContext, caller: Caller, frame: unknown): Promise<ReadResult> {
   const request: ReadRequest = validate(checkRead, frame)
   const { r, model } = resolveR(ctx, request.r, 'collection')
+  await requireAllowed(ctx, caller, 'read', r.text)
   const opts: ReadOptions = request.cmdOpts ?? {}
   const fields = checkFields(model, opts.fields, 'obj.cmdOpts.fields')
   const conditions = opts.query ? parseFilter(opts.query.filter, opts.query.values ?? {}, model) : []

@@ -10,6 +10,9 @@ const make = (code: number, message: string) => (): CommandError => ({ code, mes
 
 export const Errors = {
   badJson: make(400, 'json.malformed'),
+  // Not in CommandError (upstream never enforced access); the wire protocol doc's `get` error
+  // example (`the-wire-protocol.rst`, a §4.1 source) shows exactly this shape. Issue 16 denials.
+  forbidden: make(403, 'forbidden'),
   initializeRequired: make(400, 'initialize.required'),
   initializeInvalid: make(400, 'initialize.invalid'),
   tokenInvalid: make(401, 'token.invalid'),

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { ReallyConfig } from '../../src/config/schema.js'
+import type { Connection } from '../../src/core/connection.js'
 import type { PluginOptions } from '../../src/core/services.js'
 import { acceptWebSocket } from '../../src/http/websocket/accept.js'
 import type { ReallyContext } from './context.js'
@@ -22,6 +23,13 @@ async function really (app: FastifyInstance, { services, config }: PluginOptions
     inbound: inboundPolicy(config.maxPendingRequests),
   }
 
+  // One listener for every session (README "Authorization"): a user's roles changed on some
+  // node, so that user's Really connections here ask again for what they subscribed to.
+  const sessions = new WeakMap<Connection, ReallySession>()
+  services.access.onRolesChanged((username) => {
+    for (const connection of services.connections.ofUser(username)) sessions.get(connection)?.rolesChanged()
+  })
+
   const versions = new Set(config.versions)
   app.get<{ Params: { version: string } }>(`${config.prefix}/:version/socket`, {
     websocket: true,
@@ -35,6 +43,7 @@ async function really (app: FastifyInstance, { services, config }: PluginOptions
   }, (socket, request) => {
     const accepted = acceptWebSocket(socket, request, 'really', services)
     const session = new ReallySession(ctx, accepted.connection)
+    sessions.set(accepted.connection, session)
     accepted.onText((text) => session.receive(text))
     accepted.onClose(() => session.socketClosed())
   })

@@ -1,16 +1,17 @@
 import { startAuthWindow } from '../../src/core/auth-window.js'
-import type { Frame } from '../../src/core/connection.js'
+import type { Frame, Principal } from '../../src/core/connection.js'
 import { InboundFrames, type InboundPolicy } from '../../src/core/inbound-frames.js'
 import type { Revocable } from '../../src/core/revocation/revocable.js'
 import type { WsConnection } from '../../src/http/websocket/ws-connection.js'
 import { parseClientJson } from '../../src/core/limits/index.js'
+import type { Caller } from './access.js'
 import * as commands from './commands.js'
 import type { ReallyContext } from './context.js'
 import { Errors, ReallyError, type CommandError } from './errors.js'
 import { checkEnvelope, checkInitialize, checkSubscribe, checkUnsubscribe } from './messages.js'
 import { tooDeep } from './limits.js'
 import { Subscriptions } from './subscriptions.js'
-import { readReallyToken, usernameOf, type UserInfo } from './tokens.js'
+import { readReallyToken, usernameOf, type ReallyClaims, type UserInfo } from './tokens.js'
 
 type Json = Record<string, unknown>
 
@@ -27,6 +28,18 @@ export const inboundPolicy = (limit: number): InboundPolicy =>
 class RequestTimeout extends Error {}
 
 /**
+ * Who the authorizer sees: a core user, with a narrowed access token's `roles` and `channels`
+ * claims when it initialized with one; an anonymous token owns and holds nothing.
+ */
+function principalOf (username: string | null, { user, access }: ReallyClaims): Principal {
+  if (username === null) return { kind: 'anonymous', id: user.uid }
+  const principal: Principal = { kind: 'user', username, admin: access?.admin ?? false }
+  if (access?.roles !== undefined) principal.roles = access.roles
+  if (access?.channels !== undefined) principal.channels = access.channels
+  return principal
+}
+
+/**
  * One Really connection (spec §4.4): uninitialized until a valid `initialize`, then commands.
  * Frames are handled one at a time in arrival order, so replies keep the request order and a
  * `create` followed by a `get` sees its object. Every reply echoes the request's `tag`; pushes
@@ -35,6 +48,8 @@ class RequestTimeout extends Error {}
 export class ReallySession implements Revocable {
   user: UserInfo | null = null
   #username: string | null = null
+  #caller: Caller | null = null
+  #revocationToken: string | null = null
   #closed = false
   readonly #frames: InboundFrames
   #idleTimer: NodeJS.Timeout | undefined
@@ -55,6 +70,11 @@ export class ReallySession implements Revocable {
     return this.#username
   }
 
+  /** The `jti` of the core access token it initialized with: revoking that token reaches it. */
+  get revocationToken (): string | null {
+    return this.#revocationToken
+  }
+
   /** A frame arrived: any frame counts as activity (spec §4.7). The promise settles once drained. */
   receive (text: string): Promise<void> | undefined {
     if (this.#closed) return
@@ -68,6 +88,14 @@ export class ReallySession implements Revocable {
    */
   revoked (): void {
     this.#tokenExpired()
+  }
+
+  /**
+   * The user's roles changed on some node (one plugin listener, README "Authorization"): each
+   * subscription is asked again; one no longer allowed ends with a `failed` 403 push.
+   */
+  rolesChanged (): void {
+    if (!this.#closed) this.#subscriptions.rolesChanged().catch(() => {})
   }
 
   socketClosed (): void {
@@ -123,7 +151,7 @@ export class ReallySession implements Revocable {
     if (username !== null) {
       let revoked: boolean
       try {
-        revoked = await this.#bounded(this.ctx.services.tokens.isUserRevoked(username, claims.issuedAt))
+        revoked = await this.#bounded(this.#isRevoked(username, claims))
       } catch {
         return this.#reply(tag, Errors.internal())
       }
@@ -133,11 +161,11 @@ export class ReallySession implements Revocable {
     }
     this.user = claims.user
     this.#username = username
+    this.#caller = { user: claims.user, connection: this.connection }
+    this.#revocationToken = claims.access?.jti ?? null
     clearTimeout(this.#authTimer)
     // A core user's connection is indexed, so revoking the user reaches it on any node.
-    this.ctx.services.connections.authenticated(this.connection, username !== null
-      ? { kind: 'user', username, admin: false }
-      : { kind: 'anonymous', id: claims.user.uid }, this)
+    this.ctx.services.connections.authenticated(this.connection, principalOf(username, claims), this)
     if (claims.expires !== null) this.#scheduleExpiry(claims.expires)
     // Spec §4.10 item 1: the seed's handle + user, and the UserInfo flattened as upstream code sent it.
     this.#send({ tag, evt: 'initialized', body: { 'connection-handle': this.connection.id, user: claims.user, ...claims.user } })
@@ -150,14 +178,14 @@ export class ReallySession implements Revocable {
     }
     const { tag } = frame
     const cmd = frame.cmd.toLowerCase()
-    const user = this.user as UserInfo
+    const caller = this.#caller as Caller
     try {
       switch (cmd) {
         case 'ping': return this.#send({ tag, evt: 'pinged' })
-        case 'create': return this.#answer(tag, await this.#bounded(commands.create(this.ctx, user, frame)))
-        case 'get': return this.#answer(tag, await this.#bounded(commands.get(this.ctx, user, frame)))
-        case 'update': return this.#answer(tag, await this.#bounded(commands.update(this.ctx, user, frame)))
-        case 'delete': return this.#answer(tag, await this.#bounded(commands.remove(this.ctx, user, frame)))
+        case 'create': return this.#answer(tag, await this.#bounded(commands.create(this.ctx, caller, frame)))
+        case 'get': return this.#answer(tag, await this.#bounded(commands.get(this.ctx, caller, frame)))
+        case 'update': return this.#answer(tag, await this.#bounded(commands.update(this.ctx, caller, frame)))
+        case 'delete': return this.#answer(tag, await this.#bounded(commands.remove(this.ctx, caller, frame)))
         case 'read': return await this.#read(tag, frame)
         case 'subscribe': return await this.#subscribe(tag, frame)
         case 'unsubscribe': {
@@ -179,7 +207,7 @@ export class ReallySession implements Revocable {
   }
 
   async #read (tag: number, frame: Json): Promise<void> {
-    const result = await this.#bounded(commands.read(this.ctx, this.user as UserInfo, frame))
+    const result = await this.#bounded(commands.read(this.ctx, this.#caller as Caller, frame))
     const opts = frame.cmdOpts as { subscribe?: boolean } | undefined
     if (!opts?.subscribe) return this.#answer(tag, result.reply)
     // `subscribe: true`: the collection (for `created`) and every object read, from the revision read.
@@ -198,6 +226,12 @@ export class ReallySession implements Revocable {
     this.#answer(tag, { body: { subscriptions: accepted } })
     // The reply is out: what goes wrong from here is told per subscription by `failed` pushes.
     await this.#bounded(finish()).catch(() => {})
+  }
+
+  /** A core access token answers for its own `jti` too; a Really token for its user only. */
+  #isRevoked (username: string, claims: ReallyClaims): Promise<boolean> {
+    const { tokens } = this.ctx.services
+    return claims.access ? tokens.accessVerification.isRevoked(claims.access) : tokens.isUserRevoked(username, claims.issuedAt)
   }
 
   /** Bounds a request by `requestTimeout` (spec §4.7): late answers become 500. */

@@ -24,6 +24,8 @@ interface ObjectsTable {
   deleted: number
   body: string
   updated_at: string
+  /** The username that created the object (the `owner` subject of the access rules); null: anonymous, or made before owners were kept. */
+  owner: string | null
 }
 
 interface ChangesTable {
@@ -48,9 +50,11 @@ export interface StoredObject {
   rev: number
   deleted: boolean
   body: ObjectBody
+  /** Who created it (a username), or null: nobody owns it. */
+  owner: string | null
 }
 
-const migrations = (dialect: Dialect): Record<string, Migration> => ({
+export const migrations = (dialect: Dialect): Record<string, Migration> => ({
   '0001_objects': {
     async up (db: Kysely<unknown>) {
       await db.schema.createTable('really_objects')
@@ -71,15 +75,38 @@ const migrations = (dialect: Dialect): Record<string, Migration> => ({
         .execute()
     },
   },
+  // Issue 16: the creator, for the `owner` subject. Objects from before it have none (null):
+  // nobody owns them, so only rules that do not need an owner can admit their updates.
+  '0002_objects_owner': {
+    async up (db: Kysely<unknown>) {
+      await db.schema.alterTable('really_objects').addColumn('owner', 'varchar(255)').execute()
+    },
+  },
 })
 
-const toObject = (row: Pick<ObjectsTable, 'id' | 'parent' | 'rev' | 'deleted' | 'body'>): StoredObject => ({
+const COLUMNS = ['id', 'parent', 'rev', 'deleted', 'body', 'owner'] as const
+
+const toObject = (row: Pick<ObjectsTable, typeof COLUMNS[number]>): StoredObject => ({
   id: Number(row.id),
   r: objectR(row.parent, Number(row.id)),
   rev: Number(row.rev),
   deleted: Number(row.deleted) === 1,
   body: JSON.parse(row.body) as ObjectBody,
+  owner: row.owner ?? null,
 })
+
+/** The object of a row read by its id, or null: no row, or one under another parent than `r` says. */
+function objectAt (row: Pick<ObjectsTable, typeof COLUMNS[number]> | undefined, r: R): StoredObject | null {
+  const object = row ? toObject(row) : null
+  return object && object.r === r.text ? object : null
+}
+
+/** What `find` found at `r` if it is live; 404 `object.missing` or 410 `object.gone` otherwise. */
+export function live (object: StoredObject | null, r: R): StoredObject {
+  if (!object) throw new ReallyError(Errors.objectMissing(), r.text)
+  if (object.deleted) throw new ReallyError(Errors.objectGone(), r.text)
+  return object
+}
 
 // Another writer changed the object between our read and our write: read again and retry.
 class Conflict extends Error {}
@@ -101,25 +128,19 @@ export class ObjectStore {
   async find (r: R): Promise<StoredObject | null> {
     const id = objectId(r)
     if (id === null) return null
-    const row = await this.#db.selectFrom('really_objects').select(['id', 'parent', 'rev', 'deleted', 'body'])
+    const row = await this.#db.selectFrom('really_objects').select(COLUMNS)
       .where('id', '=', id).executeTakeFirst()
-    const object = row ? toObject(row) : null
-    return object && object.r === r.text ? object : null
+    return objectAt(row, r)
   }
 
-  /** The live object at `r`; 404 `object.missing` or 410 `object.gone` otherwise. */
-  async get (r: R): Promise<StoredObject> {
-    const object = await this.find(r)
-    if (!object) throw new ReallyError(Errors.objectMissing(), r.text)
-    if (object.deleted) throw new ReallyError(Errors.objectGone(), r.text)
-    return object
-  }
-
-  /** Creates an object in collection `collection` (already validated fields); nested ones need a live parent. */
-  async create (collection: R, parent: R | null, body: ObjectBody): Promise<StoredObject> {
+  /**
+   * Creates an object in collection `collection` (already validated fields), owned by `owner`
+   * (a username, null for an anonymous creator); nested ones need a live parent.
+   */
+  async create (collection: R, parent: R | null, body: ObjectBody, owner: string | null): Promise<StoredObject> {
     if (parent) {
-      const owner = await this.find(parent)
-      if (!owner || owner.deleted) throw new ReallyError(Errors.parentMissing(), collection.text)
+      const above = await this.find(parent)
+      if (!above || above.deleted) throw new ReallyError(Errors.parentMissing(), collection.text)
     }
     const row = await this.#db.insertInto('really_objects').values({
       parent: collection.text,
@@ -128,9 +149,10 @@ export class ObjectStore {
       deleted: 0,
       body: JSON.stringify(body),
       updated_at: new Date().toISOString(),
+      owner,
     } as ObjectsTable).returning('id').executeTakeFirstOrThrow()
     const id = Number(row.id)
-    return { id, r: objectR(collection.text, id), rev: 1, deleted: false, body }
+    return { id, r: objectR(collection.text, id), rev: 1, deleted: false, body, owner }
   }
 
   /**
@@ -172,7 +194,7 @@ export class ObjectStore {
 
   /** Every live object of a collection, in id order. */
   async list (collection: R, ascending: boolean): Promise<StoredObject[]> {
-    const rows = await this.#db.selectFrom('really_objects').select(['id', 'parent', 'rev', 'deleted', 'body'])
+    const rows = await this.#db.selectFrom('really_objects').select(COLUMNS)
       .where('parent', '=', collection.text).where('deleted', '=', 0)
       .orderBy('id', ascending ? 'asc' : 'desc').execute()
     return rows.map(toObject)
@@ -189,11 +211,8 @@ export class ObjectStore {
     const id = objectId(r)
     const row = id === null
       ? undefined
-      : await trx.selectFrom('really_objects').select(['id', 'parent', 'rev', 'deleted', 'body']).where('id', '=', id).executeTakeFirst()
-    const object = row ? toObject(row) : null
-    if (!object || object.r !== r.text) throw new ReallyError(Errors.objectMissing(), r.text)
-    if (object.deleted) throw new ReallyError(Errors.objectGone(), r.text)
-    return object
+      : await trx.selectFrom('really_objects').select(COLUMNS).where('id', '=', id).executeTakeFirst()
+    return live(objectAt(row, r), r)
   }
 
   async #write (trx: Kysely<Tables>, current: StoredObject, values: Partial<ObjectsTable>, change: Change): Promise<void> {

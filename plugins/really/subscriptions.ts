@@ -1,6 +1,7 @@
 import type { Connection, Frame } from '../../src/core/connection.js'
 import type { Subscriber } from '../../src/core/hub/hub.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
+import { isAllowed, ownerOf } from './access.js'
 import { checkFields, view } from './commands.js'
 import { topicOf, type ReallyContext } from './context.js'
 import { Errors, ReallyError, type CommandError } from './errors.js'
@@ -22,12 +23,35 @@ export interface PushSink {
 class Subscription implements Subscriber {
   lastRev = 0
   #held: HubMessage[] | null = []
+  #ended = false
 
-  constructor (readonly r: R, readonly fields: string[], private readonly sink: PushSink, private readonly onDeleted: (s: Subscription) => void) {}
+  constructor (
+    readonly r: R,
+    readonly fields: string[],
+    /** The object's creator as the subscribe was decided with (it never changes), for re-checks. */
+    readonly owner: string | null,
+    private readonly sink: PushSink,
+    private readonly onDeleted: (s: Subscription) => void,
+  ) {}
 
   deliver (message: HubMessage): void {
+    if (this.#ended) return
     if (this.#held) this.#held.push(message)
     else this.#send(message)
+  }
+
+  /** A frame of this subscription (catch-up, live); none once it ended. */
+  push (frame: Frame): void {
+    if (!this.#ended) this.sink.push(frame)
+  }
+
+  /**
+   * Stopped (unsubscribed, replaced, deleted, closed, forbidden): nothing of it goes out from
+   * now on, even what was held or is still being replayed while the topic is being left.
+   */
+  end (): void {
+    this.#ended = true
+    this.#held = null
   }
 
   /** Ends the catch-up: held messages past `lastRev` go out in order. */
@@ -39,14 +63,14 @@ class Subscription implements Subscriber {
 
   #send (message: HubMessage): void {
     if (!this.r.isObject) {
-      this.sink.push(createdFrame(message, this.fields))
+      this.push(createdFrame(message, this.fields))
       return
     }
     const event = message.data as ObjectEvent
     if (event.rev <= this.lastRev) return
     this.lastRev = event.rev
     const frame = objectFrame(message, this.fields)
-    if (frame !== null) this.sink.push(frame)
+    if (frame !== null) this.push(frame)
     if (event.evt === 'deleted') this.onDeleted(this)
   }
 }
@@ -57,14 +81,20 @@ export interface SubscriptionRequest { r: string, rev: number, fields?: string[]
 export class Subscriptions {
   readonly #byR = new Map<string, Subscription>()
   #closed = false
+  /** Counts role changes of the connection's user, so a subscribe decided before one is asked again. */
+  #rolesEpoch = 0
 
   constructor (private readonly ctx: ReallyContext, private readonly connection: Connection, private readonly sink: PushSink) {}
 
   /**
    * Subscribes to every R (spec §4.10 items 10, 15): structural problems fail the whole request
    * with 409 (thrown); a subscription that cannot start (unknown model, missing or deleted
-   * object) gets a `failed` push instead. Returns the accepted Rs and a `finish` to call after
-   * the reply went out: it sends the failures and the catch-up pushes.
+   * object, or denied: 403 `forbidden`) gets a `failed` push instead. Returns the accepted Rs and
+   * a `finish` to call after the reply went out: it sends the failures and the catch-up pushes.
+   *
+   * Each R is asked once (`subscribe`, with the object's owner) before its topic is joined; every
+   * push of the topic is about that R (or, for a collection, an object created in it), so
+   * deliveries are never asked again (README "Authorization").
    */
   async subscribe (requests: readonly SubscriptionRequest[]): Promise<{ accepted: string[], finish: () => Promise<void> }> {
     const parsed = requests.map((request, i) => {
@@ -83,7 +113,21 @@ export class Subscriptions {
         const model = this.ctx.models.get(r.model)
         if (!model) throw new ReallyError(Errors.modelUnknown(), r.text)
         const fields = checkFields(model, request.fields, 'obj.fields')
-        const subscription = await this.#start(r, fields)
+        const epoch = this.#rolesEpoch
+        const owner = r.isObject ? await ownerOf(this.ctx, r) : null
+        if (!await isAllowed(this.ctx, this.connection, 'subscribe', r.text, owner)) {
+          // A subscription of the same R from before is no longer allowed either: it ends too.
+          const previous = this.#byR.get(r.text)
+          if (previous) await this.#stop(previous)
+          throw new ReallyError(Errors.forbidden(), r.text)
+        }
+        const subscription = await this.#start(r, fields, owner)
+        if (this.#rolesEpoch !== epoch && !await this.#allowed(subscription)) {
+          // The user's roles changed while it started; a re-check may have ended it and said so already.
+          if (this.#byR.get(r.text) !== subscription) continue
+          await this.#stop(subscription)
+          throw new ReallyError(Errors.forbidden(), r.text)
+        }
         if (r.isObject) {
           const object = await this.ctx.store.find(r)
           if (!object || object.deleted) {
@@ -127,6 +171,22 @@ export class Subscriptions {
     return parsed.map((r) => r.text)
   }
 
+  /**
+   * The user's roles changed (on any node): every subscription is asked again, and one no longer
+   * allowed ends with a `failed` push of 403 `forbidden` (nothing of it is delivered after). A
+   * protocol open to everyone (`restricted` false) needs no asking: roles change nothing there.
+   */
+  async rolesChanged (): Promise<void> {
+    this.#rolesEpoch++
+    if (!this.ctx.services.access.restricted('really')) return
+    await Promise.all([...this.#byR.values()].map(async (subscription) => {
+      if (await this.#allowed(subscription) || this.#byR.get(subscription.r.text) !== subscription) return
+      const leaving = this.#stop(subscription) // ended at once: nothing more of it goes out
+      this.sink.push(JSON.stringify({ r: subscription.r.text, evt: 'failed', error: Errors.forbidden() }))
+      await leaving
+    }))
+  }
+
   /** The connection closed: every subscription ends (the core leaves the topics, logging failures). */
   close (): void {
     this.#closed = true
@@ -134,10 +194,14 @@ export class Subscriptions {
     this.ctx.services.subscriptions.leaveAll(this.connection)
   }
 
-  async #start (r: R, fields: string[]): Promise<Subscription> {
+  #allowed (subscription: Subscription): boolean | Promise<boolean> {
+    return isAllowed(this.ctx, this.connection, 'subscribe', subscription.r.text, subscription.owner)
+  }
+
+  async #start (r: R, fields: string[], owner: string | null): Promise<Subscription> {
     const previous = this.#byR.get(r.text)
     if (previous) await this.#stop(previous)
-    const subscription = new Subscription(r, fields, this.sink, (s) => { this.#stop(s).catch(() => {}) })
+    const subscription = new Subscription(r, fields, owner, this.sink, (s) => { this.#stop(s).catch(() => {}) })
     this.#byR.set(r.text, subscription)
     await this.ctx.services.subscriptions.join(this.connection, topicOf(r.text), subscription)
     // The connection closed while the broker was subscribing.
@@ -146,6 +210,7 @@ export class Subscriptions {
   }
 
   async #stop (subscription: Subscription): Promise<void> {
+    subscription.end()
     if (this.#byR.get(subscription.r.text) === subscription) this.#byR.delete(subscription.r.text)
     await this.ctx.services.subscriptions.leave(this.connection, topicOf(subscription.r.text), subscription)
   }
@@ -164,12 +229,12 @@ export class Subscriptions {
         if (replayable) {
           for (const { rev: changeRev, change } of changes) {
             const push = objectPush({ r: object.r, rev: changeRev, ...change }, subscription.fields)
-            if (push) this.sink.push(JSON.stringify(push))
+            if (push) subscription.push(JSON.stringify(push))
             subscription.lastRev = changeRev
             if (change.evt === 'deleted') await this.#stop(subscription)
           }
         } else {
-          this.sink.push(JSON.stringify({ r: object.r, rev: object.rev, evt: 'snapshot', body: view(object, subscription.fields) }))
+          subscription.push(JSON.stringify({ r: object.r, rev: object.rev, evt: 'snapshot', body: view(object, subscription.fields) }))
           subscription.lastRev = object.rev
         }
       }

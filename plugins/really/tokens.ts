@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto'
-import type { Tokens } from '../../src/core/tokens/tokens.js'
+import type { AccessClaims, Tokens } from '../../src/core/tokens/tokens.js'
 import { parseR } from './resource-path.js'
 
 /** Who a connection is (spec §4.4: UserInfo), as `initialized` and `opBy` carry it. */
@@ -17,6 +17,12 @@ export interface ReallyClaims {
   expires: number | null
   /** When it was issued (ms), for revocation checks; 0 when the token does not say. */
   issuedAt: number
+  /**
+   * Set when the token is a core access token (`POST /api/auth/login`, or one narrowed by
+   * `POST /api/auth/tokens`): its claims, with the `roles` and `channels` the authorizer holds
+   * the connection to, and the `jti` a token revocation names.
+   */
+  access?: AccessClaims
 }
 
 // Spec §4.10 item 14: the generator emits `password`, UserInfo accepted `anonymous`/`email`: take all three.
@@ -36,10 +42,19 @@ export function anonymousUid (): string {
   return `${randomInt(1, 9_000_000_000_000)}${randomInt(0, 1e6).toString().padStart(6, '0')}`
 }
 
-/** Checks a token's signature and claims; `expired` is decided by the caller against the clock. */
+/**
+ * Checks a token's signature and claims; `expired` is decided by the caller against the clock,
+ * and so is revocation. A core access token is read as the password token of its user, so a
+ * narrowed token reaches Really with its claims (README "Authorization").
+ */
 export function readReallyToken (tokens: Tokens, token: string): ReallyClaims | null {
   const claims = tokens.verifyJwt(token)
   if (!claims) return null
+  const access = tokens.accessVerification.claimsOf(claims)
+  if (access !== null) {
+    const user: UserInfo = { authType: 'password', uid: access.username, data: { username: access.username } }
+    return { user, expires: access.expiresAt, issuedAt: access.issuedAt, access }
+  }
   const { uid, authType, expires, _r, data, iatMs } = claims
   if (typeof uid !== 'string' || uid === '' || typeof authType !== 'string' || !AUTH_TYPES.has(authType)) return null
   if (expires !== undefined && expires !== null && typeof expires !== 'number') return null
