@@ -39,18 +39,19 @@ export const checkSubscribe = TypeCompiler.Compile(SubscribeArgs)
 export const checkUnsubscribe = TypeCompiler.Compile(UnsubscribeArgs)
 
 /**
- * §3.5 result states (plus ALREADY_CONNECTED, a decision recorded in the README, and
- * TOO_MANY_ATTEMPTS: a CONNECT/RECONNECT refused unchecked after too many failed token checks
- * from the address, README "Throttling").
+ * §3.5 result states, plus extensions not in §3.5: ALREADY_CONNECTED (a decision recorded in the
+ * README); TOO_MANY_ATTEMPTS (a CONNECT/RECONNECT refused unchecked after too many failed token
+ * checks from the address, README "Throttling"); FORBIDDEN (a SUBSCRIBE the access rules deny,
+ * README "Authorization").
  */
 export const Status = Type.Union([
   'CONNECTED', 'INVALID_TOKEN', 'INVALID_SESSION', 'CONNECT_TIMEOUT', 'ALREADY_CONNECTED',
   'SUBSCRIBED', 'UNSUBSCRIBED', 'EVENT_NOT_REGISTERED', 'NOT_SUBSCRIBED',
-  'NOT_CONNECTED', 'UNKNOWN_MESSAGE', 'INVALID_MESSAGE', 'TOO_MANY_ATTEMPTS',
+  'NOT_CONNECTED', 'UNKNOWN_MESSAGE', 'INVALID_MESSAGE', 'TOO_MANY_ATTEMPTS', 'FORBIDDEN',
 ].map((s) => Type.Literal(s)))
 export type Status = 'CONNECTED' | 'INVALID_TOKEN' | 'INVALID_SESSION' | 'CONNECT_TIMEOUT' | 'ALREADY_CONNECTED'
   | 'SUBSCRIBED' | 'UNSUBSCRIBED' | 'EVENT_NOT_REGISTERED' | 'NOT_SUBSCRIBED'
-  | 'NOT_CONNECTED' | 'UNKNOWN_MESSAGE' | 'INVALID_MESSAGE' | 'TOO_MANY_ATTEMPTS'
+  | 'NOT_CONNECTED' | 'UNKNOWN_MESSAGE' | 'INVALID_MESSAGE' | 'TOO_MANY_ATTEMPTS' | 'FORBIDDEN'
 
 /** §3.3 MANAGEMENT response. */
 export const Reply = Type.Object({
