@@ -41,6 +41,9 @@ export const ErrorId = Type.Union([
   // [DEVIATION] (README, "Throttling"): authenticate refused unchecked after too many failures,
   // or because the server's password checks are at their cap.
   'TOO_MANY_ATTEMPTS', 'SERVER_BUSY',
+  // [DEVIATION] (README, "Authorization"): the trigger backend turned the request down with a
+  // 4xx of its own (not 403, not 404); the frame carries its `status`.
+  'TRIGGER_REJECTED',
 ].map((id) => Type.Literal(id)))
 export type ErrorId = Static<typeof ErrorId>
 
@@ -52,7 +55,11 @@ export const ServerFrames = {
   broadcasted: Type.Object({ broadcasted: Type.String() }),
   triggered: Type.Object({ triggered: Type.String() }),
   loggedOut: Type.Object({ loggedOut: Type.Literal(true) }),
-  error: Type.Object({ err: ErrorId, event: Type.Optional(Type.String({ description: 'only with UNDEFINED_EVENT' })) }),
+  error: Type.Object({
+    err: ErrorId,
+    event: Type.Optional(Type.String({ description: 'only with UNDEFINED_EVENT' })),
+    status: Type.Optional(Type.Integer({ minimum: 400, maximum: 499, description: "only with TRIGGER_REJECTED: the backend's status" })),
+  }),
   delivery: BroadcastPayload,
 } satisfies Record<string, TSchema>
 
@@ -83,6 +90,10 @@ export const LOGGED_OUT = '{"loggedOut":true}'
 
 export function undefinedEvent (event: string): string {
   return JSON.stringify({ err: 'UNDEFINED_EVENT', event })
+}
+
+export function triggerRejected (status: number): string {
+  return `{"err":"TRIGGER_REJECTED","status":${status}}`
 }
 
 /** `{"<key>": "<value>"}` — the success replies. */
