@@ -24,6 +24,11 @@ export function eventIdOf (payload: string): string {
   return payload.slice(PREFIX.length, payload.indexOf('"', PREFIX.length))
 }
 
+/** The event name of a payload (parsed: only for the few events a RECONNECT must hold back). */
+export function eventNameOf (payload: string): string {
+  return (JSON.parse(payload) as { event: string }).event
+}
+
 /** The EVENT frame text of a payload. */
 export function frameOf (payload: string): string {
   return `{${payload.slice(payload.indexOf('",', PREFIX.length) + 2)}`

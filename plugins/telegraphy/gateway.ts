@@ -3,6 +3,7 @@ import type { HubMessage } from '../../src/core/hub/message.js'
 import { randomId } from '../../src/core/ids.js'
 import type { CoreLogger, Services } from '../../src/core/services.js'
 import { Adoption } from './adoption.js'
+import { encodeGrant, type Narrowing } from './auth-grant.js'
 import { encodeEventPayload, eventTimestamp, eventTopic } from './event-wire.js'
 import { Liveness } from './liveness.js'
 import type { Control, DetachedSession, NodeContext } from './node-context.js'
@@ -22,8 +23,11 @@ export interface EmitInput {
 
 /** What the plugin decorates the app with (§3.7, §3.8 in-process API). */
 export interface TelegraphyApi {
-  /** A one-time auth token for `username` (anonymous when omitted), valid `authTokenTtl`. */
-  issueAuthToken (username?: string): Promise<string>
+  /**
+   * A one-time auth token for `username` (anonymous when omitted), valid `authTokenTtl`; with a
+   * narrowed access token's `roles`/`channels` claims, the session it opens is narrowed alike.
+   */
+  issueAuthToken (username?: string, narrowing?: Narrowing): Promise<string>
   /** Emits an event to its subscribers on every node; false when dropped as unregistered. */
   emit (name: string, input: EmitInput): Promise<boolean>
   registerEvent (name: string): Promise<void>
@@ -44,6 +48,12 @@ export class Gateway implements TelegraphyApi, NodeContext {
   readonly adoption: Adoption
   /** Set when shutdown begins: a stopping node adopts nothing. */
   stopping = false
+  /**
+   * Counts the role changes this node has heard of (any user's). A SUBSCRIBE or RECONNECT that
+   * was decided before a change and finishes after it asks again: the change's re-check may have
+   * run while it was not yet a subscription to re-check.
+   */
+  accessEpoch = 0
   readonly #detached = new Map<string, DetachedSession>()
   /** RECONNECTs of this node waiting for a keeper's *handed*, by `<keeper> <token>`. */
   readonly #waiting = new Map<string, () => void>()
@@ -79,8 +89,8 @@ export class Gateway implements TelegraphyApi, NodeContext {
     await this.liveness.stop()
   }
 
-  async issueAuthToken (username?: string): Promise<string> {
-    return this.services.tokens.issueOneTime(AUTH_TOKEN_PURPOSE, username ?? '', this.config.authTokenTtl)
+  async issueAuthToken (username?: string, narrowing?: Narrowing): Promise<string> {
+    return this.services.tokens.issueOneTime(AUTH_TOKEN_PURPOSE, encodeGrant(username, narrowing), this.config.authTokenTtl)
   }
 
   registerEvent (name: string): Promise<void> {

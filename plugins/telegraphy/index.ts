@@ -28,10 +28,19 @@ export default fp<PluginOptions<TelegraphyConfig>>(async (app, { services, confi
     accepted.onClose(() => session.socketClosed())
   })
 
+  // One listener for the node: a user's roles changed, its sessions here re-check their
+  // subscriptions (its kept sessions are re-checked by the RECONNECT that resumes them).
+  services.access.onRolesChanged((username) => {
+    gateway.accessEpoch++
+    for (const holder of services.connections.holdersOf(username)) {
+      if (holder instanceof TelegraphySession) holder.accessChanged()
+    }
+  })
+
   await app.register(telegraphyRoutes, { services, gateway })
 
   const api: TelegraphyApi = {
-    issueAuthToken: (username) => gateway.issueAuthToken(username),
+    issueAuthToken: (username, narrowing) => gateway.issueAuthToken(username, narrowing),
     emit: (name, input) => gateway.emit(name, input),
     registerEvent: (name) => gateway.registerEvent(name),
   }

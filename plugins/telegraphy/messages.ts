@@ -51,13 +51,14 @@ const closed = { additionalProperties: false }
 /** The refusals: `success: false`, a text in `data.message` (§3.4, §3.5; tests never read it, §3.9 item 6). */
 export const FailureStatus = Type.Union(([
   'INVALID_TOKEN', 'INVALID_SESSION', 'CONNECT_TIMEOUT', 'ALREADY_CONNECTED', 'EVENT_NOT_REGISTERED',
-  'NOT_SUBSCRIBED', 'NOT_CONNECTED', 'UNKNOWN_MESSAGE', 'INVALID_MESSAGE', 'TOO_MANY_ATTEMPTS',
+  'NOT_SUBSCRIBED', 'NOT_CONNECTED', 'UNKNOWN_MESSAGE', 'INVALID_MESSAGE', 'TOO_MANY_ATTEMPTS', 'FORBIDDEN',
 ] as const).map((s) => Type.Literal(s)))
 
 /**
- * §3.5 result states (plus ALREADY_CONNECTED, a decision recorded in the README, and
- * TOO_MANY_ATTEMPTS: a CONNECT/RECONNECT refused unchecked after too many failed token checks
- * from the address, README "Throttling").
+ * §3.5 result states, plus extensions not in §3.5: ALREADY_CONNECTED (a decision recorded in the
+ * README); TOO_MANY_ATTEMPTS (a CONNECT/RECONNECT refused unchecked after too many failed token
+ * checks from the address, README "Throttling"); FORBIDDEN (a SUBSCRIBE the access rules deny,
+ * README "Authorization").
  */
 export const Status = Type.Union([Type.Literal('CONNECTED'), Type.Literal('SUBSCRIBED'), Type.Literal('UNSUBSCRIBED'), ...FailureStatus.anyOf])
 export type Status = Static<typeof Status>

@@ -1,11 +1,15 @@
+import { userPrincipal } from '../../src/core/access/principal.js'
 import type { Connection, Principal } from '../../src/core/connection.js'
 import type { Subscriber } from '../../src/core/hub/hub.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
+import { ADMIN_ROLE } from '../../src/core/access/vocabulary.js'
 import { randomId } from '../../src/core/ids.js'
 import type { Revocable, RevocationCause } from '../../src/core/revocation/revocable.js'
 import { InboundFrames, PAUSE_READING } from '../../src/core/inbound-frames.js'
 import { parseClientJson } from '../../src/core/limits/index.js'
-import { encodeEventFrame, eventIdOf, frameOf } from './event-wire.js'
+import { deniedEvents, maySubscribe } from './access.js'
+import { decodeGrant } from './auth-grant.js'
+import { encodeEventFrame, eventIdOf, eventNameOf, frameOf } from './event-wire.js'
 import { AUTH_TOKEN_PURPOSE, type Gateway } from './gateway.js'
 import { KeptSession } from './kept.js'
 import { subscriptionsFull, topicProblem } from './limits.js'
@@ -110,6 +114,18 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
   }
 
   /**
+   * The user's roles changed (access.onRolesChanged, from any node): the subscriptions the rules
+   * no longer allow stop, in the store too. Telegraphy has no push for a subscription ended by
+   * the server (§3.4), so their events just stop coming; a RECONNECT does not list them.
+   */
+  accessChanged (): void {
+    if (this.#state !== 'connected') return
+    this.#dropDenied(this.connection.principal).catch((err: unknown) => {
+      this.gateway.log.error({ err }, 'telegraphy: subscriptions not re-checked after a roles change')
+    })
+  }
+
+  /**
    * With the subscriptions hash, what a survivor needs to resume this session if this node dies
    * (liveness.ts). Server data only: nothing a client sent is serialised here.
    */
@@ -163,11 +179,15 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     if (authToken === '') return config.requireAuth ? null : anonymous()
     // A presented token is a guess until proven: failures count against the address.
     const verdict = await services.throttle.guard({ address: this.#address }, async (): Promise<Principal | null> => {
-      const username = await services.tokens.takeOneTime(AUTH_TOKEN_PURPOSE, authToken)
-      if (username === null) return null
-      if (username === '') return anonymous()
-      const user = await services.identity.find(username)
-      return user ? { kind: 'user', username: user.username, admin: user.admin } : null
+      const value = await services.tokens.takeOneTime(AUTH_TOKEN_PURPOSE, authToken)
+      if (value === null) return null
+      const grant = decodeGrant(value)
+      if (grant === null) return anonymous()
+      const user = await services.identity.find(grant.username)
+      if (!user) return null
+      // A token narrowed away from admin does not speak for an admin (src/core/tokens).
+      const admin = user.admin && (grant.roles === undefined || grant.roles.includes(ADMIN_ROLE))
+      return userPrincipal({ ...grant, username: user.username, admin })
     })
     return verdict.ok ? verdict.value : verdict.reason === 'denied' ? null : THROTTLED
   }
@@ -197,12 +217,21 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     this.#state = 'resuming'
     this.#buffer = []
     const subs = this.#subs = Subscriptions.restore(record.subscriptions)
+    // What the rules deny now does not come back, whatever the session was allowed when it was
+    // dropped (its roles may have changed since, on any node), nor do the events kept for it.
+    let epoch = this.gateway.accessEpoch
+    const denied = await this.#dropDenied(record.principal)
     await Promise.all(Array.from(subs.topics(), (topic) => subscriptions.join(this.connection, topic, this)))
     // Now live events reach this session; the keepers stop keeping them and flush.
     await this.gateway.claim(token, keepers)
     const missed = await store.drain(missedKey(token))
     await this.gateway.liveness.hold(this)
-    const pending = withoutRepeats(missed, this.#buffer)
+    // Not indexed by user yet, so a roles change meanwhile did not reach this session: ask again.
+    while (epoch !== this.gateway.accessEpoch) {
+      epoch = this.gateway.accessEpoch
+      for (const name of await this.#dropDenied(record.principal)) denied.add(name)
+    }
+    const pending = withoutRepeats(missed, this.#buffer, denied)
     this.#buffer = null
     if (this.#socketGone) return this.#detach(pending)
     this.connection.send(reconnectReply(frame.id, subs.views()))
@@ -217,11 +246,19 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     const { limits } = this.gateway.services.config
     const problem = topicProblem(args.event_name, args.filters, limits) ?? subscriptionsFull(this.#subs, args.event_name, args.filters, limits)
     if (problem !== null) return this.#reply(frame.id, false, 'INVALID_MESSAGE', problem)
+    // Before the registry: a denied client learns nothing about which names are registered.
+    const epoch = this.gateway.accessEpoch
+    const decision = maySubscribe(this.gateway.services, this.connection.principal, args.event_name, this.connection.id)
+    if (decision !== true && !(await decision)) {
+      return this.#reply(frame.id, false, 'FORBIDDEN', 'not allowed to receive this event', { event_name: args.event_name })
+    }
     if (!args.lazy && !(await this.gateway.registry.isRegistered(args.event_name))) {
       return this.#reply(frame.id, false, 'EVENT_NOT_REGISTERED', 'event is not registered', { event_name: args.event_name })
     }
     // The limit again: another SUBSCRIBE may have been added while the registry answered.
     if (this.#state !== 'connected' || subscriptionsFull(this.#subs, args.event_name, args.filters, limits) !== null) return
+    // Roles changed while this was decided: their re-check did not see this subscription yet.
+    if (epoch !== this.gateway.accessEpoch) return this.#subscribe(frame)
     this.#subs ??= new Subscriptions()
     const { topic, first, field, value } = this.#subs.add(args)
     // Only this subscription is written (issue 14, item 3), so a resume restores it. Sent before
@@ -244,6 +281,26 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     if (removed.last) await this.gateway.services.subscriptions.leave(this.connection, removed.topic)
     await stored
     this.#reply(frame.id, true, 'UNSUBSCRIBED', undefined, { event_name: args.event_name })
+  }
+
+  /**
+   * Ends the subscriptions `principal` may no longer have — in the session, the store (so no
+   * RECONNECT brings them back) and the hub — and returns their event names.
+   */
+  async #dropDenied (principal: Principal | null): Promise<Set<string>> {
+    const subs = this.#subs
+    if (subs === null || subs.size === 0) return new Set()
+    const denied = await deniedEvents(this.gateway.services, principal, subs.eventNames(), this.connection.id)
+    // Dropped meanwhile: its subscriptions moved to a kept session, which a RECONNECT re-checks.
+    if (this.#subs !== subs) return new Set()
+    const { store, subscriptions } = this.gateway.services
+    for (const name of denied) {
+      const removed = subs.removeEvent(name)
+      if (removed === null) continue
+      for (const field of removed.fields) store.hashDelete(subscriptionsKey(this.#token), field).catch(this.#notStored)
+      subscriptions.leave(this.connection, removed.topic).catch(this.#notStored)
+    }
+    return denied
   }
 
   readonly #notStored = (err: Error) => this.gateway.log.warn({ err: err.message }, 'telegraphy: subscription change not stored')
@@ -302,14 +359,14 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
 /**
  * The events to send after a RECONNECT, in order: the missed ones, then the live ones that
  * arrived meanwhile. An event can be in both, or twice in the missed list (a stopping node and
- * its adopter both kept it): only its first copy is sent.
+ * its adopter both kept it): only its first copy is sent. Events of a `denied` name are not sent.
  */
-function withoutRepeats (missed: string[], live: HubMessage[]): string[] {
+function withoutRepeats (missed: string[], live: HubMessage[], denied: Set<string>): string[] {
   const seen = new Set<string>()
   const out: string[] = []
   const add = (payload: string) => {
     const id = eventIdOf(payload)
-    if (seen.has(id)) return
+    if (seen.has(id) || (denied.size > 0 && denied.has(eventNameOf(payload)))) return
     seen.add(id)
     out.push(payload)
   }

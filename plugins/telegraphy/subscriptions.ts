@@ -98,6 +98,24 @@ export class Subscriptions {
     return { topic, field: removed.field, last: list.length === 0 }
   }
 
+  /**
+   * Removes every subscription to `eventName`, whatever its filters (access is decided per event
+   * name); null when there was none. Their topic has none left.
+   */
+  removeEvent (eventName: string): { topic: string, fields: string[] } | null {
+    const topic = eventTopic(eventName)
+    const list = this.#byTopic.get(topic)
+    if (!list) return null
+    this.#byTopic.delete(topic)
+    this.#count -= list.length
+    return { topic, fields: list.map((s) => s.field) }
+  }
+
+  /** The event names subscribed to, each once. */
+  eventNames (): string[] {
+    return Array.from(this.#byTopic.values(), (list) => list[0].eventName)
+  }
+
   /** True when some subscription of the message's topic matches its data (the event goes out once). */
   matches (message: HubMessage): boolean {
     const list = this.#byTopic.get(message.topic)

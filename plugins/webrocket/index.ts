@@ -4,6 +4,7 @@ import type { WebrocketConfig } from '../../src/config/schema.js'
 import type { PluginOptions } from '../../src/core/services.js'
 import { acceptWebSocket } from '../../src/http/websocket/accept.js'
 import { WebrocketDb } from './db.js'
+import { MANAGE, READ } from './permissions.js'
 import { publishBroadcast } from './publish.js'
 import { webrocketRoutes } from './routes.js'
 import { defaultUsersInDatabase, seedFromConfig } from './seed.js'
@@ -44,7 +45,17 @@ const webrocket: FastifyPluginAsync<PluginOptions<WebrocketConfig>> = async (app
     await registry.stop().catch(() => {})
   })
 
-  const context: SessionContext = { hub: services.hub, subscriptions: services.subscriptions, backend: services.backend(config.triggerUrl), throttle: services.throttle, authWindow: config.authWindow, limits: services.config.limits, onError }
+  const context: SessionContext = {
+    hub: services.hub,
+    subscriptions: services.subscriptions,
+    backend: services.backend(config.triggerUrl),
+    throttle: services.throttle,
+    authWindow: config.authWindow,
+    limits: services.config.limits,
+    access: services.access,
+    createChannels: config.createChannels === 'MANAGE' ? MANAGE : READ,
+    onError,
+  }
   // The vhost found before the upgrade rides on the request to the handler (a WeakMap entry per
   // upgrade cost more: its table grows with the upgrades in flight and GC must sweep it).
   app.decorateRequest('webrocketVhost', null)

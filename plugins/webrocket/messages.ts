@@ -41,6 +41,9 @@ export const ErrorId = Type.Union([
   // [DEVIATION] (README, "Throttling"): authenticate refused unchecked after too many failures,
   // or because the server's password checks are at their cap.
   'TOO_MANY_ATTEMPTS', 'SERVER_BUSY',
+  // [DEVIATION] (README, "Authorization"): the trigger backend turned the request down with a
+  // 4xx of its own (not 403, not 404); the frame carries its `status`.
+  'TRIGGER_REJECTED',
 ].map((id) => Type.Literal(id)))
 export type ErrorId = Static<typeof ErrorId>
 
@@ -58,7 +61,8 @@ export const ServerFrames = {
   broadcasted: Type.Object({ broadcasted: ChannelName }, closed),
   triggered: Type.Object({ triggered: EventName }, closed),
   loggedOut: Type.Object({ loggedOut: Type.Literal(true) }, closed),
-  error: Type.Object({ err: Type.Union(ErrorId.anyOf.filter((id) => id.const !== 'UNDEFINED_EVENT')) }, closed),
+  error: Type.Object({ err: Type.Union(ErrorId.anyOf.filter((id) => id.const !== 'UNDEFINED_EVENT' && id.const !== 'TRIGGER_REJECTED')) }, closed),
+  triggerRejected: Type.Object({ err: Type.Literal('TRIGGER_REJECTED'), status: Type.Integer({ minimum: 400, maximum: 499, description: "the backend's status" }) }, closed),
   undefinedEvent: Type.Object({ err: Type.Literal('UNDEFINED_EVENT'), event: Type.String() }, closed),
   delivery: BroadcastPayload,
 } satisfies Record<string, TSchema>
@@ -93,6 +97,10 @@ export const LOGGED_OUT = '{"loggedOut":true}'
 
 export function undefinedEvent (event: string): string {
   return JSON.stringify({ err: 'UNDEFINED_EVENT', event })
+}
+
+export function triggerRejected (status: number): string {
+  return `{"err":"TRIGGER_REJECTED","status":${status}}`
 }
 
 /** `{"<key>": "<value>"}` — the success replies. */

@@ -5,6 +5,7 @@ import { WebrocketUser } from '../../src/config/schema.js'
 import { SwitchboardError } from '../../src/core/errors.js'
 import type { Services } from '../../src/core/services.js'
 import { requireService, serviceSecurity } from '../../src/http/auth/guards.js'
+import { mayPublish } from '../../src/http/auth/publish-access.js'
 import { assertName } from '../../src/http/names.js'
 import { errors } from '../../src/http/schemas.js'
 import type { WebrocketDb } from './db.js'
@@ -241,6 +242,10 @@ export const webrocketRoutes: FastifyPluginAsyncTypebox<{ services: Services, db
     const { channel, event, data } = request.body
     assertName('channel', channel)
     assertName('event', event)
+    // A user's bearer is held to the rules on `/vhost/channel`; a service or the vhost token is not.
+    if (!(await mayPublish(services, request, 'webrocket', `${pathOf(request.params)}/${channel}`))) {
+      throw new SwitchboardError('FORBIDDEN', 'not allowed to publish on this channel')
+    }
     const vhost = await existing(request.params)
     if (!(await vhost.hasChannel(channel))) throw new SwitchboardError('NOT_FOUND', `no channel ${channel}`)
     await publishBroadcast(services.hub, vhost, channel, event, data)

@@ -1,3 +1,5 @@
+import type { Authorizer, Decision } from '../../src/core/access/authorizer.js'
+import type { AccessAction } from '../../src/core/access/vocabulary.js'
 import { startAuthWindow } from '../../src/core/auth-window.js'
 import type { LimitsConfig } from '../../src/config/schema.js'
 import type { BackendReply, Backend } from '../../src/core/backend/backend.js'
@@ -10,7 +12,7 @@ import type { CredentialThrottle } from '../../src/core/throttle/credential-thro
 import { parseClientJson } from '../../src/core/limits/index.js'
 import { secretMatches } from './db.js'
 import {
-  ERRORS, LOGGED_OUT, isChannelName, isEnvelope, isEventName, isName, isPayloadObject, isSecret, isUserName, reply, undefinedEvent,
+  ERRORS, LOGGED_OUT, isChannelName, isEnvelope, isEventName, isName, isPayloadObject, isSecret, isUserName, reply, triggerRejected, undefinedEvent,
 } from './messages.js'
 import { READ, WRITE } from './permissions.js'
 import type { Vhost, VhostMember } from './vhost-registry.js'
@@ -27,6 +29,10 @@ export interface SessionContext {
   authWindow: number
   /** Input limits (issue 14): frame depth, subscriptions per connection. */
   limits: Pick<LimitsConfig, 'maxDepth' | 'subscriptionsPerConnection'>
+  /** Asked for every subscribe and broadcast while the rules restrict WebRocket (README "Authorization"). */
+  access: Authorizer
+  /** The permission bit a subscribe needs to create a missing channel (`protocols.webrocket.createChannels`). */
+  createChannels: number
   onError (err: unknown): void
 }
 
@@ -34,6 +40,12 @@ type Data = Record<string, unknown>
 
 /** The wire format name under which a hub message's WebRocket frame is cached. */
 export const FORMAT = 'webrocket'
+
+/**
+ * Vhost users are not core users: they hold no roles, and a core user's roles must not reach
+ * a vhost user of the same name (an empty `roles` claim narrows them all away).
+ */
+const NO_ROLES: readonly string[] = Object.freeze([])
 
 /**
  * A broadcast travels through the hub as the inner object's JSON (spec §2.4: delivered
@@ -100,6 +112,22 @@ export class WebrocketSession implements Subscriber, VhostMember {
     return this.#user !== null && (this.vhost.permissionsOf(this.#user) & permission) !== 0
   }
 
+  /**
+   * Whether the rules let this session's user do `action` on `channel` (resource `/vhost/channel`).
+   * Not asked at all while nothing restricts WebRocket: the broadcast path stays as it was.
+   */
+  #may (action: AccessAction, channel: string): Decision {
+    const { access } = this.ctx
+    if (!access.restricted(FORMAT)) return true
+    return access.authorize({
+      protocol: FORMAT,
+      action,
+      resource: `${this.vhost.path}/${channel}`,
+      principal: { kind: 'user', username: this.#user!, admin: false, roles: NO_ROLES },
+      connectionId: this.connection.id,
+    })
+  }
+
   #leaveAll (): void {
     this.ctx.subscriptions.leaveAll(this.connection)
   }
@@ -156,6 +184,8 @@ export class WebrocketSession implements Subscriber, VhostMember {
    * §2.4: READ first; the channel is created if needed and active before the reply. Issue 14
    * (README "Limits"): a connection holds at most `subscriptionsPerConnection` channels, past it
    * `ACCESS_DENIED`; a new channel past the vhost's quota is not created: `CHANNEL_NOT_FOUND`.
+   * Issue 16 (README "Authorization"): a subscribe the rules deny, or one that would create a
+   * channel without the permission `createChannels` names (MANAGE), is `ACCESS_DENIED`.
    */
   async #subscribe (data: unknown): Promise<void> {
     if (!this.#can(READ)) return this.#send(ERRORS.ACCESS_DENIED)
@@ -166,7 +196,11 @@ export class WebrocketSession implements Subscriber, VhostMember {
     // One topic per channel: the core's count of this connection's topics is its channel count.
     const joined = this.ctx.subscriptions.has(this.connection, topic)
     if (!joined && this.ctx.subscriptions.countOf(this.connection) >= this.ctx.limits.subscriptionsPerConnection) return this.#send(ERRORS.ACCESS_DENIED)
-    if (!(await this.vhost.ensureChannel(channel))) return this.#send(ERRORS.CHANNEL_NOT_FOUND)
+    // The rules before the channel is made: a denied subscribe creates nothing.
+    const decision = this.#may('subscribe', channel)
+    if (decision !== true && !(await decision)) return this.#send(ERRORS.ACCESS_DENIED)
+    const mayCreate = this.#can(this.ctx.createChannels)
+    if (!(await this.vhost.ensureChannel(channel, mayCreate))) return this.#send(mayCreate ? ERRORS.CHANNEL_NOT_FOUND : ERRORS.ACCESS_DENIED)
     if (this.#closed) return
     if (!this.ctx.subscriptions.has(this.connection, topic)) await this.ctx.subscriptions.join(this.connection, topic, this)
     this.#send(reply('subscribed', channel))
@@ -190,6 +224,9 @@ export class WebrocketSession implements Subscriber, VhostMember {
     const { event, channel } = data as Data
     if (!isEventName.Check(event) || !isName(event)) return this.#send(ERRORS.INVALID_EVENT_NAME)
     if (!isChannelName.Check(channel) || !isName(channel)) return this.#send(ERRORS.INVALID_CHANNEL_NAME)
+    // The rules before the channel's existence: a denied client learns nothing of the channels.
+    const decision = this.#may('publish', channel)
+    if (decision !== true && !(await decision)) return this.#send(ERRORS.ACCESS_DENIED)
     if (!this.vhost.channels.has(channel) && !(await this.vhost.hasChannel(channel))) return this.#send(ERRORS.CHANNEL_NOT_FOUND)
     // Not awaited: local subscribers are served synchronously inside publish, and waiting for
     // Redis would cap one client's broadcast rate at one per round trip.
@@ -233,13 +270,15 @@ export class WebrocketSession implements Subscriber, VhostMember {
 
 /**
  * The backend's answer in WebRocket's words: accepted ⇒ `triggered`; a 403 refusal ⇒
- * `ACCESS_DENIED` (the application refused this user); a 404 (no handler for the event),
- * a failure or no backend ⇒ `ASSIGNATION_FAILED` ("no active worker which can handle it").
+ * `ACCESS_DENIED` (the application refused this user); another 4xx ⇒ `TRIGGER_REJECTED` with
+ * the backend's status (the handler turned this request down); a 404 (no handler for the
+ * event), a failure or no backend ⇒ `ASSIGNATION_FAILED` ("no active worker which can handle it").
  */
 function triggerReply (answer: BackendReply, event: string): string {
   switch (answer.kind) {
     case 'ok': return reply('triggered', event)
     case 'refused': return ERRORS.ACCESS_DENIED
+    case 'rejected': return triggerRejected(answer.status)
     default: return ERRORS.ASSIGNATION_FAILED
   }
 }

@@ -79,12 +79,13 @@ export class Vhost {
   }
 
   /**
-   * A client's subscribe: creates the channel if needed (spec §2.4), in the database for every
-   * node, unless the vhost already holds `channelLimit` client-created channels (issue 14).
-   * False when the channel does not exist and may not be created.
+   * A client's subscribe: creates the channel if needed (spec §2.4) and `create` allows it, in
+   * the database for every node, unless the vhost already holds `channelLimit` client-created
+   * channels (issue 14). False when the channel does not exist and may not be created.
    */
-  async ensureChannel (name: string): Promise<boolean> {
+  async ensureChannel (name: string, create = true): Promise<boolean> {
     if (this.channels.has(name)) return true
+    if (!create) return this.hasChannel(name)
     if ((await this.db.createClientChannel(this.path, name, this.channelLimit)) === 'full') return false
     if (!this.deleted) this.channels.add(name)
     return true

@@ -141,6 +141,9 @@ export const WebrocketSection = Section({
   // Close (1008) a socket that has not authenticated within this; 0 = never (spec §2.6: no timers).
   authWindow: Duration('0'),
   triggerUrl: Type.Union([Type.String({ pattern: '^https?://' }), Type.Null()], { default: null }),
+  // The permission a `subscribe` needs to create a channel that does not exist yet: READ as in
+  // the seed (spec §2.4), or MANAGE, which the seed reserved for channel management (§2.2).
+  createChannels: Type.Union([Type.Literal('READ'), Type.Literal('MANAGE')], { default: 'READ' }),
   vhosts: Type.Record(Type.String({ pattern: '^/[^/?#]+$' }), Type.Object({
     users: Type.Array(WebrocketUser, { default: [] }),
   }, { additionalProperties: false }), {

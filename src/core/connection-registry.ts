@@ -138,6 +138,15 @@ export class ConnectionRegistry {
     return this.#tell(this.#users.take(username, token), 'token-revoked')
   }
 
+  /**
+   * The user's holders on this node (protocol sessions, kept sessions), as they were indexed
+   * with `authenticated` / `keepForUser`: after the user's roles changed (access.onRolesChanged) a
+   * protocol finds its sessions of the user here, without an index of its own.
+   */
+  holdersOf (username: string): Revocable[] {
+    return this.#users.holdersOf(username)
+  }
+
   /** The user's live connections on this node. */
   ofUser (username: string): Connection[] {
     const out: Connection[] = []

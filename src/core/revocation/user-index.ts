@@ -24,6 +24,12 @@ export class UserIndex {
     return this.#byUser.get(username)?.keys() ?? []
   }
 
+  /** The holders of `username`, left in the index (to re-check what they may do, not to revoke them). */
+  holdersOf (username: string): Revocable[] {
+    const holders = this.#byUser.get(username)
+    return holders ? Array.from(holders.values()) : []
+  }
+
   /**
    * The holders of `username` (only those bound with `token` when given), taken out of the index
    * before they are told, so a holder that logs out or closes while being told changes nothing here.

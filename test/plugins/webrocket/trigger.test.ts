@@ -26,10 +26,12 @@ async function backend (t: Teardown, answer: (body: Record<string, unknown>) => 
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/trigger`, received }
 }
 
-t.test('accepted, refused (403), unknown event (404), failing backend', async (t) => {
+t.test('accepted, refused (403), rejected (another 4xx), unknown event (404), failing backend', async (t) => {
   const { url, received } = await backend(t, (body) => {
     switch (body.name) {
       case 'refused': return [403, '']
+      case 'invalid': return [400, '{"error":"bad data"}']
+      case 'conflict': return [409, '']
       case 'unknown': return [404, '']
       case 'broken': return [500, '']
       default: return [200, '{"ignored":true}']
@@ -53,6 +55,8 @@ t.test('accepted, refused (403), unknown event (404), failing backend', async (t
   t.equal(received[1].body.data, null, 'absent data is sent as null')
 
   t.same(await back.request({ trigger: { event: 'refused' } }), { err: 'ACCESS_DENIED' })
+  t.same(await back.request({ trigger: { event: 'invalid' } }), { err: 'TRIGGER_REJECTED', status: 400 }, 'another 4xx: its status reaches the client (issue 16)')
+  t.same(await back.request({ trigger: { event: 'conflict' } }), { err: 'TRIGGER_REJECTED', status: 409 })
   t.same(await back.request({ trigger: { event: 'unknown' } }), { err: 'ASSIGNATION_FAILED' })
   t.same(await back.request({ trigger: { event: 'broken' } }), { err: 'ASSIGNATION_FAILED' })
   front.close()
