@@ -65,6 +65,9 @@ t.test('subscribers and publishers, allowed and denied, across nodes', async (t)
   t.equal((await kim.next('subject_update')).data.id, 'plain')
   await emit(a, { type: 'new_event', data: { event_id: 'e2' }, subjectGroups: ['rhinos'] })
   t.match(await kim.next('new_event'), { event_id: 'e2' }, 'groups on /api/das/emit too')
+  const tooMany = Array.from({ length: 65 }, (_, i) => `g${i}`)
+  t.equal((await subjectUpdate(a, { subject: { id: 'x' }, subjectGroups: tooMany })).status, 400, 'at most 64 groups')
+  t.equal((await emit(a, { type: 'new_event', data: {}, subjectGroups: [''] })).status, 400, 'a group has a name')
   await Promise.all([alice.expectNothing('subject_update', QUIET_CLUSTER), alice.expectNothing('new_event', QUIET_CLUSTER)])
 
   // Publishers: an admin's Bearer token publishes as its user; an API key is not asked.

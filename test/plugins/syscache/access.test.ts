@@ -80,7 +80,10 @@ t.test('a role removed on node A drops an open subscription on node B at once', 
 })
 
 t.test('the authorize hook decides what no rule does: allowing and denying', async (t) => {
-  const hook = await hookBackend(t, (q) => q.user !== 'alice' || (q.action === 'subscribe' && q.resource !== 'events/dispatcher'))
+  // Alice may subscribe to anything but the dispatcher's events and call nothing; kim needs role ops for them.
+  const hook = await hookBackend(t, (q) => q.user === 'alice'
+    ? q.action === 'subscribe' && q.resource !== 'events/dispatcher'
+    : q.roles.includes('ops') || q.resource !== 'events/dispatcher')
   const [a, b] = await twoNodes(t, { authorizeUrl: hook.url, timeout: 1000 })
   const alice = (await authed(t, b, ALICE)).client
   const kim = (await authed(t, b, KIM)).client
@@ -98,4 +101,9 @@ t.test('the authorize hook decides what no rule does: allowing and denying', asy
     { protocol: 'syscache', action: 'publish', resource: 'sysadm/systemmanager', user: 'kim', roles: ['ops'] },
     { protocol: 'syscache', action: 'subscribe', resource: 'events/dispatcher', user: 'kim' },
   ], 'the questions as documented')
+
+  // Kim's role goes on node A: node B asks the hook again, with the roles now in force, and leaves.
+  await request(a.url, 'PUT', '/api/admin/users/kim/roles', { apiKey: TEST_API_KEY, body: { roles: [] } })
+  await eventually(() => b.app.services.hub.subscriberCount(DISPATCHER_TOPIC) === 0, ONE_SECOND_AND_MARGIN, 'the subscription dropped on node B')
+  t.match(hook.asked.at(-1), { action: 'subscribe', resource: 'events/dispatcher', user: 'kim', roles: [] })
 })
