@@ -13,6 +13,7 @@ import { DeliveryFeed, publishDelivery, type FeedContext } from './delivery-feed
 import { boundPollingClose, type EngineConnection } from './engine-adapter.js'
 import type { Delivery } from './messages.js'
 import { capOutbound } from './outbound-cap.js'
+import { ReceiveGate } from './receive-gate.js'
 import { DasSessions } from './registry.js'
 import { dasRoutes } from './routes.js'
 import { DasSession } from './session.js'
@@ -116,8 +117,12 @@ async function das (app: FastifyInstance, { services, config }: DasPluginOptions
       onAuthenticated: (s) => {
         authenticatedConnections.add(engineConnection)
         // Indexed by user in the core: a revoked user or token drops the socket on any node.
-        const { username, admin } = s.user!
-        services.connections.authenticated(connection, { kind: 'user', username, admin }, s)
+        services.connections.authenticated(connection, s.principal!, s)
+      },
+      gateFor: (s, principal) => {
+        // README "Authorization": nothing to ask when every delivery is allowed whoever receives it.
+        if (!services.access.restricted('das') && principal.channels === undefined) return null
+        return new ReceiveGate((resource) => services.access.authorize({ protocol: 'das', action: 'subscribe', resource, principal, connectionId: s.id }))
       },
       log,
       maxDepth: services.config.limits.maxDepth,
@@ -164,6 +169,13 @@ async function das (app: FastifyInstance, { services, config }: DasPluginOptions
   }
 
   const deliver = (delivery: Delivery): Promise<void> => publishDelivery(services.hub, delivery)
+
+  // A user's roles changed on some node: its sockets here ask again what they may receive.
+  services.access.onRolesChanged((username) => {
+    for (const connection of services.connections.ofUser(username)) {
+      if (connection.protocol === 'das') sessions.get(connection.id)?.rolesChanged()
+    }
+  })
 
   // §5.5: a socket that leaves a trace unacknowledged past traceTtl is dropped by the sweep.
   let sweep: NodeJS.Timeout | undefined

@@ -66,10 +66,11 @@ const closed = { additionalProperties: false }
 
 /**
  * `resp_authorization` status (§5.3): 200 OK, 400 malformed (then dropped), 401 bad token or an
- * exception, 429 refused unchecked past the failure budget (README "Throttling", then dropped).
+ * exception, 403 a token the access rules allow no event type (README "Authorization"), 429 refused
+ * unchecked past the failure budget (README "Throttling", then dropped).
  */
 export const Status = Type.Object({
-  code: Type.Union([Type.Literal(200), Type.Literal(400), Type.Literal(401), Type.Literal(429)]),
+  code: Type.Union([Type.Literal(200), Type.Literal(400), Type.Literal(401), Type.Literal(403), Type.Literal(429)]),
   message: Type.String(),
 }, closed)
 
@@ -168,17 +169,31 @@ export type ServerEventName = 'connect_ack' | 'resp_authorization' | 'bbox_resp'
 
 // ---- node → node (and REST bodies) -------------------------------------------------------
 
+/** Most subject groups one delivery may name. */
+export const MAX_SUBJECT_GROUPS = 64
+
+/**
+ * The subject groups a delivery concerns (README "Authorization"): a socket gets it only when it
+ * may receive one of them (`subject_group.<name>`) as well as its type.
+ */
+const SubjectGroups = Type.Array(Type.String({ minLength: 1, maxLength: 255 }), {
+  maxItems: MAX_SUBJECT_GROUPS,
+  description: 'Subject groups the delivery concerns; only sockets allowed one of them (resource `subject_group.<name>`) get it',
+})
+
 export const EmitRequestBody = Type.Object({
   type: Type.String({ description: `One of ${DATA_EVENT_TYPES.join(', ')}` }),
   data: Type.Object({}, { additionalProperties: true, description: 'Producer payload; `mid` and `trace_id` are added per socket' }),
   sid: Type.Optional(Type.String({ minLength: 1, description: 'Only the socket with this id' })),
   username: Type.Optional(Type.String({ minLength: 1, description: 'Only the sockets of this user' })),
+  subjectGroups: Type.Optional(SubjectGroups),
 })
 
 export const SubjectUpdateBody = Type.Object({
   subject: Type.Object({}, { additionalProperties: true, description: 'One subject; its last position decides the bbox match' }),
   track: Type.Optional(Type.Unknown({ description: 'Latest GeoJSON track, added as `data.track` for authorised users' })),
   trackUsers: Type.Optional(Type.Array(Type.String(), { description: 'Users allowed to see the track; omitted = every recipient' })),
+  subjectGroups: Type.Optional(SubjectGroups),
 })
 
 const JsonObject = Type.Record(Type.String(), Type.Unknown())
@@ -194,12 +209,14 @@ export const Delivery = Type.Union([
     data: JsonObject,
     sid: Type.Optional(Type.String()),
     username: Type.Optional(Type.String()),
+    subjectGroups: Type.Optional(Type.Array(Type.String())),
   }),
   Type.Object({
     kind: Type.Literal('subject'),
     subject: JsonObject,
     track: Type.Optional(Type.Unknown()),
     trackUsers: Type.Optional(Type.Array(Type.String())),
+    subjectGroups: Type.Optional(Type.Array(Type.String())),
   }),
 ])
 export type Delivery = Static<typeof Delivery>

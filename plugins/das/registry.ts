@@ -41,21 +41,33 @@ export function payloadFor (session: DasSession, delivery: Delivery): Json | nul
   }
 }
 
+/** The event type a delivery goes out as: its resource for the access rules. */
+export const typeOf = (delivery: Delivery): string => delivery.kind === 'subject' ? 'subject_update' : delivery.type
+
 /**
  * Sends a delivery to one socket when the socket is one of its targets — authenticated, and the
  * socket (`sid`) or a socket of the user (`username`) it names, both given = that socket if it
- * is that user's — and its bbox and filters let it through. True when sent.
+ * is that user's — its access gate lets it through (README "Authorization") and its bbox and
+ * filters do. True when sent now; a delivery waiting for the authorize hook's answer is decided
+ * again once it came (after the deliveries of the same resources that were waiting before it).
  */
 export function deliverTo (session: DasSession, delivery: Delivery): boolean {
-  const { user } = session
+  const { user, gate } = session
   if (user === null || session.closed) return false
   if (delivery.kind === 'emit') {
     if (delivery.sid !== undefined && delivery.sid !== session.id) return false
     if (delivery.username !== undefined && delivery.username !== user.username) return false
   }
+  if (gate !== null) {
+    const verdict = gate.admits(typeOf(delivery), delivery.subjectGroups)
+    if (verdict !== true) {
+      if (verdict !== false) void verdict.then(() => deliverTo(session, delivery))
+      return false
+    }
+  }
   const payload = payloadFor(session, delivery)
   if (!payload) return false
-  session.deliver(delivery.kind === 'subject' ? 'subject_update' : delivery.type, payload)
+  session.deliver(typeOf(delivery), payload)
   return true
 }
 
@@ -69,6 +81,10 @@ export class DasSessions {
 
   remove (session: DasSession): void {
     if (this.#sessions.get(session.id) === session) this.#sessions.delete(session.id)
+  }
+
+  get (id: string): DasSession | undefined {
+    return this.#sessions.get(id)
   }
 
   get size (): number {

@@ -1,14 +1,16 @@
 import type { TSchema } from '@sinclair/typebox'
 import type { TypeCheck } from '@sinclair/typebox/compiler'
 import { startAuthWindow } from '../../src/core/auth-window.js'
+import type { Principal } from '../../src/core/connection.js'
 import type { Revocable, RevocationCause } from '../../src/core/revocation/revocable.js'
 import type { AccessClaims, JwtCheck } from '../../src/core/tokens/tokens.js'
 import { findReservedKey, valueDepthExceeds } from '../../src/core/limits/index.js'
 import { parseBbox } from './filters.js'
 import {
-  checks, firstError, UNTRACED_TYPES,
+  checks, DATA_EVENT_TYPES, firstError, UNTRACED_TYPES,
   type Bbox, type EventFilter, type PatrolFilter,
 } from './messages.js'
+import type { ReceiveGate } from './receive-gate.js'
 
 /** The little of a Socket.IO socket a session needs (tests may pass a fake). */
 export interface SessionSocket {
@@ -38,6 +40,11 @@ export interface SessionOptions {
   listen (session: DasSession, username: string): Promise<void>
   /** Called after the 200 reply when the socket became a user it was not yet (first, or another). */
   onAuthenticated (session: DasSession): void
+  /**
+   * The access gate of a socket authenticated as `principal` (README "Authorization"), or null
+   * when whatever it is sent may reach it (no rules, an `allow` default, no hook, no `channels`).
+   */
+  gateFor (session: DasSession, principal: UserPrincipal): ReceiveGate | null
   log: SessionLogger
   now?: () => number
   /** Deepest nesting a client message may have (`limits.maxDepth`, issue 14); 64 when not given. */
@@ -45,6 +52,18 @@ export interface SessionOptions {
 }
 
 export interface DasUser { username: string, admin: boolean }
+export type UserPrincipal = Extract<Principal, { kind: 'user' }>
+
+/**
+ * The principal of an access token: the user, with a narrowed token's `roles` and `channels`
+ * claims, which the authorizer holds the socket to.
+ */
+export function principalOf (claims: AccessClaims): UserPrincipal {
+  const principal: UserPrincipal = { kind: 'user', username: claims.username, admin: claims.admin }
+  if (claims.roles !== undefined) principal.roles = claims.roles
+  if (claims.channels !== undefined) principal.channels = claims.channels
+  return principal
+}
 
 const REQUIRED_FIELDS = 'Required fields: "type", "authorization", "id"'
 const BEARER = /^Bearer\s+(\S+)\s*$/i
@@ -85,6 +104,10 @@ function withoutId (arg: Json): Json {
  */
 export class DasSession implements Revocable {
   user: DasUser | null = null
+  /** Who the socket authenticated as, with its token's narrowing claims; null until then. */
+  principal: UserPrincipal | null = null
+  /** What it may receive (receive-gate.ts); null when nothing needs asking. */
+  gate: ReceiveGate | null = null
   /** The `jti` of the access token the socket authenticated with: revoking that token drops it. */
   revocationToken: string | null = null
   bbox: Bbox | null = null
@@ -172,6 +195,11 @@ export class DasSession implements Revocable {
   /** The core registry's revocation policy: the socket is dropped (§5 has no message for it). */
   revoked (cause: RevocationCause): void {
     this.close(cause === 'token-revoked' ? 'token revoked' : 'user removed')
+  }
+
+  /** Its user's roles changed (on any node): what it may receive is asked again. */
+  rolesChanged (): void {
+    this.gate?.reset()
   }
 
   /** The socket is gone: no timer may fire for it any more. */
@@ -265,6 +293,16 @@ export class DasSession implements Revocable {
       return
     }
     const { username, admin } = check.claims
+    const principal = principalOf(check.claims)
+    // README "Authorization": a socket that may receive no event type at all is refused (403),
+    // and like any failed authorization keeps the identity it had (the auth window drops a new one).
+    const gate = this.options.gateFor(this, principal)
+    const allowed = gate === null || await gate.admitsAny(DATA_EVENT_TYPES)
+    if (this.#closed) return
+    if (!allowed) {
+      this.#reply('resp_authorization', { type: 'resp_authorization', resp_id: respId, status: { code: 403, message: 'Forbidden' } })
+      return
+    }
     const moved = this.user?.username !== username
     if (moved) {
       try {
@@ -276,6 +314,8 @@ export class DasSession implements Revocable {
     }
     // Set only now: until it is, deliveries reaching the socket's new topics are not sent to it.
     this.user = { username, admin }
+    this.principal = principal
+    this.gate = gate
     this.revocationToken = check.claims.jti
     this.#reply('resp_authorization', { type: 'resp_authorization', resp_id: respId, status: { code: 200, message: 'OK' } })
     if (moved) this.options.onAuthenticated(this)

@@ -1,3 +1,4 @@
+import type { Authorizer } from '../../src/core/access/authorizer.js'
 import type { Backend, BackendRequest } from '../../src/core/backend/backend.js'
 import type { ErrorCode } from './frames.js'
 import { checkClassArgs } from './messages.js'
@@ -18,8 +19,9 @@ type SyscacheBackendRequest = BackendRequest & { fullAccess: boolean }
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /**
- * `sysadm/<class>` and non-built-in `rpc/*` requests (spec §1.4 #7–#10): access check, the
- * built-in systemmanager, else the configured backend (design.md §2, Backend).
+ * `sysadm/<class>` and non-built-in `rpc/*` requests (spec §1.4 #7–#10): access checks
+ * (`fullAccessOnly`, then the access rules), the built-in systemmanager, else the configured
+ * backend (design.md §2, Backend).
  */
 export class ClassRouter {
   readonly #wholeClass: Set<string>
@@ -28,6 +30,7 @@ export class ClassRouter {
   constructor (
     private readonly backend: Backend,
     fullAccessOnly: readonly string[],
+    private readonly access: Pick<Authorizer, 'authorize'>,
     private readonly onBackendFailure: (name: string, reason: string) => void,
   ) {
     // "ns/name" restricts the whole class, "ns/name/action" one action (spec §1.7 last bullet).
@@ -39,12 +42,19 @@ export class ClassRouter {
     return this.#wholeClass.has(qualified) || (action !== undefined && this.#actions.has(`${qualified}/${action}`))
   }
 
+  /** README "Authorization": calling the class `namespace/name` is publishing to it. */
+  #mayCall (qualified: string, caller: Caller): boolean | Promise<boolean> {
+    const principal = { kind: 'user' as const, username: caller.username, admin: caller.admin }
+    return this.access.authorize({ protocol: 'syscache', action: 'publish', resource: qualified, principal, connectionId: caller.connectionId })
+  }
+
   async call (namespace: string, name: string, args: unknown, caller: Caller): Promise<ClassOutcome> {
     const qualified = `${namespace}/${name}`
     // sysadm classes need an object with an action (§1.4 #10); rpc/* args are class-specific.
     if (namespace === 'sysadm' && !checkClassArgs.Check(args)) return { ok: false, code: 400 }
     const action = isPlainObject(args) && typeof args.action === 'string' ? args.action : undefined
     if (!caller.admin && this.#forbidden(qualified, action)) return { ok: false, code: 403 }
+    if (!await this.#mayCall(qualified, caller)) return { ok: false, code: 403 }
     if (qualified === SYSTEM_MANAGER) {
       const result = systemManager(action as string)
       if (result) return { ok: true, args: result }
@@ -55,6 +65,8 @@ export class ClassRouter {
     switch (reply.kind) {
       case 'ok': return { ok: true, args: reply.result }
       case 'refused': return { ok: false, code: 403 }
+      // Any other 4xx reaches the client with its own code (issue 16: a backend 400 is a 400).
+      case 'rejected': return { ok: false, code: reply.status }
       case 'failed':
         this.onBackendFailure(qualified, reply.reason)
         return { ok: false, code: 500 }
@@ -64,7 +76,8 @@ export class ClassRouter {
 
   /**
    * `rpc/query` (§1.4 #6): `"<namespace>/<name>" → "read" | "read/write"` for what this caller
-   * may call: the built-in class, merged with the backend's answer to `rpc/query` when it gives one.
+   * may call: the built-in class, merged with the backend's answer to `rpc/query` when it gives
+   * one, without the classes `fullAccessOnly` or the access rules keep from it.
    */
   async query (args: unknown, caller: Caller): Promise<Record<string, string>> {
     const available: Record<string, string> = {}
@@ -83,6 +96,9 @@ export class ClassRouter {
         else if ([...this.#actions].some((entry) => entry.startsWith(`${key}/`))) available[key] = 'read'
       }
     }
+    const keys = Object.keys(available)
+    const allowed = await Promise.all(keys.map((key) => this.#mayCall(key, caller)))
+    keys.forEach((key, i) => { if (!allowed[i]) delete available[key] })
     return available
   }
 

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http'
 import type { HubMessage } from '../../src/core/hub/message.js'
 
 /**
@@ -12,7 +13,14 @@ export const STATUS = {
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 } as const
-export type ErrorCode = keyof typeof STATUS
+
+/**
+ * One of ours, or the 4xx a backend answered with (core reply `rejected`), which the client gets
+ * as it is (README "Backend"), with its HTTP reason phrase as the message.
+ */
+export type ErrorCode = keyof typeof STATUS | number
+
+const messageOf = (code: ErrorCode): string => (STATUS as Record<number, string>)[code] ?? STATUS_CODES[code] ?? 'Error'
 
 export type Id = string | number
 
@@ -22,7 +30,7 @@ export function replyFrame (namespace: string, id: Id, args: unknown): string {
 }
 
 /** Seed error envelope for every namespace (spec §1.5, §1.9 #3): namespace rpc, numeric code. */
-export function errorFrame (id: Id, code: ErrorCode, message: string = STATUS[code]): string {
+export function errorFrame (id: Id, code: ErrorCode, message: string = messageOf(code)): string {
   return JSON.stringify({ namespace: 'rpc', name: 'error', id, args: { code, message } })
 }
 
@@ -46,6 +54,9 @@ export function eventFrame (format: EventFormat, type: string, payloadJson: stri
     ? `{"namespace":"events","name":"event","id":"","args":{"name":${name},"args":${payloadJson}}}`
     : `{"namespace":"events","name":${name},"id":"","args":${payloadJson}}`)
 }
+
+/** An event type as the access rules name it (README "Authorization"): `events/dispatcher`. */
+export const eventResource = (type: EventType): string => `events/${type}`
 
 export const EVENT_TOPIC_PREFIX = 'syscache:event:'
 export const eventTopic = (type: EventType) => EVENT_TOPIC_PREFIX + type

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { FailureLimit } from '../../src/core/throttle/failure-limit.js'
 import type { SyscacheConfig } from '../../src/config/schema.js'
+import type { Connection } from '../../src/core/connection.js'
 import type { PluginOptions } from '../../src/core/services.js'
 import { acceptWebSocket } from '../../src/http/websocket/accept.js'
 import { ClassRouter } from './classes.js'
@@ -19,7 +20,7 @@ async function syscache (app: FastifyInstance, { services, config }: PluginOptio
   const ctx: SyscacheContext = {
     services,
     config,
-    classes: new ClassRouter(services.backend(config.backendUrl), config.fullAccessOnly,
+    classes: new ClassRouter(services.backend(config.backendUrl), config.fullAccessOnly, services.access,
       (name, reason) => app.log.warn({ name, reason }, 'syscache backend failed')),
     log: app.log,
     // §1.6 / §1.9 #10: counted in the shared throttle store, so a block holds on every node.
@@ -29,11 +30,19 @@ async function syscache (app: FastifyInstance, { services, config }: PluginOptio
     inbound: inboundPolicy(config.maxPendingRequests),
   }
 
+  // Each connection's session, for the role-change listener (the core indexes connections by user).
+  const sessions = new WeakMap<Connection, SyscacheSession>()
   app.get(config.path, { websocket: true, schema: { hide: true } }, (socket, request) => {
     const accepted = acceptWebSocket(socket, request, 'syscache', services)
     const session = new SyscacheSession(ctx, accepted.connection, forwardedByProxy(request))
+    sessions.set(accepted.connection, session)
     accepted.onText((text) => session.receive(text))
     accepted.onClose(() => session.socketClosed())
+  })
+
+  // A user's roles changed on some node: its connections here leave the event types they may no longer receive.
+  services.access.onRolesChanged((username) => {
+    for (const connection of services.connections.ofUser(username)) sessions.get(connection)?.rolesChanged()
   })
 
   await app.register(syscacheRoutes, { services })

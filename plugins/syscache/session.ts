@@ -16,8 +16,8 @@ import type { FailureLimit } from '../../src/core/throttle/failure-limit.js'
 import type { Caller, ClassOutcome, ClassRouter } from './classes.js'
 import { lastEvent } from './events.js'
 import {
-  encodeLegacyEvent, encodeTypedEvent, errorFrame, eventFrame, eventTopic, isEventType, replyFrame, TOO_MANY_FAILURES,
-  type ErrorCode, type EventType, type Id,
+  encodeLegacyEvent, encodeTypedEvent, errorFrame, eventFrame, eventResource, eventTopic, EVENT_TYPES, isEventType, replyFrame,
+  TOO_MANY_FAILURES, type ErrorCode, type EventType, type Id,
 } from './frames.js'
 import { checkAuthArgs, checkAuthTokenArgs, checkEnvelope, checkEventNames } from './messages.js'
 
@@ -130,6 +130,31 @@ export class SyscacheSession implements Subscriber, Revocable {
    */
   revoked (): void {
     this.#logout()
+  }
+
+  /**
+   * Its user's roles changed (on any node): the event types it may no longer receive are left,
+   * silently — §1 has no message for it; its next subscribe to them is answered 403.
+   */
+  rolesChanged (): void {
+    const { subscriptions } = this.ctx.services
+    for (const type of EVENT_TYPES) {
+      if (!subscriptions.has(this.connection, eventTopic(type))) continue
+      const decision = this.#maySubscribe(type)
+      if (decision === false) this.#leave(type)
+      else if (decision !== true) void decision.then((allowed) => { if (!allowed) this.#leave(type) })
+    }
+  }
+
+  #leave (type: EventType): void {
+    this.ctx.services.subscriptions.leave(this.connection, eventTopic(type))
+      .catch((err: unknown) => this.ctx.log.warn({ err, connection: this.connection.id }, 'syscache event topic not left'))
+  }
+
+  /** README "Authorization": receiving the events of a type is subscribing to `events/<type>`. */
+  #maySubscribe (type: EventType): boolean | Promise<boolean> {
+    const { principal } = this.connection
+    return this.ctx.services.access.authorize({ protocol: 'syscache', action: 'subscribe', resource: eventResource(type), principal, connectionId: this.connection.id })
   }
 
   /** The socket closed: stop timers (the core registry leaves the hub topics and forgets the user). */
@@ -378,6 +403,10 @@ export class SyscacheSession implements Subscriber, Revocable {
   async #subscribe (id: Id, args: unknown): Promise<void> {
     const types = this.#eventTypes(args)
     if (!types) return this.#error(id, 400)
+    // README "Authorization": one type the caller may not receive refuses the whole request (403), nothing joined.
+    const allowed = await Promise.all(types.map((type) => this.#maySubscribe(type)))
+    if (allowed.includes(false)) return this.#error(id, 403)
+    if (this.#closed) return
     const live: Array<Promise<void>> = []
     const { subscriptions } = this.ctx.services
     for (const type of types) {

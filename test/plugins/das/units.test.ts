@@ -32,6 +32,7 @@ function session (overrides: Partial<SessionOptions> = {}, socket = new FakeSock
       : { ok: false, reason: 'invalid' },
     listen: async () => {},
     onAuthenticated () {},
+    gateFor: () => null,
     log: silentLog,
     ...overrides,
   })

@@ -67,11 +67,14 @@ t.test('limited users get 403 for full-access-only classes and actions', async (
   t.same(await client.request(sysadm('zfs', { action: 'list_pools' }, 'l')), error('l', 404, 'Not Found'), 'other actions pass')
 })
 
-t.test('requests are forwarded to the backend: ok, 404, 403 and failures', async (t) => {
+t.test('requests are forwarded to the backend: ok, 404, 403, other 4xx as they are, and failures', async (t) => {
   const backend = await startBackend(t, {
     'sysadm/update': json(200, { checkupdates: { status: 'noupdates' } }),
     'rpc/syscache': json(200, { needsreboot: 'false' }),
     'sysadm/secret': json(403, {}),
+    'sysadm/invalid': json(400, { message: 'no such pool' }),
+    'sysadm/conflict': (_, res) => { res.writeHead(409).end() },
+    'sysadm/teapot': json(418, {}),
     'sysadm/broken': json(500, {}),
     'sysadm/notjson': (_, res) => { res.writeHead(200).end('<html>') },
     'sysadm/empty': (_, res) => { res.writeHead(204).end() },
@@ -87,6 +90,9 @@ t.test('requests are forwarded to the backend: ok, 404, 403 and failures', async
   t.same(await client.request(rpc('syscache', ['needsreboot'], 'r')), response('rpc', 'r', { needsreboot: 'false' }), 'rpc/* too')
   t.same(await client.request(sysadm('nope', { action: 'x' }, 'n')), error('n', 404, 'Not Found'), 'backend 404')
   t.same(await client.request(sysadm('secret', { action: 'x' }, 's')), error('s', 403, 'Forbidden'), 'backend 403')
+  t.same(await client.request(sysadm('invalid', { action: 'x' }, 'i')), error('i', 400, 'Bad Request'), 'backend 400: a 400 (issue 16)')
+  t.same(await client.request(sysadm('conflict', { action: 'x' }, 'c')), error('c', 409, 'Conflict'), 'any 4xx keeps its code')
+  t.same(await client.request(sysadm('teapot', { action: 'x' }, 't')), error('t', 418, 'I\'m a Teapot'))
   t.same(await client.request(sysadm('broken', { action: 'x' }, 'b')), error('b', 500, 'Internal Server Error'), 'backend 500')
   t.same(await client.request(sysadm('notjson', { action: 'x' }, 'j')), error('j', 500, 'Internal Server Error'), 'reply not JSON')
   t.same(await client.request(sysadm('empty', { action: 'x' }, 'e')), response('sysadm', 'e', null), 'empty reply: null args')
