@@ -47,7 +47,6 @@ function principalOf (username: string | null, { user, access }: ReallyClaims): 
  */
 export class ReallySession implements Revocable {
   user: UserInfo | null = null
-  #username: string | null = null
   #caller: Caller | null = null
   #revocationToken: string | null = null
   #closed = false
@@ -64,10 +63,6 @@ export class ReallySession implements Revocable {
       this.#idleTimer = setTimeout(() => this.#kick(), ctx.config.idleTimeout)
     }
     this.#authTimer = startAuthWindow(ctx.config.authWindow, () => this.#notInitialized())
-  }
-
-  get username (): string | null {
-    return this.#username
   }
 
   /** The `jti` of the core access token it initialized with: revoking that token reaches it. */
@@ -160,7 +155,6 @@ export class ReallySession implements Revocable {
       if (this.#closed) return
     }
     this.user = claims.user
-    this.#username = username
     this.#caller = { user: claims.user, connection: this.connection }
     this.#revocationToken = claims.access?.jti ?? null
     clearTimeout(this.#authTimer)

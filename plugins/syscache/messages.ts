@@ -85,9 +85,12 @@ export const ClassReply = Type.Object({
   args: Type.Unknown(),
 }, closed)
 
-/** Error codes and messages: §1.5, plus 500/503 (README "Errors", "Throttling") and §1.9 #10's 403 text. */
-export const ErrorCode = Type.Union(Object.keys(STATUS).map((code) => Type.Literal(Number(code))))
-export const ErrorMessage = Type.Union([...Object.values(STATUS), TOO_MANY_FAILURES].map((message) => Type.Literal(message)))
+/**
+ * Error codes and messages: §1.5, plus 500/503 (README "Errors", "Throttling") and §1.9 #10's 403
+ * text — or a 4xx a backend answered with, passed on with its HTTP reason phrase (README "Backend").
+ */
+export const ErrorCode = Type.Union([...Object.keys(STATUS).map((code) => Type.Literal(Number(code))), Type.Integer({ minimum: 400, maximum: 499 })])
+export const ErrorMessage = Type.Union([...[...Object.values(STATUS), TOO_MANY_FAILURES].map((message) => Type.Literal(message)), Type.String({ minLength: 1 })])
 
 /** Error reply, seed format for every namespace (§1.5, §1.9 #3); `"error"` when the request had no usable id (§1.9 #9). */
 export const ErrorFrame = Type.Object({

@@ -319,11 +319,16 @@ t.test('DasConnection reflects its session', async (t) => {
   connection.send('text')
   connection.send(Buffer.from('buffer'))
   t.same(socket.emitted.map((e) => e.args[0]), ['text', 'buffer'])
+  // Socket.IO cannot pause reading: the core's queue may ask, and nothing changes.
+  connection.pauseReading()
+  connection.resumeReading()
+  connection.send('after a pause')
+  t.equal(socket.emitted.length, 3, 'still writing after pause/resume')
   t.ok(connection.open)
   connection.close(1001, 'bye')
   t.notOk(connection.open)
   connection.send('late')
-  t.equal(socket.emitted.length, 2)
+  t.equal(socket.emitted.length, 3)
 })
 
 t.test('routeUpgrades routes by prefix and restores the previous listeners', async (t) => {
