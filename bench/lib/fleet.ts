@@ -18,7 +18,8 @@ export class ServerProcess {
   private constructor (readonly child: Child, readonly port: number) {}
 
   static async start (label: string, subject: SubjectName, extra: Partial<ServerOptions> = {}): Promise<ServerProcess> {
-    const options: ServerOptions = { kind: WIRES[subject].server, sendBufferLimit: 8 * 1024 * 1024, ...extra }
+    const { server: kind, variant } = WIRES[subject]
+    const options: ServerOptions = { kind, variant, sendBufferLimit: 8 * 1024 * 1024, ...extra }
     const { child, info } = await Child.start(`server ${label}`, script('server.js'), [JSON.stringify(options)], {
       execArgv: ['--expose-gc', '--max-old-space-size=4096'],
     })

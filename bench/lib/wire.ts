@@ -13,8 +13,14 @@ export const CHANNEL = 'c'
 export const EVENT = 'bench'
 
 export type ServerKind = 'switchboard' | 'ws' | 'socketio'
-export type SubjectName = 'webrocket' | 'telegraphy' | 'syscache' | 'ws' | 'socketio'
-export const SUBJECTS: SubjectName[] = ['webrocket', 'telegraphy', 'syscache', 'ws', 'socketio']
+export type SubjectName = 'webrocket' | 'webrocket-rules' | 'telegraphy' | 'syscache' | 'ws' | 'socketio'
+export const SUBJECTS: SubjectName[] = ['webrocket', 'webrocket-rules', 'telegraphy', 'syscache', 'ws', 'socketio']
+
+/**
+ * A Switchboard configured beyond the bench's plain config, to measure what a feature costs on
+ * the same wire: `rules` = access rules that every subscribe and publish is checked against.
+ */
+export type SwitchboardVariant = 'rules'
 
 /** One handshake step: send `send` (or nothing) and wait for a frame that `check` accepts. */
 export interface Step {
@@ -29,6 +35,7 @@ export type Publisher =
 
 export interface Wire {
   server: ServerKind
+  variant?: SwitchboardVariant
   path: string
   /** Connect, authenticate, subscribe. */
   subscribe: Step[]
@@ -50,18 +57,22 @@ const socketioConnect: Step = {
   check: (text) => text.startsWith('40') ? true : text.startsWith('44') ? false : null,
 }
 
-export const WIRES: Record<SubjectName, Wire> = {
-  // §2.4: one-key JSON frames on the vhost path.
-  webrocket: {
-    server: 'switchboard',
-    path: '/webrocket/bench',
-    subscribe: [webrocketAuth, step(JSON.stringify({ subscribe: { channel: CHANNEL } }), '"subscribed"', '"err"')],
-    publisher: {
-      kind: 'ws',
-      steps: [webrocketAuth],
-      frame: (payload) => `{"broadcast":{"event":"e","channel":"${CHANNEL}","data":${payload}}}`,
-    },
+// §2.4: one-key JSON frames on the vhost path.
+const webrocket: Wire = {
+  server: 'switchboard',
+  path: '/webrocket/bench',
+  subscribe: [webrocketAuth, step(JSON.stringify({ subscribe: { channel: CHANNEL } }), '"subscribed"', '"err"')],
+  publisher: {
+    kind: 'ws',
+    steps: [webrocketAuth],
+    frame: (payload) => `{"broadcast":{"event":"e","channel":"${CHANNEL}","data":${payload}}}`,
   },
+}
+
+export const WIRES: Record<SubjectName, Wire> = {
+  webrocket,
+  // The same, with access rules in force (issue 16: authorization must not slow fan-out).
+  'webrocket-rules': { ...webrocket, variant: 'rules' },
   // §3.4: CONNECT with an empty auth token (requireAuth false), SUBSCRIBE; events through the hub's REST door.
   telegraphy: {
     server: 'switchboard',

@@ -3,7 +3,7 @@
 // (its `dist/src/app.js`), e.g. a protocol branch before it is merged.
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { CREDENTIALS, EVENT } from '../lib/wire.js'
+import { CHANNEL, CREDENTIALS, EVENT, type SwitchboardVariant } from '../lib/wire.js'
 import type { RunningServer } from './types.js'
 
 type AppModule = typeof import('../../src/app.js')
@@ -15,6 +15,22 @@ export interface SwitchboardOptions {
   redisPrefix?: string
   /** Outbound bytes per connection before it is closed as a slow consumer. */
   sendBufferLimit: number
+  variant?: SwitchboardVariant
+}
+
+/**
+ * Access rules as a deployment would write them: twenty rules about other names first, so every
+ * check walks the list before the one that lets the bench user subscribe and publish on its
+ * channel; WebRocket's default is deny, so the authorizer decides every subscribe and broadcast.
+ */
+function accessRules (): Record<string, unknown> {
+  const others = Array.from({ length: 20 }, (_, i) => ({
+    protocol: 'webrocket', resource: `/other-${i}/*`, actions: ['subscribe', 'publish'], allow: [`role:team-${i}`],
+  }))
+  return {
+    defaults: { webrocket: 'deny' },
+    rules: [...others, { protocol: 'webrocket', resource: `/bench/${CHANNEL}*`, actions: ['subscribe', 'publish'], allow: [`user:${CREDENTIALS.user}`] }],
+  }
 }
 
 async function modules (): Promise<{ app: AppModule, load: LoadModule }> {
@@ -41,6 +57,7 @@ export function benchOverrides (options: SwitchboardOptions): Record<string, unk
       really: { enabled: false },
       das: { enabled: false },
     },
+    ...(options.variant === 'rules' ? { access: accessRules() } : {}),
   }
 }
 

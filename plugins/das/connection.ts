@@ -1,4 +1,4 @@
-import type { Connection, Frame, Principal } from '../../src/core/connection.js'
+import { ConnectionTraffic, type Connection, type Frame, type Principal } from '../../src/core/connection.js'
 import type { DasSession } from './session.js'
 
 /**
@@ -9,6 +9,8 @@ import type { DasSession } from './session.js'
 export class DasConnection implements Connection {
   readonly protocol = 'das'
   readonly connectedAt = Date.now()
+  /** Counted at the Engine.IO connection (plugins/das/index.ts): every packet, replies included. */
+  readonly traffic = new ConnectionTraffic()
 
   constructor (private readonly session: DasSession, readonly remoteAddress: string) {}
 

@@ -10,7 +10,7 @@ import { socketIoCors } from '../../src/http/cors.js'
 import { NoSubprotocolWebSocketServer } from '../../src/http/websocket/subprotocols.js'
 import { DasConnection } from './connection.js'
 import { DeliveryFeed, publishDelivery, type FeedContext } from './delivery-feed.js'
-import { boundPollingClose, type EngineConnection } from './engine-adapter.js'
+import { boundPollingClose, packetBytes, type EngineConnection, type EnginePacket } from './engine-adapter.js'
 import type { Delivery } from './messages.js'
 import { capOutbound } from './outbound-cap.js'
 import { ReceiveGate } from './receive-gate.js'
@@ -130,7 +130,10 @@ async function das (app: FastifyInstance, { services, config }: DasPluginOptions
     const connection = new DasConnection(session, socket.handshake.address)
     const feed = new DeliveryFeed(session, connection, feedContext)
     sessions.add(session)
-    services.connections.add(connection)
+    services.connections.add(connection, { userAgent: socket.handshake.headers['user-agent'] })
+    // Socket.IO messages in and out of this Engine.IO connection (pings and handshakes are not frames).
+    engineConnection.on('packet', (packet: EnginePacket) => { if (packet.type === 'message') connection.traffic.received(packetBytes(packet)) })
+    engineConnection.on('packetCreate', (packet: EnginePacket) => { if (packet.type === 'message') connection.traffic.sent(packetBytes(packet)) })
     for (const [event, handler] of Object.entries(session.handlers)) {
       socket.on(event, (arg: unknown) => {
         // Handlers answer bad input themselves; anything else is a bug, logged, never thrown
@@ -147,11 +150,11 @@ async function das (app: FastifyInstance, { services, config }: DasPluginOptions
         /* c8 ignore stop */
       })
     }
-    socket.on('disconnect', () => {
+    socket.on('disconnect', (reason: string) => {
       session.socketClosed()
       sessions.remove(session)
       authenticatedConnections.delete(engineConnection)
-      services.connections.remove(connection)
+      services.connections.remove(connection, { code: null, reason })
     })
     session.start()
   })

@@ -1,16 +1,19 @@
 /**
  * What a one-time auth token (§3.7) stands for: the user, and the claims of the narrowed access
  * token it was issued with (`roles`, `channels`: README "Authorization"), so that the session it
- * opens may do no more than that token. Anonymous tokens stand for nobody.
+ * opens may do no more than that token, and the `jti` of that access token (`tokenId`), so that
+ * revoking it ends the session too (README "Authorization", live changes). Anonymous tokens stand
+ * for nobody.
  */
 export interface AuthGrant {
   username: string
   roles?: readonly string[]
   channels?: readonly string[]
+  tokenId?: string
 }
 
-/** A token's narrowing claims, as the REST routes read them from the caller's access token. */
-export type Narrowing = Pick<AuthGrant, 'roles' | 'channels'>
+/** What the REST routes take from the caller's access token: its narrowing claims and its jti. */
+export type Narrowing = Pick<AuthGrant, 'roles' | 'channels' | 'tokenId'>
 
 /**
  * The one-time token's stored value: `''` anonymous, the bare username without claims (as before
@@ -20,9 +23,9 @@ export type Narrowing = Pick<AuthGrant, 'roles' | 'channels'>
  */
 export function encodeGrant (username: string | undefined, narrowing: Narrowing = {}): string {
   if (username === undefined || username === '') return ''
-  const { roles, channels } = narrowing
-  if (roles === undefined && channels === undefined) return username
-  return JSON.stringify({ username, roles, channels })
+  const { roles, channels, tokenId } = narrowing
+  if (roles === undefined && channels === undefined && tokenId === undefined) return username
+  return JSON.stringify({ username, roles, channels, tokenId })
 }
 
 /** The grant of a stored value; null for an anonymous token. Values are only ever written by encodeGrant. */

@@ -1,3 +1,4 @@
+import { tokenIdOf } from '../../src/core/access/principal.js'
 import type { Principal } from '../../src/core/connection.js'
 import type { Subscriber } from '../../src/core/hub/hub.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
@@ -77,6 +78,11 @@ export class KeptSession implements Subscriber, DetachedSession, Revocable {
   async handOver (): Promise<void> {
     this.release()
     await this.#lastPush
+  }
+
+  /** As the session's (session.ts): a revoked access token ends its kept session too. */
+  get revocationToken (): string | null {
+    return tokenIdOf(this.#principal)
   }
 
   /** The core registry's revocation policy: the user is gone, so is its session — nothing more is kept or resumable. */

@@ -15,8 +15,11 @@ import { EventName } from './messages.js'
 const AuthToken = Type.String({ description: 'one-time token for CONNECT (protocols.md §3.7)' })
 const noop = () => {}
 
-/** The narrowing claims of the caller's own access token (README "Authorization"): its session gets them too. */
-const narrowingOf = (request: FastifyRequest): Narrowing => ({ roles: request.user.roles, channels: request.user.channels })
+/**
+ * The narrowing claims of the caller's own access token (README "Authorization"): its session gets
+ * them too, and ends when that token is revoked.
+ */
+const narrowingOf = (request: FastifyRequest): Narrowing => ({ roles: request.user.roles, channels: request.user.channels, tokenId: request.user.jti })
 
 /** Companion REST (design.md §3): auth tokens for CONNECT and the emit path for web apps. */
 export const telegraphyRoutes: FastifyPluginAsyncTypebox<{ services: Services, gateway: Gateway }> = async (app, { services, gateway }) => {

@@ -1,4 +1,4 @@
-import { userPrincipal } from '../../src/core/access/principal.js'
+import { tokenIdOf, userPrincipal } from '../../src/core/access/principal.js'
 import type { Connection, Principal } from '../../src/core/connection.js'
 import type { Subscriber } from '../../src/core/hub/hub.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
@@ -97,6 +97,11 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     } else if (this.#state === 'resuming') {
       this.#buffer!.push(message)
     }
+  }
+
+  /** The access token the session's auth token was obtained with: revoking it ends the session. */
+  get revocationToken (): string | null {
+    return tokenIdOf(this.connection.principal)
   }
 
   /**

@@ -71,12 +71,12 @@ export const ServerFrames = {
 export const ServerFrame = Type.Union(Object.values(ServerFrames), { description: 'WebRocket server frame' })
 
 // Compiled once at module load.
-export const isEnvelope = TypeCompiler.Compile(Envelope)
-export const isPayloadObject = TypeCompiler.Compile(PayloadObject)
-export const isUserName = TypeCompiler.Compile(UserName)
-export const isSecret = TypeCompiler.Compile(Secret)
-export const isChannelName = TypeCompiler.Compile(ChannelName)
-export const isEventName = TypeCompiler.Compile(EventName)
+export const checkEnvelope = TypeCompiler.Compile(Envelope)
+export const checkPayloadObject = TypeCompiler.Compile(PayloadObject)
+export const checkUserName = TypeCompiler.Compile(UserName)
+export const checkSecret = TypeCompiler.Compile(Secret)
+export const checkChannelName = TypeCompiler.Compile(ChannelName)
+export const checkEventName = TypeCompiler.Compile(EventName)
 
 /**
  * A channel, event or user name a client may use: a non-empty string (spec §2.4) within the

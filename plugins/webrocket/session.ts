@@ -12,7 +12,7 @@ import type { CredentialThrottle } from '../../src/core/throttle/credential-thro
 import { parseClientJson } from '../../src/core/limits/index.js'
 import { secretMatches } from './db.js'
 import {
-  ERRORS, LOGGED_OUT, isChannelName, isEnvelope, isEventName, isName, isPayloadObject, isSecret, isUserName, reply, triggerRejected, undefinedEvent,
+  ERRORS, LOGGED_OUT, checkChannelName, checkEnvelope, checkEventName, isName, checkPayloadObject, checkSecret, checkUserName, reply, triggerRejected, undefinedEvent,
 } from './messages.js'
 import { READ, WRITE } from './permissions.js'
 import type { Vhost, VhostMember } from './vhost-registry.js'
@@ -140,7 +140,7 @@ export class WebrocketSession implements Subscriber, VhostMember {
     if (!parsed.ok) return this.#send(ERRORS.INVALID_PAYLOAD)
     const frame = parsed.value
     // §2.7 [DEVIATION]: zero or several keys crashed upstream's connection.
-    if (!isEnvelope.Check(frame)) return this.#send(ERRORS.INVALID_PAYLOAD)
+    if (!checkEnvelope.Check(frame)) return this.#send(ERRORS.INVALID_PAYLOAD)
     const event = Object.keys(frame)[0]
     const data = (frame as Data)[event]
     switch (event) {
@@ -157,9 +157,9 @@ export class WebrocketSession implements Subscriber, VhostMember {
 
   /** §2.4: replaces the session on success (subscriptions kept), leaves it as it was on failure. */
   async #authenticate (data: unknown): Promise<void> {
-    if (!isPayloadObject.Check(data)) return this.#send(ERRORS.INVALID_PAYLOAD)
+    if (!checkPayloadObject.Check(data)) return this.#send(ERRORS.INVALID_PAYLOAD)
     const { user, secret } = data as Data
-    if (!isUserName.Check(user)) return this.#send(ERRORS.INVALID_USER_NAME)
+    if (!checkUserName.Check(user)) return this.#send(ERRORS.INVALID_USER_NAME)
     // No user can have a name past the name rules (README "Limits"), and such text (NUL) must not reach the database.
     if (user !== '' && !isName(user)) return this.#send(ERRORS.INVALID_USER_NAME)
     // An unknown user is a failure too: it costs the address (the vhost's user names are guessable).
@@ -167,7 +167,7 @@ export class WebrocketSession implements Subscriber, VhostMember {
     const verdict = await this.ctx.throttle.guard({ address: this.connection.remoteAddress, account: `webrocket:${this.vhost.path}:${user}` }, async () => {
       const row = await this.vhost.findUser(user)
       found = row !== null
-      return row !== null && secretMatches(row.secretHash, isSecret.Check(secret) ? secret : '')
+      return row !== null && secretMatches(row.secretHash, checkSecret.Check(secret) ? secret : '')
     })
     if (!verdict.ok) {
       if (verdict.reason === 'throttled') return this.#send(ERRORS.TOO_MANY_ATTEMPTS)
@@ -189,9 +189,9 @@ export class WebrocketSession implements Subscriber, VhostMember {
    */
   async #subscribe (data: unknown): Promise<void> {
     if (!this.#can(READ)) return this.#send(ERRORS.ACCESS_DENIED)
-    if (!isPayloadObject.Check(data)) return this.#send(ERRORS.INVALID_PAYLOAD)
+    if (!checkPayloadObject.Check(data)) return this.#send(ERRORS.INVALID_PAYLOAD)
     const { channel } = data as Data
-    if (!isChannelName.Check(channel) || !isName(channel)) return this.#send(ERRORS.INVALID_CHANNEL_NAME)
+    if (!checkChannelName.Check(channel) || !isName(channel)) return this.#send(ERRORS.INVALID_CHANNEL_NAME)
     const topic = this.vhost.topicPrefix + channel
     // One topic per channel: the core's count of this connection's topics is its channel count.
     const joined = this.ctx.subscriptions.has(this.connection, topic)
@@ -209,9 +209,9 @@ export class WebrocketSession implements Subscriber, VhostMember {
   /** §2.4: succeeds on an existing channel the client was not on. */
   async #unsubscribe (data: unknown): Promise<void> {
     if (!this.#can(READ)) return this.#send(ERRORS.ACCESS_DENIED)
-    if (!isPayloadObject.Check(data)) return this.#send(ERRORS.INVALID_PAYLOAD)
+    if (!checkPayloadObject.Check(data)) return this.#send(ERRORS.INVALID_PAYLOAD)
     const { channel } = data as Data
-    if (!isChannelName.Check(channel) || !isName(channel)) return this.#send(ERRORS.INVALID_CHANNEL_NAME)
+    if (!checkChannelName.Check(channel) || !isName(channel)) return this.#send(ERRORS.INVALID_CHANNEL_NAME)
     if (!(await this.vhost.hasChannel(channel))) return this.#send(ERRORS.CHANNEL_NOT_FOUND)
     this.dropChannel(channel)
     this.#send(reply('unsubscribed', channel))
@@ -220,10 +220,10 @@ export class WebrocketSession implements Subscriber, VhostMember {
   /** §2.4: WRITE first; subscribers get the inner object verbatim, the sender `broadcasted`. */
   async #broadcast (data: unknown): Promise<void> {
     if (!this.#can(WRITE)) return this.#send(ERRORS.ACCESS_DENIED)
-    if (!isPayloadObject.Check(data)) return this.#send(ERRORS.INVALID_PAYLOAD)
+    if (!checkPayloadObject.Check(data)) return this.#send(ERRORS.INVALID_PAYLOAD)
     const { event, channel } = data as Data
-    if (!isEventName.Check(event) || !isName(event)) return this.#send(ERRORS.INVALID_EVENT_NAME)
-    if (!isChannelName.Check(channel) || !isName(channel)) return this.#send(ERRORS.INVALID_CHANNEL_NAME)
+    if (!checkEventName.Check(event) || !isName(event)) return this.#send(ERRORS.INVALID_EVENT_NAME)
+    if (!checkChannelName.Check(channel) || !isName(channel)) return this.#send(ERRORS.INVALID_CHANNEL_NAME)
     // The rules before the channel's existence: a denied client learns nothing of the channels.
     const decision = this.#may('publish', channel)
     if (decision !== true && !(await decision)) return this.#send(ERRORS.ACCESS_DENIED)
@@ -237,9 +237,9 @@ export class WebrocketSession implements Subscriber, VhostMember {
   /** §2.8 decision: WRITE, then the event goes to the configured backend. */
   async #trigger (data: unknown): Promise<void> {
     if (!this.#can(WRITE)) return this.#send(ERRORS.ACCESS_DENIED)
-    if (!isPayloadObject.Check(data)) return this.#send(ERRORS.INVALID_PAYLOAD)
+    if (!checkPayloadObject.Check(data)) return this.#send(ERRORS.INVALID_PAYLOAD)
     const { event, data: payload } = data as Data
-    if (!isEventName.Check(event) || !isName(event)) return this.#send(ERRORS.INVALID_EVENT_NAME)
+    if (!checkEventName.Check(event) || !isName(event)) return this.#send(ERRORS.INVALID_EVENT_NAME)
     if (!this.ctx.backend.configured) return this.#send(ERRORS.ASSIGNATION_FAILED)
     this.ctx.backend.call({
       protocol: FORMAT, name: event, data: payload ?? null, user: this.#user, connectionId: this.connection.id, vhost: this.vhost.path,

@@ -1,4 +1,4 @@
-import type { Connection, Principal } from './connection.js'
+import type { Connection, ConnectionEnd, ConnectionOpening, Principal } from './connection.js'
 import type { ConnectionTopics } from './hub/connection-topics.js'
 import type { Revocable, RevocationCause } from './revocation/revocable.js'
 import { UserIndex } from './revocation/user-index.js'
@@ -27,6 +27,18 @@ export interface ConnectionInfo {
   connectedSince: number
 }
 
+/**
+ * Told of every connection's life on this node (logs, metrics, presence). Called synchronously
+ * where the event happens, so an observer must be cheap and must not throw (a throw is caught and
+ * reported through the registry's `onError`, never reaching the transport).
+ */
+export interface ConnectionObserver {
+  opened? (connection: Connection, opening: ConnectionOpening): void
+  /** The connection's principal was set (first authentication, or another user). */
+  authenticated? (connection: Connection): void
+  closed? (connection: Connection, end: ConnectionEnd): void
+}
+
 export interface ConnectionRegistryOptions {
   /** Each connection's hub topics: a removed connection leaves them all. */
   topics: ConnectionTopics
@@ -45,6 +57,7 @@ const usernameOf = (principal: Principal | null): string | null => principal?.ki
  */
 export class ConnectionRegistry {
   readonly #connections = new Map<string, Connection>()
+  readonly #observers: ConnectionObserver[] = []
   readonly #users = new UserIndex()
   readonly #perAddress = new Map<string, number>()
   readonly #giveBack = (address: string) => {
@@ -83,16 +96,25 @@ export class ConnectionRegistry {
     return this.#perAddress.get(address) ?? 0
   }
 
-  add (connection: Connection): void {
+  /** Adds an observer of every connection opened, authenticated and closed from now on. */
+  observe (observer: ConnectionObserver): void {
+    this.#observers.push(observer)
+  }
+
+  add (connection: Connection, opening: ConnectionOpening = {}): void {
     this.#connections.set(connection.id, connection)
+    for (const o of this.#observers) if (o.opened) this.#safely(() => o.opened!(connection, opening))
   }
 
   /** The connection ended: it is forgotten, unindexed and leaves every hub topic (never throws). */
-  remove (connection: Connection): void {
-    if (this.#connections.get(connection.id) === connection) this.#connections.delete(connection.id)
+  remove (connection: Connection, end: ConnectionEnd = { code: null, reason: '' }): void {
+    const known = this.#connections.get(connection.id) === connection
+    if (known) this.#connections.delete(connection.id)
     const username = usernameOf(connection.principal)
     if (username !== null) this.#users.unbind(username, connection)
     this.topics.leaveAll(connection)
+    // Once per connection, however often a transport reports its end.
+    if (known) for (const o of this.#observers) if (o.closed) this.#safely(() => o.closed!(connection, end))
   }
 
   /**
@@ -107,6 +129,7 @@ export class ConnectionRegistry {
     const username = usernameOf(principal)
     // A connection that already ended is not indexed: nothing would unindex it.
     if (username !== null && this.#connections.get(connection.id) === connection) this.#users.bind(username, connection, revocable)
+    for (const o of this.#observers) if (o.authenticated) this.#safely(() => o.authenticated!(connection))
   }
 
   /** The connection's session logged out: no principal, no longer reached by revocations. */
@@ -178,6 +201,14 @@ export class ConnectionRegistry {
 
   closeAll (code: number, reason: string): void {
     for (const c of this.#connections.values()) c.close(code, reason)
+  }
+
+  #safely (call: () => void): void {
+    try {
+      call()
+    } catch (err) {
+      this.#onError(err)
+    }
   }
 
   #tell (holders: Revocable[], cause: RevocationCause): number {

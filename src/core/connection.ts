@@ -5,7 +5,15 @@
  * roles in force apply.
  */
 export type Principal =
-  | { kind: 'user', username: string, admin: boolean, roles?: readonly string[], channels?: readonly string[] }
+  | {
+    kind: 'user', username: string, admin: boolean, roles?: readonly string[], channels?: readonly string[]
+    /**
+     * The access token (its `jti`) the connection's credential was obtained with, where a
+     * protocol's own credential stands for one (a Telegraphy auth token): revoking that access
+     * token ends the connection too.
+     */
+    tokenId?: string
+  }
   | { kind: 'anonymous', id: string }
 
 /** A frame as it leaves: text frames are strings, binary frames Buffers. */
@@ -27,6 +35,11 @@ export interface Connection {
   readonly connectedAt: number
   /** Set through `ConnectionRegistry.authenticated` / `loggedOut`, which index it by user. */
   principal: Principal | null
+  /**
+   * Traffic so far, counted by the transport (frames as the protocol sees them, bytes of their
+   * payloads): the close log line, the metrics and the connections API read it.
+   */
+  readonly traffic: ConnectionTraffic
   readonly open: boolean
   send (frame: Frame): void
   close (code: number, reason?: string): void
@@ -36,4 +49,36 @@ export interface Connection {
    */
   pauseReading (): void
   resumeReading (): void
+}
+
+/**
+ * One connection's traffic. Plain numbers on the connection, bumped where a frame passes: the
+ * per-frame cost on the fan-out path is two additions, whoever reads them later.
+ */
+export class ConnectionTraffic {
+  framesIn = 0
+  bytesIn = 0
+  framesOut = 0
+  bytesOut = 0
+
+  received (bytes: number): void {
+    this.framesIn++
+    this.bytesIn += bytes
+  }
+
+  sent (bytes: number): void {
+    this.framesOut++
+    this.bytesOut += bytes
+  }
+}
+
+/** How a connection ended: a WebSocket close code, or null where the protocol has none (Socket.IO). */
+export interface ConnectionEnd {
+  code: number | null
+  reason: string
+}
+
+/** What the transport knew when it accepted a connection, for the observers' `opened`. */
+export interface ConnectionOpening {
+  userAgent?: string
 }

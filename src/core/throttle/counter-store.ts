@@ -13,8 +13,6 @@ export interface Count {
 export interface CounterStore {
   /** Adds one; creates the key with a `windowMs` ttl when absent. Atomic across nodes. */
   increment (key: string, windowMs: number): Promise<Count>
-  /** Takes one back (a reserved attempt that succeeded); never below 0, never creates the key. */
-  decrement (key: string): Promise<void>
   read (key: string): Promise<Count>
   delete (key: string): Promise<void>
   isReady (): boolean

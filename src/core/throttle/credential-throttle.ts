@@ -29,17 +29,20 @@ const isBusy = (err: unknown) => err instanceof SwitchboardError && err.code ===
 
 /**
  * The one throttling policy of every credential check, REST and in-socket, on every node
- * (the counters live in the CounterStore: Redis when configured):
+ * (the failure counters live in the CounterStore: Redis when configured):
  *
  * - per address: at most `maxFailuresPerAddress` failed checks per `window`;
  * - per account: at most `maxFailuresPerAccount` failed checks per `window`, from any address
  *   (a password spray from many addresses is still bounded).
  *
- * Successes do not count. An attempt is counted before its check and refunded when it
- * succeeds, so a burst of concurrent guesses cannot all be checked before the first failure is
- * recorded. Being concurrent is not failing, though: an attempt refused while checks of its key
- * are still in flight on this node waits for one to end and tries again (InFlight), so a burst
- * of right credentials all get in, in turns. A throttled attempt is refused without being
+ * Successes do not count. A node admits a check only while the key's failures plus the checks
+ * of the key already running on this node stay under the budget, so a burst of concurrent
+ * guesses cannot all be checked before the first failure is recorded: at most a budget per node
+ * is in flight at once. Being concurrent is not failing, though: an attempt that finds the budget
+ * taken by checks still running here waits for one to end and looks again (InFlight), so a burst
+ * of right credentials all get in, in turns; only failures recorded in the shared store refuse,
+ * so checks running on another node never refuse an attempt here (1,000 dashboards of one
+ * account reconnecting to two nodes at once). A throttled attempt is refused without being
  * checked: its credentials, even the right ones, are not looked at, so guessing gains nothing
  * while throttled.
  *
@@ -68,48 +71,35 @@ export class CredentialThrottle {
     return limits.filter(({ limit }) => limit.enabled)
   }
 
-  async #refund (limits: Limit[]): Promise<void> {
+  async #fail (limits: Limit[]): Promise<void> {
     try {
-      await Promise.all(limits.map(({ limit, key }) => limit.refund(key)))
+      await Promise.all(limits.map(({ limit, key }) => limit.fail(key)))
     } catch (err) {
       this.onStoreError(err)
     }
   }
 
   /**
-   * Reserves the attempt in every counter: null once it is in (and running), else the ms until
-   * it may try again. Store errors propagate (the caller fails open, uncounted).
+   * Takes a place in every key's budget: null once the attempt is in (and running), else the ms
+   * until it may try again. Store errors propagate (the caller fails open, uncounted).
    */
   async #admit (limits: Limit[]): Promise<number | null> {
     const names = limits.map(track)
     let wokenOn: string | undefined
     try {
       for (;;) {
-        // Running from before the reservation: an attempt that reads the counter meanwhile
-        // sees this one as in flight and waits instead of being refused.
-        for (const name of names) this.#inFlight.start(name)
-        let waits: number[]
-        try {
-          waits = await Promise.all(limits.map(({ limit, key }) => limit.reserve(key)))
-        } catch (err) {
-          for (const name of names) this.#inFlight.abandon(name)
-          throw err
-        }
-        if (waits.every((wait) => wait === 0)) {
+        const failures = await Promise.all(limits.map(({ limit, key }) => limit.failures(key)))
+        // Decided and taken in one turn after the read: no other attempt here runs in between.
+        const full = limits.flatMap(({ limit }, i) => failures[i]!.count + this.#inFlight.running(names[i]!) >= limit.rule.max ? [i] : [])
+        if (full.length === 0) {
+          for (const name of names) this.#inFlight.start(name)
           wokenOn = undefined // the freed place is taken
           return null
         }
-        await this.#refund(limits)
-        for (const name of names) this.#inFlight.abandon(name)
-        const busy = names.find((name, i) => waits[i]! > 0 && this.#inFlight.running(name) > 0)
-        if (busy === undefined) {
-          // Nothing runs here now, but the counter may have been full only of reservations
-          // that were themselves refused and taken back (refused on their other key, or on
-          // another node): the budget is spent only if the counters say so now.
-          const still = await Promise.all(limits.map(({ limit, key }, i) => waits[i]! > 0 ? limit.retryAfter(key) : 0))
-          if (still.some((wait) => wait > 0)) return Math.max(...still)
-          continue
-        }
+        // Spent by failures alone: refused. Taken by checks running here: wait for one to end.
+        const spent = full.filter((i) => this.#inFlight.running(names[i]!) === 0)
+        if (spent.length > 0) return Math.max(1, ...spent.map((i) => failures[i]!.resetInMs))
+        const busy = names[full[0]!]!
         // Re-waiting on the key that woke us keeps its turn: passing it on would wake the
         // next waiter only to send it back, over and over, while the checks run.
         if (wokenOn !== undefined && wokenOn !== busy) this.#inFlight.wakeNext(wokenOn)
@@ -132,19 +122,20 @@ export class CredentialThrottle {
       this.onStoreError(err)
       counted = false
     }
-    // A check ends only once its counters are settled (refunded or left as a failure), so the
-    // waiter it wakes reads the counters as they now are.
+    // A check ends only once its failure is in the store, so the waiter it wakes reads the
+    // counters as they now are.
     try {
       let value: T | null | false
       try {
         value = await check()
       } catch (err) {
-        if (counted) await this.#refund(limits)
         if (isBusy(err)) return { ok: false, reason: 'busy', retryAfterMs: (err as SwitchboardError).retryAfterMs ?? 1000 }
         throw err
       }
-      if (value === null || value === false) return { ok: false, reason: 'denied' }
-      if (counted) await this.#refund(limits)
+      if (value === null || value === false) {
+        if (counted) await this.#fail(limits)
+        return { ok: false, reason: 'denied' }
+      }
       return { ok: true, value }
     } finally {
       if (counted) for (const { limit, key } of limits) this.#inFlight.end(track({ limit, key }))

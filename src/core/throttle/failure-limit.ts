@@ -1,4 +1,4 @@
-import type { CounterStore } from './counter-store.js'
+import type { Count, CounterStore } from './counter-store.js'
 
 /** One throttling rule: how many failures a key may have in a window. */
 export interface FailureRule {
@@ -15,10 +15,9 @@ export interface FailureRule {
 }
 
 /**
- * A fixed-window failure budget per key (an address, an account) over a CounterStore. Two
- * ways to use it: `reserve` before a check and `refund` after a success (concurrent attempts
- * cannot all slip in before the first failure is counted), or `retryAfter` + `fail` (only
- * settled failures count; the black-list, which blocks after the fact).
+ * A fixed-window failure budget per key (an address, an account) over a CounterStore: `fail`
+ * counts a failed check, `failures` / `retryAfter` read the budget (the credential throttle adds
+ * its own checks in flight; the black-list blocks after the fact).
  */
 export class FailureLimit {
   constructor (private readonly store: CounterStore, readonly rule: FailureRule) {}
@@ -35,27 +34,17 @@ export class FailureLimit {
     return `${this.rule.name}:block:${key}`
   }
 
+  /** The failures `key` has in its current window. Reads only. */
+  failures (key: string): Promise<Count> {
+    return this.store.read(this.#counter(key))
+  }
+
   /** ms until `key` may try again; 0 = now. Reads only. */
   async retryAfter (key: string): Promise<number> {
     if (!this.enabled) return 0
     if (this.rule.blockMs !== undefined) return (await this.store.read(this.#block(key))).resetInMs
     const { count, resetInMs } = await this.store.read(this.#counter(key))
     return count >= this.rule.max ? resetInMs : 0
-  }
-
-  /**
-   * Counts an attempt before it is checked: 0 when it is within the budget, else the ms until
-   * the window ends (the caller then refunds it: a refused attempt is not a failure).
-   */
-  async reserve (key: string): Promise<number> {
-    if (!this.enabled) return 0
-    const { count, resetInMs } = await this.store.increment(this.#counter(key), this.rule.windowMs)
-    return count > this.rule.max ? Math.max(resetInMs, 1) : 0
-  }
-
-  /** Takes back a reserved attempt that did not fail. */
-  async refund (key: string): Promise<void> {
-    if (this.enabled) await this.store.decrement(this.#counter(key))
   }
 
   /** Counts a failure; answers the ms until `key` may try again, 0 while within the budget. */

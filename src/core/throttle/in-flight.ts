@@ -1,12 +1,12 @@
 /**
  * This process's checks in flight per key, and the attempts waiting for one of them to end.
  *
- * The throttle reserves an attempt in the shared counter before checking it, so a counter at
- * its budget means "failed or still being checked". An attempt runs from the start of its
- * reservation to the end of its check. While attempts of the key run here, a refused attempt waits for one to end and tries again instead of being refused for
- * being concurrent: a burst of right credentials (twenty dashboard tabs reconnecting after a
- * restart) is checked in turns. Each ending wakes one waiter, which either takes the freed
- * place or, once nothing is in flight, is refused and wakes the next: no herd of store reads.
+ * The throttle admits a check while the key's recorded failures plus its checks running here
+ * stay within the budget. An attempt that finds the budget taken by running checks waits for
+ * one to end and looks again instead of being refused for being concurrent: a burst of right
+ * credentials (twenty dashboard tabs reconnecting after a restart) is checked in turns. Each
+ * ending wakes one waiter, which either takes the freed place or, once nothing is in flight, is
+ * refused and wakes the next: no herd of store reads.
  */
 export class InFlight {
   readonly #keys = new Map<string, { running: number, waiting: Array<() => void> }>()
@@ -26,17 +26,6 @@ export class InFlight {
     if (!entry) return
     entry.running--
     this.wakeNext(key)
-  }
-
-  /**
-   * An attempt that started reserving and was refused: it leaves without waking anyone unless
-   * it was the last one running (waiters wait only while something runs). Waking on every
-   * refusal would let two refused attempts wake each other in turn while a check runs.
-   */
-  abandon (key: string): void {
-    const entry = this.#keys.get(key)
-    if (!entry) return
-    if (--entry.running === 0) this.wakeNext(key)
   }
 
   /** Resolves when a check of `key` ends (or a waiter before this one gives up its turn). */

@@ -35,11 +35,6 @@ export class MemoryCounterStore implements CounterStore {
     return { count: entry.count, resetInMs: entry.expiresAt - now }
   }
 
-  async decrement (key: string): Promise<void> {
-    const entry = this.#live(key, this.now())
-    if (entry && entry.count > 0) entry.count--
-  }
-
   async read (key: string): Promise<Count> {
     const now = this.now()
     const entry = this.#live(key, now)

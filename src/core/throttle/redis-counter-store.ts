@@ -23,18 +23,8 @@ end
 return {count, ttl}
 `
 
-// Only an existing, positive counter goes down: a refund arriving after the window ended must
-// not create a key without a ttl.
-const DECREMENT = `
-if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then
-  return redis.call('DECR', KEYS[1])
-end
-return 0
-`
-
 type WithScript = Redis & {
   throttleIncrement (key: string, windowMs: number): Promise<[number, number]>
-  throttleDecrement (key: string): Promise<number>
 }
 
 /** The cluster-wide counters: one Lua script per increment, GET + PTTL per read. */
@@ -47,7 +37,6 @@ export class RedisCounterStore implements CounterStore {
     const redis = connectRedis(url, 'switchboard-throttle')
     redis.on('error', onError)
     redis.defineCommand('throttleIncrement', { numberOfKeys: 1, lua: INCREMENT })
-    redis.defineCommand('throttleDecrement', { numberOfKeys: 1, lua: DECREMENT })
     this.#redis = redis as WithScript
   }
 
@@ -63,10 +52,6 @@ export class RedisCounterStore implements CounterStore {
   async increment (key: string, windowMs: number): Promise<Count> {
     const [count, ttl] = await this.#run(() => this.#redis.throttleIncrement(this.#prefix + key, windowMs))
     return { count, resetInMs: ttl }
-  }
-
-  async decrement (key: string): Promise<void> {
-    await this.#run(() => this.#redis.throttleDecrement(this.#prefix + key))
   }
 
   async read (key: string): Promise<Count> {

@@ -7,8 +7,11 @@ import { verifiedBearer } from './bearer-jwt.js'
 /** Who called a REST route. */
 export type Caller =
   | { kind: 'service' }
-  /** `narrowed`: the token carries `roles` or `channels` claims (POST /api/auth/tokens). */
-  | { kind: 'user', username: string, admin: boolean, narrowed: boolean }
+  /**
+   * `narrowed`: the token carries `roles` or `channels` claims (POST /api/auth/tokens);
+   * `tokenId`: its `jti`, so what it obtains can be ended when it is revoked.
+   */
+  | { kind: 'user', username: string, admin: boolean, narrowed: boolean, tokenId: string }
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -43,7 +46,7 @@ function deny (reply: FastifyReply, statusCode: 401 | 403, message: string) {
 function userFromBearer (services: Services, request: FastifyRequest): Promise<Caller | null> {
   return guardedCheck(services, request, undefined, async () => {
     const claims = await verifiedBearer(request)
-    return claims ? { kind: 'user', username: claims.username, admin: claims.admin, narrowed: claims.roles !== undefined || claims.channels !== undefined } : null
+    return claims ? { kind: 'user', username: claims.username, admin: claims.admin, narrowed: claims.roles !== undefined || claims.channels !== undefined, tokenId: claims.jti } : null
   })
 }
 

@@ -37,7 +37,7 @@ export function acceptWebSocket (socket: WebSocket, request: FastifyRequest, pro
   // The TCP socket under `ws` (the upgrade's, which ws took over): corked per tick, asked its peer.
   const connection = new WsConnection(connectionId(), protocol, address, socket, request.raw.socket,
     { sendBufferLimit: server.sendBufferLimit, closeTimeout: server.closeTimeout }, services.connections)
-  services.connections.add(connection)
+  services.connections.add(connection, { userAgent: request.headers['user-agent'] })
   releaseUpgradeResponse(request)
   const accepted = new Accepted(connection, services.connections, request.server.log)
   ;(socket as AcceptingSocket)[ACCEPTED] = accepted
@@ -78,7 +78,9 @@ class Accepted implements AcceptedSocket {
 function onSocketMessage (this: AcceptingSocket, data: Buffer | ArrayBuffer | Buffer[]): void {
   const accepted = this[ACCEPTED]!
   if (!accepted.text) return
-  const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8')
+  const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
+  accepted.connection.traffic.received(bytes.length)
+  const text = bytes.toString('utf8')
   try {
     const pending = accepted.text(text)
     if (pending) pending.catch((err: unknown) => accepted.fail(err))
@@ -87,7 +89,7 @@ function onSocketMessage (this: AcceptingSocket, data: Buffer | ArrayBuffer | Bu
   }
 }
 
-function onSocketClose (this: AcceptingSocket, code: number): void {
+function onSocketClose (this: AcceptingSocket, code: number, reason: Buffer): void {
   const accepted = this[ACCEPTED]!
   accepted.connection.socketClosed()
   // The session first, so it can hand its topics over (Telegraphy keeps a dropped session's)
@@ -95,7 +97,7 @@ function onSocketClose (this: AcceptingSocket, code: number): void {
   try {
     accepted.closed?.(code)
   } finally {
-    accepted.registry.remove(accepted.connection)
+    accepted.registry.remove(accepted.connection, { code, reason: reason.toString('utf8') })
   }
 }
 

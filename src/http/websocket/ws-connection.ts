@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net'
 import type { WebSocket } from 'ws'
-import type { Connection, Frame, Principal } from '../../core/connection.js'
+import { ConnectionTraffic, type Connection, type Frame, type Principal } from '../../core/connection.js'
 import type { ConnectionRegistry } from '../../core/connection-registry.js'
 
 export interface WriterLimits {
@@ -28,6 +28,7 @@ function flushCorked (): void {
 export class WsConnection implements Connection {
   principal: Principal | null = null
   readonly connectedAt = Date.now()
+  readonly traffic = new ConnectionTraffic()
   #corked = false
   #closeTimer: NodeJS.Timeout | undefined
   readonly #socket: Socket | undefined
@@ -83,6 +84,8 @@ export class WsConnection implements Connection {
       }
     }
     this.ws.send(frame, TEXT)
+    // Fan-out frames are Buffers (encoded once); only replies pay for measuring a string.
+    this.traffic.sent(typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length)
     if (this.ws.bufferedAmount > this.limits.sendBufferLimit) {
       // A consumer that does not read must not make the server buffer without bound.
       this.registry.slowConsumersClosed++

@@ -1,4 +1,4 @@
-import type { Connection, Frame, Principal } from '../../../src/core/connection.js'
+import { ConnectionTraffic, type Connection, type Frame, type Principal } from '../../../src/core/connection.js'
 import type { Revocable, RevocationCause } from '../../../src/core/revocation/revocable.js'
 
 let next = 0
@@ -8,6 +8,7 @@ export class FakeConnection implements Connection {
   readonly id = `fake-${++next}`
   readonly connectedAt = Date.now()
   principal: Principal | null = null
+  readonly traffic = new ConnectionTraffic()
   open = true
   readonly sent: Frame[] = []
   closedWith: [number, string | undefined] | null = null

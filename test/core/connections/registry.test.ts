@@ -131,3 +131,37 @@ t.test('counting and listing', async (t) => {
   connections.closeAll(1001, 'bye')
   t.same([a, b, c].map((x) => x.closedWith), [[1001, 'bye'], [1001, 'bye'], [1001, 'bye']])
 })
+
+t.test('observers hear each connection open, authenticate and close once; a throwing one reaches onError only', async (t) => {
+  const errors: unknown[] = []
+  const { connections } = registry((err) => errors.push(err))
+  const heard: string[] = []
+  connections.observe({ opened: () => { throw new Error('observer bug') } })
+  connections.observe({
+    opened: (c, opening) => heard.push(`opened ${c.id} ${opening.userAgent ?? '-'}`),
+    authenticated: (c) => heard.push(`authenticated ${c.id} ${c.principal?.kind}`),
+    closed: (c, end) => heard.push(`closed ${c.id} ${end.code} ${end.reason}`),
+  })
+  connections.observe({})
+  const a = new FakeConnection('webrocket')
+  connections.add(a, { userAgent: 'curl' })
+  connections.authenticated(a, user('ann'), new FakeSession())
+  connections.remove(a, { code: 1001, reason: 'going away' })
+  connections.remove(a, { code: 1006, reason: '' })
+  const b = new FakeConnection('das')
+  connections.add(b)
+  connections.remove(b)
+  t.same(heard, [
+    `opened ${a.id} curl`, `authenticated ${a.id} user`, `closed ${a.id} 1001 going away`,
+    `opened ${b.id} -`, `closed ${b.id} null `,
+  ])
+  t.equal(errors.length, 2, 'the throwing observer was reported, and the others still told')
+})
+
+t.test('a connection counts its traffic', async (t) => {
+  const c = new FakeConnection()
+  c.traffic.received(10)
+  c.traffic.sent(3)
+  c.traffic.sent(4)
+  t.match(c.traffic, { framesIn: 1, bytesIn: 10, framesOut: 2, bytesOut: 7 })
+})

@@ -112,6 +112,28 @@ t.test('a narrowed token: its channels limit the session, on every node and afte
   t.match(await back.json(), { name: 'ops.alert', data: { n: 1 } })
 })
 
+t.test('revoking the access token on node A ends the sessions its auth tokens opened, on node B, kept ones too', async (t) => {
+  const [a, b] = await cluster(t)
+  const revoked = await login(a.url, KIM)
+  const live = (await connectWith(b, await authTokenWith(a, revoked))).client
+  const dropped = await connectWith(b, await authTokenWith(a, revoked))
+  await subscribe(dropped.client, 1, { event_name: 'public.news' })
+  dropped.client.close()
+  await eventually(async () => (await b.app.services.store.get(`telegraphy:session:${dropped.sessionToken}`)) !== null, 2000, 'session kept')
+  const otherToken = (await connectWith(b, await authTokenWith(a, await login(a.url, KIM)))).client
+  const byService = await request(a.url, 'POST', '/api/telegraphy/auth-tokens', { apiKey: TEST_API_KEY, body: { username: 'kim' } })
+  const issuedByService = (await connectWith(b, byService.body.auth_token)).client
+
+  t.equal((await request(a.url, 'POST', '/oauth2/revoke_token/', { form: { token: revoked, client_id: 'das_web_client' } })).status, 200)
+  t.match(await live.closed(), { code: 1008, reason: 'credentials revoked' }, 'the live session ends within the wait bound')
+  const back = await open(a.wsUrl)
+  t.match(await back.request({ message: 'RECONNECT', id: 2, session_token: dropped.sessionToken }), { status: 'INVALID_SESSION' }, 'the kept session is gone too')
+  for (const [name, client] of [['another token of kim', otherToken], ['a token a service asked for', issuedByService]] as const) {
+    await subscribe(client, 3, { event_name: 'public.news' })
+    t.ok(client.ws.readyState === client.ws.OPEN, `${name}: untouched`)
+  }
+})
+
 t.test('a role removed on node A stops an open subscription on node B within a second', async (t) => {
   const [a, b] = await cluster(t)
   const { client: kim, sessionToken } = await connectAs(a, b, KIM)
