@@ -269,7 +269,7 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     // Only this subscription is written (issue 14, item 3), so a resume restores it. Sent before
     // anything is awaited: a drop meanwhile gives the hash its ttl after this write, not before.
     const stored = this.gateway.services.store.hashSet(subscriptionsKey(this.#token), field, value, this.gateway.liveness.subscriptionsTtl)
-      .catch(this.#notStored)
+      .catch(this.gateway.subscriptionNotStored)
     if (first) await this.gateway.services.subscriptions.join(this.connection, topic, this)
     await stored
     this.#reply(frame.id, true, 'SUBSCRIBED', undefined, { event_name: args.event_name })
@@ -282,7 +282,7 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     if (problem !== null) return this.#reply(frame.id, false, 'INVALID_MESSAGE', problem)
     const removed = this.#subs?.remove(args.event_name, args.filters)
     if (!removed) return this.#reply(frame.id, false, 'NOT_SUBSCRIBED', 'no such subscription', { event_name: args.event_name })
-    const stored = this.gateway.services.store.hashDelete(subscriptionsKey(this.#token), removed.field).catch(this.#notStored)
+    const stored = this.gateway.services.store.hashDelete(subscriptionsKey(this.#token), removed.field).catch(this.gateway.subscriptionNotStored)
     if (removed.last) await this.gateway.services.subscriptions.leave(this.connection, removed.topic)
     await stored
     this.#reply(frame.id, true, 'UNSUBSCRIBED', undefined, { event_name: args.event_name })
@@ -302,13 +302,11 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     for (const name of denied) {
       const removed = subs.removeEvent(name)
       if (removed === null) continue
-      for (const field of removed.fields) store.hashDelete(subscriptionsKey(this.#token), field).catch(this.#notStored)
-      subscriptions.leave(this.connection, removed.topic).catch(this.#notStored)
+      for (const field of removed.fields) store.hashDelete(subscriptionsKey(this.#token), field).catch(this.gateway.subscriptionNotStored)
+      subscriptions.leave(this.connection, removed.topic).catch(this.gateway.subscriptionNotStored)
     }
     return denied
   }
-
-  readonly #notStored = (err: Error) => this.gateway.log.warn({ err: err.message }, 'telegraphy: subscription change not stored')
 
   #notConnected (frame: Envelope): void {
     this.#reply(frame.id, false, 'NOT_CONNECTED', 'send CONNECT or RECONNECT first')

@@ -16,6 +16,9 @@ export class AddressSlot {
   }
 }
 
+/** What `admit` hands out when nothing is counted (no per-address limit): nothing to give back. */
+const UNCOUNTED = new AddressSlot('', () => {})
+
 /** One connection as a connections API lists it. */
 export interface ConnectionInfo {
   id: string
@@ -85,6 +88,7 @@ export class ConnectionRegistry {
    * releases it when the connection (or its failed handshake) ends.
    */
   admit (address: string): AddressSlot | null {
+    if (this.maxPerAddress === 0) return UNCOUNTED
     const held = this.#perAddress.get(address) ?? 0
     if (this.maxPerAddress > 0 && held >= this.maxPerAddress) return null
     this.#perAddress.set(address, held + 1)

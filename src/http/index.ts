@@ -30,13 +30,16 @@ function guardUpgrades (app: FastifyInstance, services: Services): void {
         reply.code(403).send({ statusCode: 403, error: 'Forbidden', message: 'origin not allowed' })
         return
       }
-      // Last, so that a refusal above takes no slot. `request.ip` honours server.trustProxy.
-      const slot = services.connections.admit(request.ip)
-      if (!slot) {
-        reply.code(429).send({ statusCode: 429, error: 'Too Many Requests', message: 'too many connections from this address' })
-        return
+      // Last, so that a refusal above takes no slot. `request.ip` honours server.trustProxy; it is
+      // not read at all without a limit (a peer address lookup per connection, issue 8).
+      if (services.connections.maxPerAddress > 0) {
+        const slot = services.connections.admit(request.ip)
+        if (!slot) {
+          reply.code(429).send({ statusCode: 429, error: 'Too Many Requests', message: 'too many connections from this address' })
+          return
+        }
+        holdUntilClosed(request.raw.socket, slot)
       }
-      holdUntilClosed(request.raw.socket, slot)
     }
     done()
   })

@@ -7,15 +7,35 @@ import type { AddressSlot } from '../../core/connection-registry.js'
 const SLOT = Symbol('switchboard.addressSlot')
 type SlotHolder = { [SLOT]?: AddressSlot }
 
-// One shared listener, not a closure per connection (accept.ts: idle connections are what a gateway holds most of).
-function releaseSlot (this: SlotHolder): void {
-  this[SLOT]?.release()
+// Slots of sockets still in their handshake. Not a property of the socket: a property added to a
+// net.Socket costs every idle connection a property array (accept.ts: idle connections are what a
+// gateway holds most of), and the handshake is where a slot stays only briefly.
+const handshaking = new WeakMap<Socket, AddressSlot>()
+
+// One shared listener, not a closure per connection.
+function releaseSlot (this: Socket): void {
+  handshaking.get(this)?.release()
+  handshaking.delete(this)
 }
 
-/** The slot goes back when the TCP socket closes: a finished WebSocket, or a refused or failed handshake. */
+/** The slot goes back when the TCP socket closes: a refused or failed handshake, or a finished connection. */
 export function holdUntilClosed (socket: Socket, slot: AddressSlot): void {
-  (socket as Socket & SlotHolder)[SLOT] = slot
+  handshaking.set(socket, slot)
   socket.once('close', releaseSlot)
+}
+
+/**
+ * The slot of a socket whose WebSocket handshake succeeded, taken over by its connection (which
+ * gives it back when it closes): the socket's own close listener and entry go, so an accepted
+ * connection holds nothing for its slot but the slot.
+ */
+export function takeSlot (socket: Socket | undefined): AddressSlot | undefined {
+  if (!socket) return undefined
+  const slot = handshaking.get(socket)
+  if (!slot) return undefined
+  handshaking.delete(socket)
+  socket.removeListener('close', releaseSlot)
+  return slot
 }
 
 /** The slot a request took (Socket.IO keeps it from `allowRequest` to its session). */

@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net'
 import type { WebSocket } from 'ws'
 import { ConnectionTraffic, type Connection, type Frame, type Principal } from '../../core/connection.js'
-import type { ConnectionRegistry } from '../../core/connection-registry.js'
+import type { AddressSlot, ConnectionRegistry } from '../../core/connection-registry.js'
+import { takeSlot } from './address-slot.js'
 
 export interface WriterLimits {
   /** Outbound bytes a connection may have queued before it is closed as a slow consumer. */
@@ -32,6 +33,8 @@ export class WsConnection implements Connection {
   #corked = false
   #closeTimer: NodeJS.Timeout | undefined
   readonly #socket: Socket | undefined
+  /** server.maxConnectionsPerAddress: the slot this connection holds, given back when it closes. */
+  #slot: AddressSlot | undefined
   #address: string | undefined
 
   /**
@@ -49,6 +52,7 @@ export class WsConnection implements Connection {
   ) {
     this.#socket = socket
     this.#address = address
+    this.#slot = takeSlot(socket)
   }
 
   // Read when a protocol asks, not on accept: it is a system call (getpeername) per connection,
@@ -61,6 +65,8 @@ export class WsConnection implements Connection {
   /** The socket closed (the accepting code listens once for all connection state). */
   socketClosed (): void {
     clearTimeout(this.#closeTimer)
+    this.#slot?.release()
+    this.#slot = undefined
   }
 
   get open (): boolean {
