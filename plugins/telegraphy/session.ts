@@ -85,7 +85,7 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
       }
       // `resuming` finishes in #reconnect, which sees #socketGone.
     } catch (err) {
-      this.gateway.log.error({ err }, 'telegraphy: session not kept after its socket closed')
+      this.gateway.log.error({ err, connection: this.connection.id }, 'telegraphy: session not kept after its socket closed')
     }
   }
 
@@ -126,7 +126,7 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
   accessChanged (): void {
     if (this.#state !== 'connected') return
     this.#dropDenied(this.connection.principal).catch((err: unknown) => {
-      this.gateway.log.error({ err }, 'telegraphy: subscriptions not re-checked after a roles change')
+      this.gateway.log.error({ err, connection: this.connection.id }, 'telegraphy: subscriptions not re-checked after a roles change')
     })
   }
 
@@ -308,7 +308,7 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     return denied
   }
 
-  readonly #notStored = (err: Error) => this.gateway.log.warn({ err: err.message }, 'telegraphy: subscription change not stored')
+  readonly #notStored = (err: Error) => this.gateway.log.warn({ err: err.message, connection: this.connection.id }, 'telegraphy: subscription change not stored')
 
   #notConnected (frame: Envelope): void {
     this.#reply(frame.id, false, 'NOT_CONNECTED', 'send CONNECT or RECONNECT first')
@@ -346,7 +346,7 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     // After the kept session subscribed: the topics never go without a subscriber here.
     services.subscriptions.leaveAll(this.connection)
     this.#subs = null
-    const notKept = (err: Error) => this.gateway.log.warn({ err: err.message }, 'telegraphy: session not kept')
+    const notKept = (err: Error) => this.gateway.log.warn({ err: err.message, connection: this.connection.id }, 'telegraphy: session not kept')
     // The head names no client data, so this runs on a socket's close event without any risk of
     // throwing. The subscriptions are in the store already; they outlive the head by the hand-over
     // time, since whoever takes the head reads them after.
