@@ -30,7 +30,7 @@ function hostOf (address: string): string {
 function withoutCredentials (url: string): string | null {
   try {
     const { hostname, port, pathname } = new URL(url)
-    return `${hostname}${port === '' ? '' : `:${port}`}${pathname === '/' ? '' : pathname}`
+    return `${hostname}${port === '' ? '' : `:${port}`}${pathname.replace(/^\/$/, '')}`
   } catch {
     return null
   }

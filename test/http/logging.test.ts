@@ -1,11 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { createRequire } from 'node:module'
 import { Writable } from 'node:stream'
 import pino from 'pino'
+import pretty from 'pino-pretty'
 import t from 'tap'
 import { loggerOptions, prettyTransport } from '../../src/http/logging.js'
 import { testConfig } from '../helpers/config.js'
-import { eventually } from '../helpers/ws-client.js'
 
 const config = testConfig({ log: { level: 'info' } })
 
@@ -38,19 +37,17 @@ t.test('JSON lines are redacted', async (t) => {
   t.notMatch(out, SECRETS)
 })
 
-t.test('pretty lines, written by the real pino-pretty transport, are redacted too', async (t) => {
-  const file = join(t.testdir({}), 'pretty.log')
-  const { transport: pretty, ...options } = loggerOptions(config, { isTTY: true }) as pino.LoggerOptions & { transport: { target: string, options: object } }
-  // The same transport, written to a file instead of the terminal.
-  const transport = pino.transport({ target: pretty.target, options: { ...pretty.options, destination: file, colorize: false } })
-  t.teardown(() => transport.end())
-  logSecrets(pino(options, transport))
-  // The worker thread writes when it gets to it (and holds no handle of this event loop): polled, bounded.
-  const written = () => existsSync(file) && /a line with secrets[^]*token/.test(readFileSync(file, 'utf8'))
-  await eventually(written, 5000, 'the pretty line written')
-  const out = readFileSync(file, 'utf8')
+t.test('pretty lines, written by pino-pretty with the transport\'s options, are redacted too', async (t) => {
+  const { transport, ...options } = loggerOptions(config, { isTTY: true }) as pino.LoggerOptions & { transport: { target: string, options: object } }
+  t.ok(createRequire(import.meta.url).resolve(transport.target), 'the transport\'s target is installed')
+  // pino-pretty in this thread (the transport runs it in a worker, whose start-up is slow and
+  // unbounded on a loaded machine): the same options, the same redaction before it.
+  let out = ''
+  const destination = new Writable({ write (chunk: Buffer, _e, done) { out += chunk.toString(); done() } })
+  logSecrets(pino(options, pretty({ ...transport.options, colorize: false, sync: true, destination })))
   t.match(out, /INFO.*a line with secrets/, 'human-readable')
   t.throws(() => JSON.parse(out), 'not JSON')
-  t.match(out, /\[Redacted\]/)
+  t.match(out, /access_token=\[Redacted\]/)
+  t.match(out, /"password": "\[Redacted\]"/)
   t.notMatch(out, SECRETS)
 })

@@ -45,6 +45,9 @@ t.test('disabled protocols are left out; prefixes, versions and a specific addre
     'protocol das Socket.IO http://[::1]:9000/sio/ namespace /ops',
     'storage: SQLite file /var/lib/switchboard/db.sqlite; in-process pub/sub and state (one node)',
   ])
+  const noVhosts = testConfig()
+  noVhosts.protocols.webrocket.vhosts = {}
+  t.ok(texts(startupBanner(noVhosts, ANY, { production: false, version: '1' })).includes('protocol webrocket ws://localhost:8080/webrocket/{vhost}'), 'vhosts made through the admin API only')
   const defaultFile = testConfig({ storage: { database: null, dataDir: '/srv/data' } })
   t.match(texts(startupBanner(defaultFile, ANY, { production: false, version: '1' })), ['Switchboard 1 listening on http://0.0.0.0:8080 (every interface)'])
   t.ok(texts(startupBanner(defaultFile, ANY, { production: false, version: '1' })).includes('storage: SQLite file /srv/data/switchboard.db; in-process pub/sub and state (one node)'), 'the default file in dataDir')
@@ -64,6 +67,8 @@ t.test('PostgreSQL and Redis are named by host, never with their credentials; no
   for (const secret of ['pg-password-1', 'redis-password-2', TEST_SECRET, 'api-key-value-3', 'backend-secret', 'user-password-5', 'vhost-secret-6']) {
     t.notOk(all.includes(secret), `${secret} is not in the banner`)
   }
+  const portless = testConfig({ storage: { database: 'postgresql://db.internal/sb', redis: 'redis://cache.internal/' } })
+  t.ok(texts(startupBanner(portless, ANY, { production: false, version: '1' })).includes('storage: PostgreSQL at db.internal/sb; Redis at cache.internal'), 'default ports')
   const unparsable = testConfig({ storage: { database: 'postgres://a:b@[bad/x', redis: 'redis://c:d@[bad' } })
   t.ok(texts(startupBanner(unparsable, ANY, { production: false, version: '1' })).includes('storage: PostgreSQL at (an address that does not parse); Redis at (an address that does not parse)'))
 })
