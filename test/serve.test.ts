@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { version } from '../src/version.js'
 import { TEST_SECRET } from './helpers/config.js'
 
 // Runs the real process entry (src/server.ts) with the same TypeScript loader as this test.
@@ -52,22 +51,6 @@ t.test('the server starts from a config file, logs without secrets, and stops cl
   const warnings = log.split('\n').filter((line) => line.includes('insecure defaults in use'))
   t.equal(warnings.length, 1, 'one warning')
   t.same(JSON.parse(warnings[0]).insecure.map((s: string) => s.replace(/:.*/, '')), ['/auth/jwtSecret', '/users/0/password', '/protocols/webrocket/vhosts/~1echo/users/0/secret'])
-  // The start-up banner (src/observability/banner.ts), once, after listening: JSON lines like the rest.
-  const lines = log.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { level: number, msg: string })
-  const listening = lines.findIndex((line) => /^Switchboard \S+ listening on /.test(line.msg))
-  t.equal(lines[listening].msg, `Switchboard ${version} listening on ${url}`)
-  t.same(lines.slice(listening + 1, listening + 8).map((line) => line.msg), [
-    `API docs: ${url}/docs`,
-    `protocol syscache ${url.replace('http', 'ws')}/syscache`,
-    `protocol webrocket ${url.replace('http', 'ws')}/webrocket/{vhost} (configured: /echo)`,
-    `protocol telegraphy ${url.replace('http', 'ws')}/telegraphy`,
-    `protocol really ${url.replace('http', 'ws')}/v0.1/socket`,
-    `protocol das Socket.IO ${url}/socket.io/ namespace /das`,
-    `storage: SQLite file ${dir}/db.sqlite; in-process pub/sub and state (one node)`,
-  ])
-  const bannerWarnings = lines.filter((line) => line.msg.startsWith('insecure default: '))
-  t.same(bannerWarnings.map((line) => [line.level, line.msg.split(': ')[1]]), [[40, '/auth/jwtSecret'], [40, '/users/0/password'], [40, '/protocols/webrocket/vhosts/~1echo/users/0/secret']], 'a warning per default credential')
-  t.equal(lines.filter((line) => / listening on /.test(line.msg) && line.msg.startsWith('Switchboard')).length, 1, 'printed once')
 })
 
 t.test('with NODE_ENV=production the same config is refused: exit code 2, one line, no stack trace', async (t) => {
