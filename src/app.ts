@@ -2,6 +2,7 @@ import formbody from '@fastify/formbody'
 import websocket from '@fastify/websocket'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
+import type { DestinationStream } from 'pino'
 import type { Config } from './config/schema.js'
 import { createServices, type Services } from './core/services.js'
 import { registerCors } from './http/cors.js'
@@ -9,9 +10,11 @@ import { registerDocs } from './http/docs.js'
 import { registerHttp } from './http/index.js'
 import { requestLogger } from './http/lazy-request-logger.js'
 import { loggerOptions } from './http/logging.js'
+import { echoRequestIds, requestId } from './http/request-id.js'
 import { registerSecurityHeaders } from './http/security-headers.js'
 import { chooseNoSubprotocol } from './http/websocket/subprotocols.js'
 import { keepUpgradeResponses } from './http/websocket/upgrade-response.js'
+import { connectionLog } from './observability/connection-log.js'
 import { version } from './version.js'
 import das from '../plugins/das/index.js'
 import really from '../plugins/really/index.js'
@@ -28,6 +31,8 @@ declare module 'fastify' {
 export interface BuildOptions {
   /** Overrides the logger settings from the config (tests pass `false`). */
   logger?: boolean
+  /** Where log lines go instead of stdout, as JSON (tests read them). */
+  logStream?: DestinationStream
   /** Refuse built-in defaults instead of warning about them (default: NODE_ENV=production). */
   production?: boolean
 }
@@ -40,8 +45,11 @@ export interface BuildOptions {
  */
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger === false ? false : loggerOptions(config),
+    logger: options.logger === false
+      ? false
+      : options.logStream === undefined ? loggerOptions(config) : { ...loggerOptions(config, { isTTY: false }), stream: options.logStream },
     childLoggerFactory: requestLogger,
+    genReqId: requestId,
     trustProxy: config.server.trustProxy,
     forceCloseConnections: true,
     // A wrong type is a 400 naming the field, not silently turned into the expected type.
@@ -50,6 +58,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 
   const services = await createServices(config, app.log, { production: options.production })
   app.decorate('services', services)
+  const connectionLines = connectionLog(app.log, config.log.connections)
+  if (connectionLines !== null) services.connections.observe(connectionLines)
   app.addHook('onClose', async () => {
     services.accepting = false
     await services.close()
@@ -71,6 +81,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
       },
     })
     keepUpgradeResponses(app)
+    echoRequestIds(app)
     await app.register(formbody)
     await registerHttp(app, services)
     const { protocols } = config

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type BuildOptions } from './app.js'
 import type { Config } from './config/schema.js'
+import { logBanner, startupBanner, type ListeningAddress } from './observability/banner.js'
+import { version } from './version.js'
 
 /**
  * Starts listening and installs graceful shutdown (design.md §5): on SIGTERM/SIGINT readiness
@@ -10,6 +12,7 @@ import type { Config } from './config/schema.js'
 export async function serve (config: Config, options: Pick<BuildOptions, 'production'> = {}): Promise<FastifyInstance> {
   const app = await buildApp(config, options)
   await app.listen({ host: config.server.host, port: config.server.port })
+  logBanner(app.log, startupBanner(config, app.server.address() as ListeningAddress, { production: app.services.insecureDefaults.production, version }))
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return

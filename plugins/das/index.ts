@@ -140,7 +140,7 @@ async function das (app: FastifyInstance, { services, config }: DasPluginOptions
         // into socket.io (where it would vanish) and never fatal to other sockets.
         // A guard against session bugs; no input reaches it (the tests try).
         /* c8 ignore start */
-        const fail = (err: unknown) => log.error({ err, sid: socket.id, event }, 'das handler failed')
+        const fail = (err: unknown) => log.error({ err, connection: socket.id, event }, 'das handler failed')
         try {
           const pending = handler(arg)
           if (pending) pending.catch(fail)

@@ -187,7 +187,7 @@ export class DasSession implements Revocable {
   /** Drops the whole connection (all namespaces), as upstream's `disconnect(sid)`. */
   close (reason: string): void {
     if (this.#closed) return
-    this.options.log.info({ sid: this.id, reason }, 'das socket disconnected by server')
+    this.options.log.info({ connection: this.id, reason }, 'das socket disconnected by server')
     this.socketClosed()
     this.socket.disconnect(true)
   }
@@ -323,7 +323,7 @@ export class DasSession implements Revocable {
 
   /** Verifying the token or subscribing the socket failed: 401 `Authentication error`, then drop. */
   #authenticationError (respId: number | string | null, err: unknown): void {
-    this.options.log.warn({ sid: this.id, err: err instanceof Error ? err.message : String(err) }, 'das authorization failed')
+    this.options.log.warn({ connection: this.id, err: err instanceof Error ? err.message : String(err) }, 'das authorization failed')
     this.#reply('resp_authorization', { type: 'resp_authorization', resp_id: respId, status: { code: 401, message: 'Authentication error' } })
     this.close('authentication error')
   }

@@ -292,7 +292,7 @@ export class SyscacheSession implements Subscriber, Revocable {
     try {
       return await this.ctx.blacklist.retryAfter(addressKey(this.connection.remoteAddress)) > 0
     } catch (err) {
-      this.ctx.log.warn({ err: (err as Error).message }, 'syscache black-list unavailable')
+      this.ctx.log.warn({ err: (err as Error).message, connection: this.connection.id }, 'syscache black-list unavailable')
       return false
     }
   }
@@ -315,7 +315,7 @@ export class SyscacheSession implements Subscriber, Revocable {
     try {
       return await this.ctx.blacklist.fail(addressKey(this.connection.remoteAddress)) > 0
     } catch (err) {
-      this.ctx.log.warn({ err: (err as Error).message }, 'syscache black-list unavailable')
+      this.ctx.log.warn({ err: (err as Error).message, connection: this.connection.id }, 'syscache black-list unavailable')
       return false
     }
   }

@@ -60,8 +60,9 @@ export class Gateway implements TelegraphyApi, NodeContext {
   #seq = 0
   readonly #control = { deliver: (message: HubMessage) => this.#onControl(message.data as Control) }
 
-  /** Shared by every session (a closure per session would cost each idle connection its size). */
-  readonly subscriptionNotStored = (err: Error): void => this.log.warn({ err: err.message }, 'telegraphy: subscription change not stored')
+  subscriptionNotStored (err: Error, connection: string): void {
+    this.log.warn({ err: err.message, connection }, 'telegraphy: subscription change not stored')
+  }
 
   constructor (readonly services: Services, readonly config: TelegraphyConfig, readonly log: CoreLogger) {
     if (this.config.nodeHeartbeat <= 0) throw new Error('protocols.telegraphy.nodeHeartbeat must be more than 0')

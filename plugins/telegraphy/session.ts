@@ -85,7 +85,7 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
       }
       // `resuming` finishes in #reconnect, which sees #socketGone.
     } catch (err) {
-      this.gateway.log.error({ err }, 'telegraphy: session not kept after its socket closed')
+      this.gateway.log.error({ err, connection: this.connection.id }, 'telegraphy: session not kept after its socket closed')
     }
   }
 
@@ -126,7 +126,7 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
   accessChanged (): void {
     if (this.#state !== 'connected') return
     this.#dropDenied(this.connection.principal).catch((err: unknown) => {
-      this.gateway.log.error({ err }, 'telegraphy: subscriptions not re-checked after a roles change')
+      this.gateway.log.error({ err, connection: this.connection.id }, 'telegraphy: subscriptions not re-checked after a roles change')
     })
   }
 
@@ -269,7 +269,7 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     // Only this subscription is written (issue 14, item 3), so a resume restores it. Sent before
     // anything is awaited: a drop meanwhile gives the hash its ttl after this write, not before.
     const stored = this.gateway.services.store.hashSet(subscriptionsKey(this.#token), field, value, this.gateway.liveness.subscriptionsTtl)
-      .catch(this.gateway.subscriptionNotStored)
+      .catch((err: Error) => this.#notStored(err))
     if (first) await this.gateway.services.subscriptions.join(this.connection, topic, this)
     await stored
     this.#reply(frame.id, true, 'SUBSCRIBED', undefined, { event_name: args.event_name })
@@ -282,7 +282,7 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     if (problem !== null) return this.#reply(frame.id, false, 'INVALID_MESSAGE', problem)
     const removed = this.#subs?.remove(args.event_name, args.filters)
     if (!removed) return this.#reply(frame.id, false, 'NOT_SUBSCRIBED', 'no such subscription', { event_name: args.event_name })
-    const stored = this.gateway.services.store.hashDelete(subscriptionsKey(this.#token), removed.field).catch(this.gateway.subscriptionNotStored)
+    const stored = this.gateway.services.store.hashDelete(subscriptionsKey(this.#token), removed.field).catch((err: Error) => this.#notStored(err))
     if (removed.last) await this.gateway.services.subscriptions.leave(this.connection, removed.topic)
     await stored
     this.#reply(frame.id, true, 'UNSUBSCRIBED', undefined, { event_name: args.event_name })
@@ -302,10 +302,15 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     for (const name of denied) {
       const removed = subs.removeEvent(name)
       if (removed === null) continue
-      for (const field of removed.fields) store.hashDelete(subscriptionsKey(this.#token), field).catch(this.gateway.subscriptionNotStored)
-      subscriptions.leave(this.connection, removed.topic).catch(this.gateway.subscriptionNotStored)
+      for (const field of removed.fields) store.hashDelete(subscriptionsKey(this.#token), field).catch((err: Error) => this.#notStored(err))
+      subscriptions.leave(this.connection, removed.topic).catch((err: Error) => this.#notStored(err))
     }
     return denied
+  }
+
+  /** A store error on a subscription change, logged with this connection (a method: no closure kept per session). */
+  #notStored (err: Error): void {
+    this.gateway.subscriptionNotStored(err, this.connection.id)
   }
 
   #notConnected (frame: Envelope): void {
@@ -344,7 +349,7 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     // After the kept session subscribed: the topics never go without a subscriber here.
     services.subscriptions.leaveAll(this.connection)
     this.#subs = null
-    const notKept = (err: Error) => this.gateway.log.warn({ err: err.message }, 'telegraphy: session not kept')
+    const notKept = (err: Error) => this.gateway.log.warn({ err: err.message, connection: this.connection.id }, 'telegraphy: session not kept')
     // The head names no client data, so this runs on a socket's close event without any risk of
     // throwing. The subscriptions are in the store already; they outlive the head by the hand-over
     // time, since whoever takes the head reads them after.

@@ -54,6 +54,7 @@ const webrocket: FastifyPluginAsync<PluginOptions<WebrocketConfig>> = async (app
     limits: services.config.limits,
     access: services.access,
     createChannels: config.createChannels === 'MANAGE' ? MANAGE : READ,
+    connections: services.connections,
     onError,
   }
   // The vhost found before the upgrade rides on the request to the handler (a WeakMap entry per

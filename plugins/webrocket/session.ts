@@ -4,6 +4,7 @@ import { startAuthWindow } from '../../src/core/auth-window.js'
 import type { LimitsConfig } from '../../src/config/schema.js'
 import type { BackendReply, Backend } from '../../src/core/backend/backend.js'
 import type { Connection, Frame } from '../../src/core/connection.js'
+import type { ConnectionRegistry } from '../../src/core/connection-registry.js'
 import { InboundFrames, PAUSE_READING } from '../../src/core/inbound-frames.js'
 import type { ConnectionTopics } from '../../src/core/hub/connection-topics.js'
 import type { Hub, Subscriber } from '../../src/core/hub/hub.js'
@@ -33,6 +34,8 @@ export interface SessionContext {
   access: Authorizer
   /** The permission bit a subscribe needs to create a missing channel (`protocols.webrocket.createChannels`). */
   createChannels: number
+  /** Told of each successful authenticate (connection logs, metrics): vhost users are no core users. */
+  connections: Pick<ConnectionRegistry, 'identified'>
   onError (err: unknown): void
 }
 
@@ -177,6 +180,7 @@ export class WebrocketSession implements Subscriber, VhostMember {
     if (this.#closed) return
     this.#user = user
     clearTimeout(this.#authTimer)
+    this.ctx.connections.identified(this.connection, user)
     this.#send(reply('authenticated', user))
   }
 

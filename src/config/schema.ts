@@ -255,6 +255,8 @@ export const ConfigSchema = Type.Object({
   auth: AuthSection,
   log: Section({
     level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+    // One line per connection opened, authenticated and closed, at this level (off: none).
+    connections: Type.Union([Type.Literal('info'), Type.Literal('debug'), Type.Literal('off')], { default: 'info' }),
   }),
   backend: Section({
     // Upper bound on one call to a protocol backend (syscache classes, WebRocket triggers).

@@ -37,8 +37,11 @@ export interface ConnectionInfo {
  */
 export interface ConnectionObserver {
   opened? (connection: Connection, opening: ConnectionOpening): void
-  /** The connection's principal was set (first authentication, or another user). */
-  authenticated? (connection: Connection): void
+  /**
+   * The connection authenticated (first time, or as another user): `user` is the core user's
+   * name (null for an anonymous principal), or the protocol's own name (`identified`).
+   */
+  authenticated? (connection: Connection, user: string | null): void
   closed? (connection: Connection, end: ConnectionEnd): void
 }
 
@@ -133,7 +136,20 @@ export class ConnectionRegistry {
     const username = usernameOf(principal)
     // A connection that already ended is not indexed: nothing would unindex it.
     if (username !== null && this.#connections.get(connection.id) === connection) this.#users.bind(username, connection, revocable)
-    for (const o of this.#observers) if (o.authenticated) this.#safely(() => o.authenticated!(connection))
+    this.#tellAuthenticated(connection, username)
+  }
+
+  /**
+   * The connection's session authenticated a name of its protocol's own that is no core user (a
+   * WebRocket vhost user): observers hear it, but the principal stays unset and nothing is
+   * indexed, since a core user's revocation or roles must not reach a vhost user of that name.
+   */
+  identified (connection: Connection, name: string): void {
+    this.#tellAuthenticated(connection, name)
+  }
+
+  #tellAuthenticated (connection: Connection, user: string | null): void {
+    for (const o of this.#observers) if (o.authenticated) this.#safely(() => o.authenticated!(connection, user))
   }
 
   /** The connection's session logged out: no principal, no longer reached by revocations. */

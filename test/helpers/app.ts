@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import type { DestinationStream } from 'pino'
 import { buildApp } from '../../src/app.js'
 import { ADMIN, testConfig, TEST_API_KEY, type ConfigOverrides } from './config.js'
 import { postgresUrl, REDIS_URL, redisPrefix } from './infra.js'
@@ -14,9 +15,9 @@ export interface RunningApp {
 
 interface TestLike { teardown (fn: () => unknown): void }
 
-/** Starts an app on a free port; closed when the test ends. */
-export async function startApp (t: TestLike, overrides: ConfigOverrides = {}): Promise<RunningApp> {
-  const app = await buildApp(testConfig(overrides), { logger: false })
+/** Starts an app on a free port; closed when the test ends. Logs nothing unless given a `logStream`. */
+export async function startApp (t: TestLike, overrides: ConfigOverrides = {}, { logStream }: { logStream?: DestinationStream } = {}): Promise<RunningApp> {
+  const app = await buildApp(testConfig(overrides), logStream === undefined ? { logger: false } : { logStream })
   t.teardown(() => app.close())
   await app.listen({ host: '127.0.0.1', port: 0 })
   const port = (app.server.address() as { port: number }).port

@@ -139,7 +139,7 @@ t.test('observers hear each connection open, authenticate and close once; a thro
   connections.observe({ opened: () => { throw new Error('observer bug') } })
   connections.observe({
     opened: (c, opening) => heard.push(`opened ${c.id} ${opening.userAgent ?? '-'}`),
-    authenticated: (c) => heard.push(`authenticated ${c.id} ${c.principal?.kind}`),
+    authenticated: (c, name) => heard.push(`authenticated ${c.id} ${c.principal?.kind} ${name}`),
     closed: (c, end) => heard.push(`closed ${c.id} ${end.code} ${end.reason}`),
   })
   connections.observe({})
@@ -151,11 +151,17 @@ t.test('observers hear each connection open, authenticate and close once; a thro
   const b = new FakeConnection('das')
   connections.add(b)
   connections.remove(b)
+  const c = new FakeConnection('webrocket')
+  connections.add(c)
+  connections.authenticated(c, { kind: 'anonymous', id: 'x' }, new FakeSession())
+  connections.identified(c, 'joe')
   t.same(heard, [
-    `opened ${a.id} curl`, `authenticated ${a.id} user`, `closed ${a.id} 1001 going away`,
+    `opened ${a.id} curl`, `authenticated ${a.id} user ann`, `closed ${a.id} 1001 going away`,
     `opened ${b.id} -`, `closed ${b.id} null `,
+    `opened ${c.id} -`, `authenticated ${c.id} anonymous null`, `authenticated ${c.id} anonymous joe`,
   ])
-  t.equal(errors.length, 2, 'the throwing observer was reported, and the others still told')
+  t.equal(errors.length, 3, 'the throwing observer was reported, and the others still told')
+  t.same(connections.ofUser('joe'), [], 'a protocol\'s own name is not indexed as a core user')
 })
 
 t.test('a connection counts its traffic', async (t) => {
