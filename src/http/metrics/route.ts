@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import type { Services } from '../../core/services.js'
 import { matchesKey } from '../auth/guards.js'
+import { errorRef } from '../schemas.js'
 import { CONTENT_TYPE, SwitchboardMetrics } from './switchboard-metrics.js'
 
 /** The key a scraper presented: `Authorization: Bearer KEY` (Prometheus' own `authorization`) or `X-API-Key`. */
@@ -30,11 +31,10 @@ export const metricsRoute: FastifyPluginAsyncTypebox<{ services: Services, proto
       tags: ['ops'],
       summary: 'Prometheus metrics of this node (switchboard_* series, text format)',
       description: 'Open unless metrics.apiKey is set; then `Authorization: Bearer KEY` or `X-API-Key: KEY`. README "Observability" lists the series.',
-      produces: [CONTENT_TYPE],
       ...(apiKey === null ? {} : { security: [{ apiKey: [] }, { bearerAuth: [] }] }),
       response: {
-        200: Type.String({ description: 'Prometheus text exposition format 0.0.4' }),
-        401: Type.Object({ statusCode: Type.Integer(), error: Type.String(), message: Type.String() }),
+        200: { description: 'Prometheus text exposition format 0.0.4', content: { [CONTENT_TYPE]: { schema: Type.String() } } },
+        401: errorRef,
       },
     },
   }, async (request, reply) => {
