@@ -109,6 +109,8 @@ export function targets (results: Results): Target[] {
     out.push(target(`fan-out: WebRocket p99 at ${fmt(webrocket?.latency?.offered)} deliveries/s`, webrocket?.latency?.latency.p99, 100, 'max', 'ms'))
     // Issue 16: authorization must not slow fan-out.
     out.push(target('fan-out: WebRocket with access rules / without', ratio(sat('webrocket-rules'), sat('webrocket')), 0.95, 'min', '×'))
+    // Issue 17: metrics (on by default, so plain `webrocket` has them) must not slow fan-out.
+    out.push(target('fan-out: WebRocket with metrics / without', ratio(sat('webrocket'), sat('webrocket-nometrics')), 0.95, 'min', '×'))
   }
   if (results.memory) {
     const ws = results.memory.find((r) => r.subject === 'ws' && !r.error)?.rssPerConnection

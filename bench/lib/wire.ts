@@ -13,14 +13,15 @@ export const CHANNEL = 'c'
 export const EVENT = 'bench'
 
 export type ServerKind = 'switchboard' | 'ws' | 'socketio'
-export type SubjectName = 'webrocket' | 'webrocket-rules' | 'telegraphy' | 'syscache' | 'ws' | 'socketio'
-export const SUBJECTS: SubjectName[] = ['webrocket', 'webrocket-rules', 'telegraphy', 'syscache', 'ws', 'socketio']
+export type SubjectName = 'webrocket' | 'webrocket-rules' | 'webrocket-nometrics' | 'telegraphy' | 'syscache' | 'ws' | 'socketio'
+export const SUBJECTS: SubjectName[] = ['webrocket', 'webrocket-rules', 'webrocket-nometrics', 'telegraphy', 'syscache', 'ws', 'socketio']
 
 /**
  * A Switchboard configured beyond the bench's plain config, to measure what a feature costs on
- * the same wire: `rules` = access rules that every subscribe and publish is checked against.
+ * the same wire: `rules` = access rules that every subscribe and publish is checked against;
+ * `no-metrics` = metrics.enabled false (the plain config has metrics on, the default).
  */
-export type SwitchboardVariant = 'rules'
+export type SwitchboardVariant = 'rules' | 'no-metrics'
 
 /** One handshake step: send `send` (or nothing) and wait for a frame that `check` accepts. */
 export interface Step {
@@ -73,6 +74,8 @@ export const WIRES: Record<SubjectName, Wire> = {
   webrocket,
   // The same, with access rules in force (issue 16: authorization must not slow fan-out).
   'webrocket-rules': { ...webrocket, variant: 'rules' },
+  // The same without metrics (issue 17: counting must not slow fan-out).
+  'webrocket-nometrics': { ...webrocket, variant: 'no-metrics' },
   // §3.4: CONNECT with an empty auth token (requireAuth false), SUBSCRIBE; events through the hub's REST door.
   telegraphy: {
     server: 'switchboard',

@@ -26,7 +26,7 @@ export interface BenchOptions {
   cluster: FanoutSizes & { redis: string }
 }
 
-export const FANOUT_SUBJECTS: SubjectName[] = ['webrocket', 'webrocket-rules', 'telegraphy', 'ws', 'socketio']
+export const FANOUT_SUBJECTS: SubjectName[] = ['webrocket', 'webrocket-rules', 'webrocket-nometrics', 'telegraphy', 'ws', 'socketio']
 export const CONNECTION_SUBJECTS: SubjectName[] = ['webrocket', 'telegraphy', 'syscache', 'ws', 'socketio']
 
 export function sizes (smoke: boolean, runId: string, generators: number): BenchOptions {

@@ -58,6 +58,7 @@ export function benchOverrides (options: SwitchboardOptions): Record<string, unk
       das: { enabled: false },
     },
     ...(options.variant === 'rules' ? { access: accessRules() } : {}),
+    ...(options.variant === 'no-metrics' ? { metrics: { enabled: false } } : {}),
   }
 }
 

@@ -77,7 +77,7 @@ async function das (app: FastifyInstance, { services, config }: DasPluginOptions
     limit: sendBufferLimit,
     closeTimeout,
     onBreach: (conn: EngineConnection) => {
-      services.connections.slowConsumersClosed++
+      services.connections.slowConsumerClosed('das')
       log.info({ remoteAddress: conn.remoteAddress, transport: conn.transport.name }, 'das connection dropped: send buffer limit exceeded')
     },
   }
@@ -106,7 +106,7 @@ async function das (app: FastifyInstance, { services, config }: DasPluginOptions
       connectAckDelay: config.connectAckDelay,
       // Every presented token is a credential check under the throttle (README, "Throttling").
       verifyAccess: async (token) => {
-        const verdict = await services.throttle.guard({ address: socket.handshake.address }, async () => {
+        const verdict = await services.throttle.guard({ address: socket.handshake.address, protocol: 'das' }, async () => {
           const check = await services.tokens.verifyAccess(token)
           return check.ok ? check : null
         })

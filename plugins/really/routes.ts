@@ -62,8 +62,8 @@ export const reallyRoutes: FastifyPluginAsyncTypebox<PluginOptions<ReallyConfig>
     if ((email === undefined) === (username === undefined)) throw new SwitchboardError('INVALID', 'give either email or username')
     // The account is the login as given: by email and by username are two budgets of one user.
     const user = email !== undefined
-      ? await guardedCheck(services, request, `email:${email}`, () => services.identity.verify(email, password, { byEmail: true }))
-      : await guardedCheck(services, request, `user:${username}`, () => services.identity.verify(username as string, password))
+      ? await guardedCheck(services, request, `email:${email}`, () => services.identity.verify(email, password, { byEmail: true }), 'really')
+      : await guardedCheck(services, request, `user:${username}`, () => services.identity.verify(username as string, password), 'really')
     if (!user) throw new SwitchboardError('UNAUTHORIZED', 'wrong credentials')
     const accessToken = issueReallyToken(services.tokens, {
       authType: 'password',

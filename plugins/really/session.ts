@@ -136,7 +136,7 @@ export class ReallySession implements Revocable {
     if (cmd.toLowerCase() !== 'initialize') return this.#reply(tag, Errors.initializeRequired())
     // An invalid token is a failed credential check of the address (a JWT cannot be guessed,
     // but a flood of them costs signature checks); expired ones are honest clients and do not count.
-    const verdict = await this.ctx.services.throttle.guard({ address: this.connection.remoteAddress },
+    const verdict = await this.ctx.services.throttle.guard({ address: this.connection.remoteAddress, protocol: 'really' },
       async () => readReallyToken(this.ctx.services.tokens, accessToken))
     if (this.#closed) return
     if (!verdict.ok) return this.#reply(tag, verdict.reason === 'denied' ? Errors.tokenInvalid() : Errors.initializeThrottled())

@@ -250,7 +250,7 @@ export class SyscacheSession implements Subscriber, Revocable {
     if (!checkAuthArgs.Check(args)) return this.#failAuth(id, 400)
     if (await this.#blocked()) return this.#forbidden(id)
     const { identity } = this.ctx.services
-    const verdict = await this.ctx.services.throttle.guard({ address: this.connection.remoteAddress, account: `user:${args.username}` }, () => args.password !== undefined
+    const verdict = await this.ctx.services.throttle.guard({ address: this.connection.remoteAddress, account: `user:${args.username}`, protocol: 'syscache' }, () => args.password !== undefined
       ? identity.verify(args.username, args.password)
       : this.ctx.config.allowLocalWithoutPassword && this.#local() ? identity.find(args.username) : Promise.resolve(null))
     const user = await this.#admitted(id, verdict)
@@ -275,7 +275,7 @@ export class SyscacheSession implements Subscriber, Revocable {
     if (!checkAuthTokenArgs.Check(args)) return this.#failAuth(id, 400)
     if (await this.#blocked()) return this.#forbidden(id)
     const { token } = args
-    const verdict = await this.ctx.services.throttle.guard({ address: this.connection.remoteAddress }, async () => {
+    const verdict = await this.ctx.services.throttle.guard({ address: this.connection.remoteAddress, protocol: 'syscache' }, async () => {
       const username = await this.#useToken(token)
       // The user's current admin flag applies, and a removed user's token is dead.
       return username === null ? null : await this.ctx.services.identity.find(username)

@@ -183,7 +183,7 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     const { config, services } = this.gateway
     if (authToken === '') return config.requireAuth ? null : anonymous()
     // A presented token is a guess until proven: failures count against the address.
-    const verdict = await services.throttle.guard({ address: this.#address }, async (): Promise<Principal | null> => {
+    const verdict = await services.throttle.guard({ address: this.#address, protocol: 'telegraphy' }, async (): Promise<Principal | null> => {
       const value = await services.tokens.takeOneTime(AUTH_TOKEN_PURPOSE, authToken)
       if (value === null) return null
       const grant = decodeGrant(value)
@@ -204,7 +204,7 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     if (!checkReconnect.Check(carrier)) return this.#reply(frame.id, false, 'INVALID_MESSAGE', 'RECONNECT needs session_token (a string)')
     const token = carrier.session_token
     this.#clearTimer()
-    const verdict = await this.gateway.services.throttle.guard({ address: this.#address }, () => takeSession(this.gateway, token, this.#address))
+    const verdict = await this.gateway.services.throttle.guard({ address: this.#address, protocol: 'telegraphy' }, () => takeSession(this.gateway, token, this.#address))
     if (!verdict.ok) {
       if (this.#state !== 'new') return
       if (verdict.reason === 'denied') this.#refuse(frame.id, 'INVALID_SESSION', 'session is unknown, expired, connected or bound to another host')

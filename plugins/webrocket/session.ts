@@ -167,7 +167,7 @@ export class WebrocketSession implements Subscriber, VhostMember {
     if (user !== '' && !isName(user)) return this.#send(ERRORS.INVALID_USER_NAME)
     // An unknown user is a failure too: it costs the address (the vhost's user names are guessable).
     let found = true
-    const verdict = await this.ctx.throttle.guard({ address: this.connection.remoteAddress, account: `webrocket:${this.vhost.path}:${user}` }, async () => {
+    const verdict = await this.ctx.throttle.guard({ address: this.connection.remoteAddress, account: `webrocket:${this.vhost.path}:${user}`, protocol: 'webrocket' }, async () => {
       const row = await this.vhost.findUser(user)
       found = row !== null
       return row !== null && secretMatches(row.secretHash, checkSecret.Check(secret) ? secret : '')

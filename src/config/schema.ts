@@ -248,6 +248,14 @@ export const AccessSection = Section({
   timeout: Duration('2s'),
 })
 
+export const MetricsSection = Section({
+  // GET <path> in Prometheus text format (README "Observability"); false: no route (404).
+  enabled: Type.Boolean({ default: true }),
+  path: Type.String({ pattern: '^(/[^/?#]+)+$', default: '/metrics' }),
+  // When set, a scrape must present it (Authorization: Bearer <key>, or X-API-Key); else 401.
+  apiKey: Type.Union([Type.String({ minLength: 8 }), Type.Null()], { default: null }),
+})
+
 export const ConfigSchema = Type.Object({
   server: ServerSection,
   limits: LimitsSection,
@@ -274,6 +282,7 @@ export const ConfigSchema = Type.Object({
     das: DasSection,
   }),
   access: AccessSection,
+  metrics: MetricsSection,
 }, { additionalProperties: false })
 
 export type Config = Static<typeof ConfigSchema>
@@ -285,3 +294,4 @@ export type TelegraphyConfig = Config['protocols']['telegraphy']
 export type ReallyConfig = Config['protocols']['really']
 export type DasConfig = Config['protocols']['das']
 export type AccessConfig = Config['access']
+export type MetricsConfig = Config['metrics']

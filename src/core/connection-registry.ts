@@ -1,5 +1,6 @@
 import type { Connection, ConnectionEnd, ConnectionOpening, Principal } from './connection.js'
 import type { ConnectionTopics } from './hub/connection-topics.js'
+import { closeCodeLabel, NodeFigures } from './metrics/protocol-figures.js'
 import type { Revocable, RevocationCause } from './revocation/revocable.js'
 import { UserIndex } from './revocation/user-index.js'
 
@@ -76,8 +77,8 @@ export class ConnectionRegistry {
   readonly maxPerAddress: number
   readonly #onError: (err: unknown) => void
 
-  /** Connections closed because they stopped reading (outbound byte cap reached). */
-  slowConsumersClosed = 0
+  /** Per-protocol counters of this node's connections (opened, closed, traffic of the closed ones). */
+  readonly figures = new NodeFigures()
 
   constructor ({ topics, maxPerAddress = 0, onError = () => {} }: ConnectionRegistryOptions) {
     this.topics = topics
@@ -110,13 +111,17 @@ export class ConnectionRegistry {
 
   add (connection: Connection, opening: ConnectionOpening = {}): void {
     this.#connections.set(connection.id, connection)
+    this.figures.of(connection.protocol).opened++
     for (const o of this.#observers) if (o.opened) this.#safely(() => o.opened!(connection, opening))
   }
 
   /** The connection ended: it is forgotten, unindexed and leaves every hub topic (never throws). */
   remove (connection: Connection, end: ConnectionEnd = { code: null, reason: '' }): void {
     const known = this.#connections.get(connection.id) === connection
-    if (known) this.#connections.delete(connection.id)
+    if (known) {
+      this.#connections.delete(connection.id)
+      this.#count(connection, end)
+    }
     const username = usernameOf(connection.principal)
     if (username !== null) this.#users.unbind(username, connection)
     this.topics.leaveAll(connection)
@@ -200,6 +205,28 @@ export class ConnectionRegistry {
     return out
   }
 
+  /** A connection was closed for not reading (outbound byte cap reached). */
+  slowConsumerClosed (protocol: string): void {
+    this.figures.of(protocol).slowConsumersClosed++
+  }
+
+  /** Connections closed as slow consumers so far, every protocol. */
+  get slowConsumersClosed (): number {
+    let total = 0
+    for (const [, figures] of this.figures.entries()) total += figures.slowConsumersClosed
+    return total
+  }
+
+  /** A connection stopped being read: its inbound queue is full (core/inbound-frames.ts). */
+  readingPaused (protocol: string): void {
+    this.figures.of(protocol).inboundPaused++
+  }
+
+  /** Every live connection of this node (for figures read at scrape time). */
+  live (): IterableIterator<Connection> {
+    return this.#connections.values()
+  }
+
   get size (): number {
     return this.#connections.size
   }
@@ -221,6 +248,18 @@ export class ConnectionRegistry {
 
   closeAll (code: number, reason: string): void {
     for (const c of this.#connections.values()) c.close(code, reason)
+  }
+
+  /** A closed connection's traffic moves into its protocol's totals (the live ones are summed when read). */
+  #count (connection: Connection, end: ConnectionEnd): void {
+    const figures = this.figures.of(connection.protocol)
+    const code = closeCodeLabel(end.code)
+    figures.closed.set(code, (figures.closed.get(code) ?? 0) + 1)
+    const { traffic } = connection
+    figures.framesIn += traffic.framesIn
+    figures.bytesIn += traffic.bytesIn
+    figures.framesOut += traffic.framesOut
+    figures.bytesOut += traffic.bytesOut
   }
 
   #safely (call: () => void): void {

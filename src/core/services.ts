@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.js'
 import { AuthorizeHook } from './access/authorize-hook.js'
 import { Authorizer } from './access/authorizer.js'
 import { RoleDirectory } from './access/role-directory.js'
-import { createBackend, type Backend } from './backend/backend.js'
+import { createBackend, type Backend, type BackendCallListener } from './backend/backend.js'
 import { ConnectionRegistry } from './connection-registry.js'
 import { ConnectionTopics } from './hub/connection-topics.js'
 import { openDatabase, type Database } from './db/database.js'
@@ -66,6 +66,10 @@ export interface Services {
   /** True once startup is done and until shutdown begins. */
   accepting: boolean
   backend (url: string | null): Backend
+  /** Told of every backend call of every protocol (the metrics set it); null: nothing measured. */
+  onBackendCall: BackendCallListener | null
+  /** Each dependency (database, store, broker) and whether it answers now. */
+  dependencies (): Promise<Record<string, boolean>>
   /** Dependencies that are down (empty when all answer). */
   unavailable (): Promise<string[]>
   close (): Promise<void>
@@ -161,7 +165,7 @@ export async function createServices (config: Config, log: CoreLogger, { product
     throw err
   }
 
-  return {
+  const services: Services = {
     config,
     database,
     store,
@@ -176,16 +180,20 @@ export async function createServices (config: Config, log: CoreLogger, { product
     throttle,
     insecureDefaults,
     accepting: true,
-    backend: (url) => createBackend(url, config.backend.timeout, config.backend.secret),
+    onBackendCall: null,
+    // A backend is made when a plugin registers; the listener is looked up per call, so metrics
+    // wired at any point see every call.
+    backend: (url) => createBackend(url, config.backend.timeout, config.backend.secret,
+      (protocol, outcome, ms) => services.onBackendCall?.(protocol, outcome, ms)),
+    async dependencies () {
+      return { database: await database.ping(), store: store.isReady(), broker: broker.isReady() }
+    },
     async unavailable () {
-      const down: string[] = []
-      if (!(await database.ping())) down.push('database')
-      if (!store.isReady()) down.push('store')
-      if (!broker.isReady()) down.push('broker')
-      return down
+      return Object.entries(await services.dependencies()).flatMap(([name, up]) => up ? [] : [name])
     },
     async close () {
       await Promise.allSettled([broker.close(), store.close(), counters.close(), database.close()])
     },
   }
+  return services
 }

@@ -5,6 +5,7 @@ import { installErrorHandler } from './errors.js'
 import { installJsonBodyParser } from './json-body.js'
 import { adminUserRoutes } from './routes/admin-users.js'
 import { authRoutes } from './routes/auth.js'
+import { metricsRoute } from './metrics/route.js'
 import { healthRoutes } from './routes/health.js'
 import { narrowedTokenRoutes } from './routes/narrowed-tokens.js'
 import { oauthRoutes } from './routes/oauth.js'
@@ -45,6 +46,10 @@ function guardUpgrades (app: FastifyInstance, services: Services): void {
   })
 }
 
+/** The protocols this app serves: each has its series in /metrics from the start, at zero. */
+const enabledProtocols = ({ config }: Services): string[] =>
+  Object.entries(config.protocols).flatMap(([name, section]) => section.enabled ? [name] : [])
+
 /** REST shared by every protocol, and the HTTP rules every route follows. */
 export async function registerHttp (app: FastifyInstance, services: Services): Promise<void> {
   installErrorHandler(app)
@@ -55,6 +60,7 @@ export async function registerHttp (app: FastifyInstance, services: Services): P
   // `request.jwtVerify()` for every bearer guard, plugins' routes included.
   await registerBearerVerification(app, services)
   await app.register(healthRoutes, { services })
+  if (services.config.metrics.enabled) await app.register(metricsRoute, { services, protocols: enabledProtocols(services) })
   await app.register(authRoutes, { services })
   await app.register(narrowedTokenRoutes, { services })
   await app.register(adminUserRoutes, { services })

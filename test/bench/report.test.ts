@@ -21,6 +21,13 @@ t.test('connection-rate ratios are paired round by round, the median kept', asyn
   t.equal(pairedRatio({ subject: 's', connections: 10, perSecond: 1500, rounds: [1, 2, 3, 4] }, { ...ws, rounds: [2, 2, 2, 2] }), 1, 'an even count takes the lower middle')
 })
 
+t.test('fan-out with metrics against without: at least 0.95×', async (t) => {
+  const verdict = (nometrics: number) => targets({ fanout: [fanout('webrocket', 400_000, 40), fanout('webrocket-nometrics', nometrics, 40)] })
+    .find((x) => x.name === 'fan-out: WebRocket with metrics / without')
+  t.match(verdict(410_000), { value: 400_000 / 410_000, verdict: 'PASS' }, 'within 5 %')
+  t.match(verdict(440_000), { value: 400_000 / 440_000, verdict: 'MISS' }, 'metrics cost 9 %')
+})
+
 t.test('targets and tables from a whole run', async (t) => {
   const results: Results = {
     fanout: [fanout('webrocket', 400_000, 40), fanout('ws', 80_000, 2000), fanout('socketio', 70_000, 3000), { ...fanout('telegraphy', 0, 0), saturation: null, error: 'boom' }],
@@ -46,6 +53,7 @@ t.test('targets and tables from a whole run', async (t) => {
   t.match(verdict('connection rate: syscache'), { verdict: 'n/a' })
   t.match(verdict('cluster: 2 nodes'), { value: 2, verdict: 'PASS' })
   t.match(verdict('cluster: p99'), { value: 50, verdict: 'PASS' })
+  t.match(verdict('fan-out: WebRocket with metrics / without'), { verdict: 'n/a' }, 'no webrocket-nometrics run')
 
   const tables = [fanoutTable(results.fanout!), memoryTable(results.memory!), connrateTable(results.connrate!), clusterTable(results.cluster!), targetsTable(list)].join('\n')
   t.match(tables, /webrocket\s+400,000\s+400/)

@@ -1,7 +1,8 @@
 import t from 'tap'
 import { benchOverrides } from '../../bench/subjects/switchboard.js'
-import { CREDENTIALS } from '../../bench/lib/wire.js'
-import { startApp } from '../helpers/app.js'
+import { CREDENTIALS, WIRES } from '../../bench/lib/wire.js'
+import { FANOUT_SUBJECTS } from '../../bench/scenarios/options.js'
+import { request, startApp } from '../helpers/app.js'
 import { client } from '../plugins/webrocket/fixture.js'
 
 // The bench's `webrocket-rules` subject must really be decided by the authorizer, or its fan-out
@@ -19,4 +20,19 @@ t.test('the rules variant lets the bench user use its channel and no other', asy
 
 t.test('the plain bench config has no rules', async (t) => {
   t.notOk((benchOverrides({ sendBufferLimit: 1 << 20 }) as Record<string, unknown>).access)
+})
+
+// Issue 17's figure: fan-out with metrics (plain `webrocket`, metrics on by default) against
+// `webrocket-nometrics`, which must really have no metrics route.
+t.test('the no-metrics variant turns metrics off; the plain config keeps them', async (t) => {
+  const plain = benchOverrides({ sendBufferLimit: 1 << 20 }) as Record<string, unknown>
+  t.notOk(plain.metrics, 'plain: the default (on)')
+  const { storage, metrics, protocols } = benchOverrides({ sendBufferLimit: 1 << 20, variant: 'no-metrics' }) as Record<string, unknown>
+  t.same(metrics, { enabled: false })
+  t.equal(WIRES['webrocket-nometrics'].variant, 'no-metrics')
+  t.ok(FANOUT_SUBJECTS.includes('webrocket-nometrics'), 'measured in the fan-out scenario')
+  const off = await startApp(t, { storage, metrics, protocols } as Record<string, unknown>)
+  t.equal((await request(off.url, 'GET', '/metrics')).status, 404, 'no metrics route')
+  const on = await startApp(t, { storage: plain.storage, protocols: plain.protocols } as Record<string, unknown>)
+  t.equal((await request(on.url, 'GET', '/metrics')).status, 200, 'plain: metrics served')
 })

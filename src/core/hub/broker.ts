@@ -1,5 +1,9 @@
-/** Called for every message on a channel this node subscribed to. */
-export type BrokerHandler = (channel: string, payload: string) => void
+/**
+ * Called for every message on a channel this node subscribed to; `publishedAt` is when the
+ * publishing node published it (ms since the epoch, that node's clock: the delivery latency).
+ */
+/** `publishedAt`: ms since the epoch on the publishing node; NaN when it did not say (an earlier version). */
+export type BrokerHandler = (channel: string, payload: string, publishedAt: number) => void
 
 /**
  * Carries hub messages between nodes. A publish reaches the handler of every node subscribed

@@ -1,3 +1,4 @@
+import { topicProtocol } from '../metrics/topic-protocol.js'
 import type { Broker } from './broker.js'
 import { HubMessage } from './message.js'
 
@@ -16,9 +17,17 @@ export interface Subscriber {
 export class Hub {
   readonly #topics = new Map<string, Set<Subscriber>>()
   readonly #pending = new Map<string, Promise<void>>()
+  /** Publishes from this node by the protocol of their topic (`switchboard_hub_publishes_total`). */
+  readonly published = new Map<string, number>()
+  /**
+   * Told once per message that reached local subscribers, with the ms since it was published
+   * (on any node) and how many subscribers get it: the metrics' delivery latency and deliveries.
+   * Null (nothing measured) without metrics.
+   */
+  onDelivered: ((topic: string, latencyMs: number, subscribers: number) => void) | null = null
 
   constructor (readonly broker: Broker, private readonly onError: (err: unknown, topic: string) => void = () => {}) {
-    broker.onMessage((topic, payload) => this.#dispatch(topic, payload))
+    broker.onMessage((topic, payload, publishedAt) => this.#dispatch(topic, payload, publishedAt))
   }
 
   /**
@@ -47,11 +56,13 @@ export class Hub {
 
   /** Publishes a JSON-serialisable value; it is stringified once for every node and subscriber. */
   publish (topic: string, data: unknown): Promise<void> {
-    return this.broker.publish(topic, JSON.stringify(data))
+    return this.publishRaw(topic, JSON.stringify(data))
   }
 
   /** Publishes JSON text as it is (the caller already encoded it). */
   publishRaw (topic: string, raw: string): Promise<void> {
+    const protocol = topicProtocol(topic)
+    this.published.set(protocol, (this.published.get(protocol) ?? 0) + 1)
     return this.broker.publish(topic, raw)
   }
 
@@ -59,9 +70,11 @@ export class Hub {
     return this.#topics.get(topic)?.size ?? 0
   }
 
-  #dispatch (topic: string, payload: string): void {
+  #dispatch (topic: string, payload: string, publishedAt: number): void {
     const subscribers = this.#topics.get(topic)
     if (!subscribers) return
+    // Before the frames are written: the time the message took to reach this node's fan-out.
+    this.onDelivered?.(topic, Date.now() - publishedAt, subscribers.size) // NaN when untimed: not observed
     const message = new HubMessage(topic, payload)
     for (const subscriber of subscribers) {
       try {

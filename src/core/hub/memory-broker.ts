@@ -18,7 +18,7 @@ export class MemoryBroker implements Broker {
   }
 
   async publish (channel: string, payload: string): Promise<void> {
-    if (this.#channels.has(channel)) this.#handler(channel, payload)
+    if (this.#channels.has(channel)) this.#handler(channel, payload, Date.now())
   }
 
   isReady (): boolean {

@@ -12,7 +12,8 @@ export interface RedisBrokerOptions {
 /**
  * Redis PUBLISH/SUBSCRIBE between nodes. A node delivers its own publishes locally at once
  * (so local traffic keeps flowing while Redis is away) and skips their echo from Redis, which
- * it recognises by the node id written in front of every payload.
+ * it recognises by the node id written in front of every payload. The time of the publish
+ * follows the node id (`<nodeId> <ms> <payload>`): the receiving node's delivery latency.
  */
 export class RedisBroker implements Broker {
   readonly nodeId = randomId(9)
@@ -41,7 +42,13 @@ export class RedisBroker implements Broker {
     const space = message.indexOf(' ')
     if (message.slice(0, space) === this.nodeId) return
     const channel = redisChannel.slice(this.#prefix.length)
-    if (this.#channels.has(channel)) this.#handler(channel, message.slice(space + 1))
+    if (!this.#channels.has(channel)) return
+    const second = message.indexOf(' ', space + 1)
+    const publishedAt = second > space ? Number(message.slice(space + 1, second)) : NaN
+    // A node of an earlier version writes no time (`<nodeId> <payload>`; payloads are JSON, never
+    // a bare number and a space): during a rolling upgrade its messages still arrive, untimed.
+    if (Number.isInteger(publishedAt)) this.#handler(channel, message.slice(second + 1), publishedAt)
+    else this.#handler(channel, message.slice(space + 1), NaN)
   }
 
   onMessage (handler: BrokerHandler): void {
@@ -69,9 +76,10 @@ export class RedisBroker implements Broker {
   }
 
   async publish (channel: string, payload: string): Promise<void> {
-    if (this.#channels.has(channel)) this.#handler(channel, payload)
+    const publishedAt = Date.now()
+    if (this.#channels.has(channel)) this.#handler(channel, payload, publishedAt)
     try {
-      await this.#pub.publish(this.#prefix + channel, `${this.nodeId} ${payload}`)
+      await this.#pub.publish(this.#prefix + channel, `${this.nodeId} ${publishedAt} ${payload}`)
     } catch (err) {
       // Other nodes miss this message while Redis is down; this node already delivered it.
       this.#onError(err as Error)

@@ -16,6 +16,16 @@ export interface Attempt {
   address: string
   /** A namespaced account (`user:alice`, `webrocket:/echo:joe`); absent for bare tokens and keys. */
   account?: string
+  /** Where the check happens, as the metrics label it: a protocol's socket, or `http` (REST; the default). */
+  protocol?: string
+}
+
+/** Outcomes of the credential checks of one protocol (`switchboard_auth_total{result}`). */
+export interface AuthOutcomes {
+  success: number
+  failure: number
+  /** Refused unchecked: too many failures, or password hashing at its cap (busy). */
+  throttled: number
 }
 
 /** The outcome of a guarded credential check. */
@@ -54,6 +64,8 @@ export class CredentialThrottle {
   readonly #account: FailureLimit
   readonly #address: FailureLimit
   readonly #inFlight = new InFlight()
+  /** Outcomes by protocol, counted in place; the metrics read them at scrape time. */
+  readonly outcomes = new Map<string, AuthOutcomes>()
 
   constructor (store: CounterStore, config: ThrottleConfig, private readonly onStoreError: (err: unknown) => void = () => {}) {
     this.#account = new FailureLimit(store, { name: 'account', max: config.maxFailuresPerAccount, windowMs: config.window })
@@ -113,6 +125,15 @@ export class CredentialThrottle {
 
   /** Runs `check` unless the attempt is throttled; a null/false result is a failure and counts. */
   async guard<T> (attempt: Attempt, check: () => Promise<T | null | false>): Promise<Verdict<T>> {
+    const verdict = await this.#guard(attempt, check)
+    const protocol = attempt.protocol ?? 'http'
+    let outcomes = this.outcomes.get(protocol)
+    if (outcomes === undefined) this.outcomes.set(protocol, outcomes = { success: 0, failure: 0, throttled: 0 })
+    outcomes[verdict.ok ? 'success' : verdict.reason === 'denied' ? 'failure' : 'throttled']++
+    return verdict
+  }
+
+  async #guard<T> (attempt: Attempt, check: () => Promise<T | null | false>): Promise<Verdict<T>> {
     const limits = this.#limits(attempt)
     let counted = true
     try {

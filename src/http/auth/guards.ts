@@ -25,12 +25,17 @@ export const serviceSecurity: Array<Record<string, string[]>> = [{ apiKey: [] },
 
 const digest = (value: string) => hash('sha256', value, 'buffer')
 
-/** Compares an API key with every configured key in constant time. */
-export function isApiKey (services: Services, presented: string): boolean {
+/** Whether `presented` is one of `keys`, compared with each in constant time. */
+export function matchesKey (presented: string, keys: readonly string[]): boolean {
   const wanted = digest(presented)
   let match = false
-  for (const key of services.config.auth.apiKeys) match = timingSafeEqual(digest(key), wanted) || match
+  for (const key of keys) match = timingSafeEqual(digest(key), wanted) || match
   return match
+}
+
+/** Compares an API key with every configured key in constant time. */
+export function isApiKey (services: Services, presented: string): boolean {
+  return matchesKey(presented, services.config.auth.apiKeys)
 }
 
 function deny (reply: FastifyReply, statusCode: 401 | 403, message: string) {

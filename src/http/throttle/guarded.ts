@@ -13,10 +13,11 @@ export function verdictError (verdict: Extract<Verdict<unknown>, { retryAfterMs:
 /**
  * A REST credential check under the throttle (core/throttle): its value, or null when the
  * credentials are wrong (counted as a failure of the caller's address and of `account`);
- * throws THROTTLED or BUSY (the error handler answers 429 / 503 with Retry-After).
+ * throws THROTTLED or BUSY (the error handler answers 429 / 503 with Retry-After). `protocol`
+ * labels the outcome in the metrics: a protocol's own REST login, or `http` for the shared routes.
  */
-export async function guardedCheck<T> (services: Services, request: FastifyRequest, account: string | undefined, check: () => Promise<T | null | false>): Promise<T | null> {
-  const verdict = await services.throttle.guard({ address: request.ip, account }, check)
+export async function guardedCheck<T> (services: Services, request: FastifyRequest, account: string | undefined, check: () => Promise<T | null | false>, protocol = 'http'): Promise<T | null> {
+  const verdict = await services.throttle.guard({ address: request.ip, account, protocol }, check)
   if (verdict.ok) return verdict.value
   if (verdict.reason === 'denied') return null
   throw verdictError(verdict)

@@ -94,13 +94,15 @@ export class WsConnection implements Connection {
     this.traffic.sent(typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length)
     if (this.ws.bufferedAmount > this.limits.sendBufferLimit) {
       // A consumer that does not read must not make the server buffer without bound.
-      this.registry.slowConsumersClosed++
+      this.registry.slowConsumerClosed(this.protocol)
       this.close(1008, 'send buffer limit exceeded')
     }
   }
 
   pauseReading (): void {
-    if (this.ws.readyState === OPEN) this.ws.pause()
+    if (this.ws.readyState !== OPEN) return
+    this.ws.pause()
+    this.registry.readingPaused(this.protocol)
   }
 
   resumeReading (): void {

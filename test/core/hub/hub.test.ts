@@ -41,6 +41,24 @@ t.test('RedisBroker: a publish on one node reaches the other exactly once, not e
   t.same(onB.data.map((d) => (d as { from: string }).from).sort(), ['A', 'A', 'B'])
 })
 
+t.test('RedisBroker: an earlier version\'s untimed message (`<nodeId> <payload>`) still arrives during a rolling upgrade, its latency not observed', async (t) => {
+  const prefix = redisPrefix(t)
+  const broker = await redisBroker(t, prefix)
+  const hub = new Hub(broker)
+  const latencies: number[] = []
+  hub.onDelivered = (_topic, latencyMs) => latencies.push(latencyMs)
+  const received = new Collector()
+  await hub.subscribe('room', received)
+  const { Redis } = await import('ioredis')
+  const old = new Redis(REDIS_URL)
+  t.teardown(() => old.quit())
+  await old.publish(prefix + 'room', `oldnode ${JSON.stringify({ from: 'old' })}`)
+  await old.publish(prefix + 'room', `newnode ${Date.now()} ${JSON.stringify({ from: 'new' })}`)
+  await received.waitFor(2)
+  t.same(received.data, [{ from: 'old' }, { from: 'new' }])
+  t.ok(Number.isNaN(latencies[0]) && latencies[1] >= 0, 'the untimed one has no latency')
+})
+
 t.test('RedisBroker: nodes in different prefixes are isolated', async (t) => {
   const one = new Hub(await redisBroker(t, redisPrefix(t)))
   const two = new Hub(await redisBroker(t, redisPrefix(t)))

@@ -27,6 +27,7 @@ async function writeUntilDropped (t: Test, app: FastifyInstance, conn: EngineCon
   }
   t.equal(conn.readyState, 'closed', 'dropped')
   t.equal(app.services.connections.slowConsumersClosed, 1, 'counted as a slow consumer')
+  t.equal(app.services.connections.figures.of('das').slowConsumersClosed, 1, 'of DAS (switchboard_slow_consumers_closed_total)')
   return peak
 }
 
