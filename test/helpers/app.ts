@@ -14,11 +14,12 @@ export interface RunningApp {
 
 interface TestLike { teardown (fn: () => unknown): void }
 
-/** Starts an app on a free port; closed when the test ends. */
+/** Starts an app on a free port (or `server.port` of the overrides: a restart); closed when the test ends. */
 export async function startApp (t: TestLike, overrides: ConfigOverrides = {}): Promise<RunningApp> {
-  const app = await buildApp(testConfig(overrides), { logger: false })
+  const config = testConfig(overrides)
+  const app = await buildApp(config, { logger: false })
   t.teardown(() => app.close())
-  await app.listen({ host: '127.0.0.1', port: 0 })
+  await app.listen({ host: '127.0.0.1', port: config.server.port })
   const port = (app.server.address() as { port: number }).port
   return { app, port, url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}` }
 }
