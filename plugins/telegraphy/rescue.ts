@@ -48,7 +48,8 @@ export class Rescue {
    * it serves anyone.
    */
   async #scan (startup: boolean): Promise<void> {
-    if (this.#scanning || this.gateway.stopping) return
+    // A look that takes longer than a heartbeat (a slow store) is not overlapped by the next.
+    if (this.#scanning) return
     this.#scanning = true
     try {
       const { store } = this.gateway.services

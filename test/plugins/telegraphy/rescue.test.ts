@@ -132,14 +132,27 @@ t.test('a node stopped with every session adopted is forgotten; a node without R
   t.equal((await single.app.services.store.hashGetAll(NODES_KEY)).size, 0)
 })
 
-t.test('a take-over that fails is tried again once its claim expires', async (t) => {
+t.test('a take-over another node claimed, or that failed, is tried again once the claim expires; an unreadable list is read again', async (t) => {
   const { nodes: [a] } = await clusterOf(t, 1, { ...TIMERS, reconnectWindow: 300, handoverTimeout: 100 })
   const store = a.app.services.store
   const { redis, key } = redisOf(t, a.app)
-  // A node that died long ago, whose index is not a hash: reading it fails (WRONGTYPE).
+  const [self] = (await store.hashGetAll(NODES_KEY)).keys()
+  const beats = async (count: number) => {
+    const seen = new Set<string | null>()
+    await eventually(async () => seen.add(await store.get(`telegraphy:node:${self}`)).size > count, 2000, `${count} beats`)
+  }
+  // The list is not a hash for a while: each look fails, and the node goes on beating.
+  await redis.del(key(NODES_KEY))
+  await redis.set(key(NODES_KEY), 'not a hash')
+  await beats(2)
+  await redis.del(key(NODES_KEY))
+  await store.hashSet(NODES_KEY, self, '1')
+
+  // A node that died long ago: another survivor claims it, then its index cannot be read (WRONGTYPE).
+  await redis.set(key('telegraphy:rescue:ghost'), 'another-node', 'PX', 1000)
   await redis.set(key('telegraphy:held:ghost'), 'not a hash')
   await store.hashSet(NODES_KEY, 'ghost', '1')
-  await eventually(async () => (await store.get('telegraphy:rescue:ghost')) !== null, 2000, 'claimed')
+  await eventually(async () => (await store.get('telegraphy:rescue:ghost')) === self, 3000, 'claimed by A once the other claim expired')
   t.ok((await store.hashGetAll(NODES_KEY)).has('ghost'), 'not forgotten: its sessions were not taken over')
   await redis.del(key('telegraphy:held:ghost'))
   await takenOver(store, 'ghost')
