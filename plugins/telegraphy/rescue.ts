@@ -79,6 +79,8 @@ export class Rescue {
 
   async #rescue (dead: string): Promise<void> {
     const { config, nodeId, services: { store } } = this.gateway
+    // A look still running when this node began to stop: what it took over would go with it.
+    if (this.gateway.stopping) return
     this.#rescuing.add(dead)
     try {
       // One survivor takes the dead node over; if it dies on the way, another does once the key expires.
