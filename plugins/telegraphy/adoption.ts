@@ -84,7 +84,7 @@ export class Adoption {
   #onOffer (offer: Offer): void {
     if (offer.from === this.gateway.nodeId || this.gateway.stopping) return
     const adopting = offer.sessions.map(({ token, holder }) => this.adopt(token, holder, offer.from, sessionKey))
-    // #adopt never rejects: a failure is a session not won.
+    // adopt never rejects: a failure is a session not won.
     void Promise.all(adopting).then((won) => {
       const sessions = offer.sessions.filter((_s, i) => won[i]).map((s) => s.token)
       if (sessions.length > 0) this.gateway.tell(offer.from, { type: 'adopted', sessions })
