@@ -2,9 +2,17 @@ import { ConnectionTraffic, type Connection, type Frame, type Principal } from '
 import type { DasSession } from './session.js'
 
 /**
+ * WebSocket close codes that tell a client to come back (RFC 6455 §7.4.1 and the IANA registry):
+ * going away (graceful shutdown), service restart, try again later.
+ */
+const COME_BACK_CODES = new Set([1001, 1012, 1013])
+
+/**
  * A DAS socket as the core sees it, so it is counted in /health and closed by graceful
  * shutdown (`services.connections.closeAll`) like every WebSocket. Socket.IO has no close
- * codes: closing drops the whole Engine.IO connection.
+ * codes: closing drops the whole Engine.IO connection, in the way the code means — for a code
+ * that asks the client to come back (shutdown's 1001) the transport just closes and socket.io
+ * clients reconnect; for any other, the namespace is disconnected and they stay away.
  */
 export class DasConnection implements Connection {
   readonly protocol = 'das'
@@ -35,7 +43,8 @@ export class DasConnection implements Connection {
 
   resumeReading (): void {}
 
-  close (_code: number, reason = 'closed'): void {
-    this.session.close(reason)
+  close (code: number, reason = 'closed'): void {
+    if (COME_BACK_CODES.has(code)) this.session.goAway(reason)
+    else this.session.close(reason)
   }
 }

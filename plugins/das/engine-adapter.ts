@@ -81,6 +81,24 @@ export function dropConnection (conn: EngineConnection, closeTimeout: number): v
 }
 
 /**
+ * Ends the connection so that its client comes back by itself (graceful shutdown): the
+ * Engine.IO connection closes without a Socket.IO DISCONNECT packet on any namespace.
+ * socket.io-client 2.x and 4.x both take that as `transport close` and reconnect; a
+ * DISCONNECT (what `socket.disconnect(true)` sends before closing) is `io server disconnect`,
+ * after which neither reconnects. engine.io's plain `close()` sends what is buffered first; a
+ * client that has not taken it within `closeTimeout` is dropped as by `dropConnection`.
+ */
+export function closeTransport (conn: EngineConnection, closeTimeout: number): void {
+  const ws = webSocketOf(conn)
+  conn.close()
+  // The close handshake gets closeTimeout, as every other socket of the server (WsConnection.close).
+  setTimeout(() => {
+    if (conn.readyState !== 'closed') conn.close(true)
+    ws?.terminate()
+  }, closeTimeout).unref()
+}
+
+/**
  * A closed long-polling transport waits for the client's next poll to hand it the close
  * packet: 30 s hard-coded in engine.io, in a timer that holds the process. Bounded here.
  */

@@ -10,7 +10,7 @@ import { socketIoCors } from '../../src/http/cors.js'
 import { NoSubprotocolWebSocketServer } from '../../src/http/websocket/subprotocols.js'
 import { DasConnection } from './connection.js'
 import { DeliveryFeed, publishDelivery, type FeedContext } from './delivery-feed.js'
-import { boundPollingClose, packetBytes, type EngineConnection, type EnginePacket } from './engine-adapter.js'
+import { boundPollingClose, closeTransport, packetBytes, type EngineConnection, type EnginePacket } from './engine-adapter.js'
 import type { Delivery } from './messages.js'
 import { capOutbound } from './outbound-cap.js'
 import { ReceiveGate } from './receive-gate.js'
@@ -124,6 +124,8 @@ async function das (app: FastifyInstance, { services, config }: DasPluginOptions
         if (!services.access.restricted('das') && principal.channels === undefined) return null
         return new ReceiveGate((resource) => services.access.authorize({ protocol: 'das', action: 'subscribe', resource, principal, connectionId: s.id }))
       },
+      // Graceful shutdown (DasConnection.close with 1001): the client reconnects to the next node.
+      closeTransport: () => closeTransport(engineConnection, closeTimeout),
       log,
       maxDepth: services.config.limits.maxDepth,
     })

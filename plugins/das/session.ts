@@ -45,6 +45,11 @@ export interface SessionOptions {
    * when whatever it is sent may reach it (no rules, an `allow` default, no hook, no `channels`).
    */
   gateFor (session: DasSession, principal: UserPrincipal): ReceiveGate | null
+  /**
+   * Closes the socket's Engine.IO connection without a DISCONNECT packet, so that the client
+   * reconnects by itself (engine-adapter.ts `closeTransport`).
+   */
+  closeTransport (session: DasSession): void
   log: SessionLogger
   now?: () => number
   /** Deepest nesting a client message may have (`limits.maxDepth`, issue 14); 64 when not given. */
@@ -184,12 +189,26 @@ export class DasSession implements Revocable {
     if (window) this.#timers.push(window)
   }
 
-  /** Drops the whole connection (all namespaces), as upstream's `disconnect(sid)`. */
+  /**
+   * Drops the whole connection (all namespaces), as upstream's `disconnect(sid)`: each namespace
+   * gets a DISCONNECT first, so the client does not reconnect by itself.
+   */
   close (reason: string): void {
     if (this.#closed) return
     this.options.log.info({ connection: this.id, reason }, 'das socket disconnected by server')
     this.socketClosed()
     this.socket.disconnect(true)
+  }
+
+  /**
+   * Ends the connection as a server going away does: the transport closes with no DISCONNECT,
+   * which socket.io clients answer by reconnecting (to this node once it is back, or to another).
+   */
+  goAway (reason: string): void {
+    if (this.#closed) return
+    this.options.log.info({ sid: this.id, reason }, 'das connection closed by server; the client reconnects')
+    this.socketClosed()
+    this.options.closeTransport(this)
   }
 
   /** The core registry's revocation policy: the socket is dropped (§5 has no message for it). */

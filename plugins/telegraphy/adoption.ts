@@ -3,6 +3,9 @@ import type { DetachedSession, NodeContext } from './node-context.js'
 import { KeptSession } from './kept.js'
 import { adoptKey, readHead, sessionKey, withSubscriptions } from './record.js'
 
+/** Where the session to adopt is: its dropped record, or the live record of a node that died. */
+export type RecordKey = (token: string) => string
+
 /** Shared control topic of every node (outside `telegraphy:`, like the node topics: decision 12). */
 const NODES_TOPIC = 'telegraphy-nodes'
 /** Adoptions of one session followed from its first holder (a few rolling restarts at most). */
@@ -36,10 +39,12 @@ export class Adoption {
 
   /**
    * Stopping: asks the other nodes to adopt these sessions. Each session is handed over once it
-   * is acknowledged; resolves when all are, or after `handoverTimeout` (no other node alive).
+   * is acknowledged; resolves when all are (true), or after `handoverTimeout` (false: no other
+   * node alive, or not all answered).
    */
-  async offer (sessions: DetachedSession[]): Promise<void> {
-    if (sessions.length === 0 || !this.gateway.shared) return
+  async offer (sessions: DetachedSession[]): Promise<boolean> {
+    if (sessions.length === 0) return true
+    if (!this.gateway.shared) return false
     const { hub } = this.gateway.services
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, this.gateway.config.handoverTimeout) })
@@ -48,9 +53,10 @@ export class Adoption {
     })))
     const offer: Offer = { type: 'adopt', from: this.gateway.nodeId, sessions: sessions.map((s) => ({ token: s.token, holder: s.holder })) }
     await hub.publish(NODES_TOPIC, offer)
-    await Promise.race([acknowledged, timeout])
+    const all = await Promise.race([acknowledged.then(() => true), timeout.then(() => false)])
     clearTimeout(timer)
     this.#acknowledge.clear()
+    return all
   }
 
   /** An adopter's acknowledgement (gateway control topic). */
@@ -77,8 +83,8 @@ export class Adoption {
 
   #onOffer (offer: Offer): void {
     if (offer.from === this.gateway.nodeId || this.gateway.stopping) return
-    const adopting = offer.sessions.map(({ token, holder }) => this.#adopt(token, holder, offer.from))
-    // #adopt never rejects: a failure is a session not won.
+    const adopting = offer.sessions.map(({ token, holder }) => this.adopt(token, holder, offer.from, sessionKey))
+    // adopt never rejects: a failure is a session not won.
     void Promise.all(adopting).then((won) => {
       const sessions = offer.sessions.filter((_s, i) => won[i]).map((s) => s.token)
       if (sessions.length > 0) this.gateway.tell(offer.from, { type: 'adopted', sessions })
@@ -86,11 +92,12 @@ export class Adoption {
   }
 
   /**
-   * True when this node won the session and keeps it (or found it resumed meanwhile); false
-   * when another node won it, or the store failed (the stopping node then keeps pushing until
-   * `handoverTimeout`).
+   * Adopts the session `token` from node `from` (stopping, or dead: rescue.ts), whose record at
+   * `recordKey` names `holder`. True when this node won the session and keeps it (or found it
+   * resumed meanwhile); false when another node won it, or the store failed (a stopping node
+   * then keeps pushing until `handoverTimeout`).
    */
-  async #adopt (token: string, holder: string, from: string): Promise<boolean> {
+  async adopt (token: string, holder: string, from: string, recordKey: RecordKey): Promise<boolean> {
     const { config, services: { store } } = this.gateway
     let kept: KeptSession | undefined
     try {
@@ -98,7 +105,7 @@ export class Adoption {
       // Registered before the record is read: a RECONNECT that takes the record after this read
       // finds this node through the adopt key, and its claim must find the session here.
       kept = new KeptSession(this.gateway, token, holder)
-      const head = await readHead(store, sessionKey(token))
+      const head = await readHead(store, recordKey(token))
       // Gone (resumed, or its window is over) or a newer drop of the session: nothing to keep.
       if (!head || head.holder !== holder) kept.release()
       else await kept.adopt(await withSubscriptions(store, token, head))

@@ -5,16 +5,17 @@ import type { CoreLogger, Services } from '../../src/core/services.js'
 import { Adoption } from './adoption.js'
 import { encodeGrant, type Narrowing } from './auth-grant.js'
 import { encodeEventPayload, eventTimestamp, eventTopic } from './event-wire.js'
-import { Liveness } from './liveness.js'
+import { HeldIndex } from './held-index.js'
+import { Liveness, liveRecordTtl } from './liveness.js'
 import type { Control, DetachedSession, NodeContext } from './node-context.js'
 import { EventRegistry } from './registry.js'
+import { Rescue } from './rescue.js'
 
 /** Purpose of Telegraphy auth tokens in `services.tokens` one-time tokens (§3.7). */
 export const AUTH_TOKEN_PURPOSE = 'telegraphy'
 
 /** Control topic of one node: RECONNECT hand-over and adoption acknowledgements. */
 const controlTopic = (nodeId: string) => `telegraphy-node:${nodeId}`
-
 
 export interface EmitInput {
   meta?: { event_type?: string, verbose_name?: string, timestamp?: string, [key: string]: unknown } | null
@@ -36,8 +37,9 @@ export interface TelegraphyApi {
 /**
  * Node-wide Telegraphy state: the event registry, the emit path, one-time auth tokens, and
  * the hand-over of dropped sessions between nodes (claims here; node liveness in liveness.ts,
- * adoption at shutdown in adoption.ts). Per-connection state lives in Session, a dropped
- * session's in KeptSession.
+ * adoption at shutdown in adoption.ts, of a dead node's sessions in rescue.ts). Per-connection
+ * state lives in Session, a dropped session's in KeptSession. Every process is a new node (a
+ * random id): a restarted one finds its previous incarnation's sessions as a survivor would.
  */
 export class Gateway implements TelegraphyApi, NodeContext {
   readonly nodeId = randomId(9)
@@ -45,7 +47,9 @@ export class Gateway implements TelegraphyApi, NodeContext {
   /** True when other nodes may share the store and the broker (`storage.redis`). */
   readonly shared: boolean
   readonly liveness: Liveness
+  readonly held: HeldIndex
   readonly adoption: Adoption
+  readonly rescue: Rescue
   /** Set when shutdown begins: a stopping node adopts nothing. */
   stopping = false
   /**
@@ -68,28 +72,36 @@ export class Gateway implements TelegraphyApi, NodeContext {
     if (this.config.nodeHeartbeat <= 0) throw new Error('protocols.telegraphy.nodeHeartbeat must be more than 0')
     this.registry = new EventRegistry(services.store, this.config.events)
     this.shared = services.config.storage.redis !== null
-    this.liveness = new Liveness(services.store, {
-      nodeId: this.nodeId, heartbeat: this.config.nodeHeartbeat, reconnectWindow: this.config.reconnectWindow, shared: this.shared,
-    }, log)
+    const { nodeHeartbeat: heartbeat, reconnectWindow } = this.config
+    this.held = new HeldIndex(services.store, { nodeId: this.nodeId, ttl: liveRecordTtl(heartbeat, reconnectWindow), shared: this.shared }, log)
+    this.liveness = new Liveness(services.store, { nodeId: this.nodeId, heartbeat, reconnectWindow, shared: this.shared, held: this.held }, log)
     this.adoption = new Adoption(this)
+    this.rescue = new Rescue(this, this.adoption)
   }
 
   async start (): Promise<void> {
     await this.services.hub.subscribe(controlTopic(this.nodeId), this.#control)
     await this.adoption.start()
     await this.liveness.start()
+    // After the first beat: listed only once it beats, so that nobody takes it for dead.
+    await this.rescue.start()
   }
 
   /**
    * On shutdown (after the sockets were closed, so every session is a dropped one): wake waiting
    * RECONNECTs, offer the dropped sessions for adoption, let go of the rest, stop beating.
+   * Sessions nobody adopted stay listed in the held index for the next node to take over (a
+   * single-node restart); when all were adopted the node is forgotten.
    */
   async stop (): Promise<void> {
     this.stopping = true
+    this.rescue.stop()
+    this.held.freeze()
     for (const done of this.#waiting.values()) done()
-    await this.adoption.offer(Array.from(this.#detached.values()))
+    const adopted = await this.adoption.offer(Array.from(this.#detached.values()))
     // Not adopted: events already kept reach the store before it closes; a RECONNECT elsewhere drains them.
     await Promise.all(Array.from(this.#detached.values(), (session) => session.handOver()))
+    if (adopted) await Promise.all([this.held.clear(), this.rescue.forget()])
     await this.liveness.stop()
   }
 

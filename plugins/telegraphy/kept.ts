@@ -29,6 +29,7 @@ export class KeptSession implements Subscriber, DetachedSession, Revocable {
    */
   constructor (private readonly gateway: NodeContext, readonly token: string, readonly holder: string) {
     gateway.keepDetached(token, this)
+    gateway.held.add(token)
     const { reconnectWindow, handoverTimeout } = gateway.config
     // Past the window by the hand-over time, so a RECONNECT at the window's end still finds it.
     // An adopted session is kept a whole window from its adoption: no clocks are compared, and
@@ -98,6 +99,7 @@ export class KeptSession implements Subscriber, DetachedSession, Revocable {
     this.#released = true
     clearTimeout(this.#timer)
     this.gateway.forgetDetached(this.token, this)
+    this.gateway.held.remove(this.token)
     if (this.#principal?.kind === 'user') this.gateway.services.connections.releaseForUser(this.#principal.username, this)
     const subs = this.#subs
     this.#subs = null

@@ -1,10 +1,11 @@
 import type { CoreLogger } from '../../src/core/services.js'
 import type { EphemeralStore } from '../../src/core/state/store.js'
+import type { HeldIndex } from './held-index.js'
 import { liveKey, nodeKey, type SessionHead } from './record.js'
 import { subscriptionsKey } from './stored-subscriptions.js'
 
 /** A node that has not beaten for this many heartbeats is dead. */
-const STALE_BEATS = 3
+export const STALE_BEATS = 3
 /** A live record is refreshed once every this many heartbeats (one wheel turn). */
 const REFRESH_BEATS = 60
 
@@ -22,6 +23,13 @@ export interface LivenessOptions {
   reconnectWindow: number
   /** False on a single node (in-process store): nobody else could read what would be written. */
   shared: boolean
+  /** Where the connected sessions are listed for whoever takes over if this node dies. */
+  held: HeldIndex
+}
+
+/** A live record outlives a missed refresh, the time to notice a death, and the reconnect window. */
+export function liveRecordTtl (heartbeat: number, reconnectWindow: number): number {
+  return (2 * REFRESH_BEATS + STALE_BEATS) * heartbeat + reconnectWindow
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -49,7 +57,7 @@ export class Liveness {
   readonly #recordTtl: number
 
   constructor (private readonly store: EphemeralStore, private readonly options: LivenessOptions, private readonly log: CoreLogger) {
-    this.#recordTtl = (2 * REFRESH_BEATS + STALE_BEATS) * options.heartbeat + options.reconnectWindow
+    this.#recordTtl = liveRecordTtl(options.heartbeat, options.reconnectWindow)
   }
 
   async start (): Promise<void> {
@@ -83,6 +91,7 @@ export class Liveness {
     if (holder.liveSlot < 0) {
       holder.liveSlot = Math.floor(Math.random() * REFRESH_BEATS)
       this.#wheel[holder.liveSlot].add(holder)
+      this.options.held.add(holder.token)
     }
     await this.#write(holder)
   }
@@ -92,6 +101,7 @@ export class Liveness {
     if (holder.liveSlot < 0) return
     this.#wheel[holder.liveSlot].delete(holder)
     holder.liveSlot = -1
+    this.options.held.remove(holder.token)
     await this.store.delete(liveKey(holder.token)).catch(this.#warn)
   }
 
@@ -121,6 +131,7 @@ export class Liveness {
 
   #tick (): void {
     this.#beat().catch(this.#warn)
+    this.options.held.refresh()
     this.#cursor = (this.#cursor + 1) % REFRESH_BEATS
     for (const holder of this.#wheel[this.#cursor]) {
       // touch, not set: a refresh racing with the delete of a dropped session must not bring the

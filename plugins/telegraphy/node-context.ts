@@ -1,5 +1,6 @@
 import type { TelegraphyConfig } from '../../src/config/schema.js'
 import type { CoreLogger, Services } from '../../src/core/services.js'
+import type { HeldIndex } from './held-index.js'
 import type { Liveness } from './liveness.js'
 
 export type Control =
@@ -28,6 +29,8 @@ export interface NodeContext {
   /** True when sessions live in a store other nodes read (Redis). */
   readonly shared: boolean
   readonly liveness: Liveness
+  /** The sessions this node holds or keeps, for whoever takes over if it dies (held-index.ts). */
+  readonly held: HeldIndex
   readonly stopping: boolean
   keepDetached (token: string, session: DetachedSession): void
   forgetDetached (token: string, session: DetachedSession): void

@@ -34,6 +34,12 @@ export const liveKey = (token: string) => `telegraphy:live:${token}`
 export const adoptKey = (token: string, from: string) => `telegraphy:adopt:${token}:${from}`
 /** A node's heartbeat: the time of its last beat (liveness.ts). */
 export const nodeKey = (nodeId: string) => `telegraphy:node:${nodeId}`
+/** Every node that may have left sessions behind: a hash, one field per node id (rescue.ts). */
+export const NODES_KEY = 'telegraphy:nodes'
+/** The sessions a node holds or keeps: a hash, one field per session token (held-index.ts). */
+export const heldKey = (nodeId: string) => `telegraphy:held:${nodeId}`
+/** Which survivor takes over the sessions of a dead node (rescue.ts). */
+export const rescueKey = (nodeId: string) => `telegraphy:rescue:${nodeId}`
 
 /** The head at `key` (null when gone), without the subscriptions. */
 export async function readHead (store: EphemeralStore, key: string): Promise<SessionHead | null> {

@@ -13,8 +13,8 @@ export interface Resumable {
  *
  * - A dropped session (`sessionKey`): resumed with the events its keepers kept.
  * - A connected one (`liveKey`) is refused while its holder is alive (decision 7). If the holder
- *   died (crash: no drop was ever written), it is resumed with its subscriptions; the events
- *   published between the death and this RECONNECT are lost, since nobody kept them.
+ *   died (crash: no drop was ever written), it is resumed with its subscriptions and the events
+ *   kept by the survivor that adopted the dead node's sessions (rescue.ts), if one did already.
  *
  * A different client address (§3.9.7) leaves either record in place: a stolen token must not
  * end the owner's session.
@@ -34,5 +34,8 @@ export async function takeSession (gateway: Gateway, token: string, address: str
   const live = await readHead(store, liveKey(token))
   if (!live || live.address !== address || await gateway.liveness.alive(live.holder)) return null
   const taken = await store.take(liveKey(token))
-  return taken === null ? null : { record: await withSubscriptions(store, token, JSON.parse(taken) as SessionHead), keepers: [] }
+  if (taken === null) return null
+  // The survivor that adopted the dead holder's sessions (rescue.ts) keeps its events.
+  const [record, keepers] = await Promise.all([withSubscriptions(store, token, JSON.parse(taken) as SessionHead), gateway.adoption.keepers(token, live.holder)])
+  return { record, keepers }
 }

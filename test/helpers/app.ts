@@ -15,11 +15,15 @@ export interface RunningApp {
 
 interface TestLike { teardown (fn: () => unknown): void }
 
-/** Starts an app on a free port; closed when the test ends. Logs nothing unless given a `logStream`. */
+/**
+ * Starts an app on a free port (or `server.port` of the overrides: a restart); closed when the
+ * test ends. Logs nothing unless given a `logStream`.
+ */
 export async function startApp (t: TestLike, overrides: ConfigOverrides = {}, { logStream }: { logStream?: DestinationStream } = {}): Promise<RunningApp> {
-  const app = await buildApp(testConfig(overrides), logStream === undefined ? { logger: false } : { logStream })
+  const config = testConfig(overrides)
+  const app = await buildApp(config, logStream === undefined ? { logger: false } : { logStream })
   t.teardown(() => app.close())
-  await app.listen({ host: '127.0.0.1', port: 0 })
+  await app.listen({ host: '127.0.0.1', port: config.server.port })
   const port = (app.server.address() as { port: number }).port
   return { app, port, url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}` }
 }

@@ -12,6 +12,8 @@ interface RawSocket {
   id?: string
   connected: boolean
   on (event: string, listener: (...args: any[]) => void): unknown // eslint-disable-line @typescript-eslint/no-explicit-any
+  once (event: string, listener: (...args: any[]) => void): unknown // eslint-disable-line @typescript-eslint/no-explicit-any
+  off (event: string, listener: (...args: any[]) => void): unknown // eslint-disable-line @typescript-eslint/no-explicit-any
   /** socket.io-client 3+ only (not 2.x). */
   onAny?: (listener: (event: string, ...args: unknown[]) => void) => unknown
   emit (event: string, ...args: unknown[]): unknown
@@ -47,6 +49,11 @@ export interface ConnectOptions {
    */
   check?: EventCheck | null
   extraHeaders?: Record<string, string>
+  /**
+   * Reconnect by itself as a dashboard does (default false): with the client library's own
+   * delays (1 s ± 50 %, doubling up to 5 s, the same in 2.x and 4.x), or every `delay` ms.
+   */
+  reconnect?: boolean | { delay: number }
 }
 
 /**
@@ -81,7 +88,8 @@ export class DasClient {
     const settings = {
       path: options.path ?? '/socket.io',
       transports: options.transports ?? ['websocket'],
-      reconnection: false,
+      reconnection: options.reconnect !== undefined && options.reconnect !== false,
+      ...(typeof options.reconnect === 'object' ? { reconnectionDelay: options.reconnect.delay, randomizationFactor: 0 } : {}),
       forceNew: true,
       timeout: DEFAULT_WAIT,
       ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}),
@@ -89,10 +97,22 @@ export class DasClient {
     const socket = version === 4 ? ioV4(url, settings) as unknown as RawSocket : ioV2(url, settings)
     const client = new DasClient(socket, version, options.autoAck ?? true, options.check === undefined ? dasEvents() : options.check)
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { socket.close(); reject(new Error(`connect to ${url} timed out`)) }, DEFAULT_WAIT)
-      socket.on('connect', () => { clearTimeout(timer); resolve(client) })
-      socket.on('connect_error', (err: Error) => { clearTimeout(timer); socket.close(); reject(err) })
-      socket.on('error', (err: unknown) => { clearTimeout(timer); socket.close(); reject(err instanceof Error ? err : new Error(String(err))) })
+      // Listeners of the first connection only: a failed reconnection attempt must not close the socket.
+      const settle = (err?: Error) => {
+        clearTimeout(timer)
+        socket.off('connect', connected)
+        socket.off('connect_error', failed)
+        socket.off('error', failed)
+        if (err === undefined) return resolve(client)
+        socket.close()
+        reject(err)
+      }
+      const connected = () => settle()
+      const failed = (err: unknown) => settle(err instanceof Error ? err : new Error(String(err)))
+      const timer = setTimeout(() => settle(new Error(`connect to ${url} timed out`)), DEFAULT_WAIT)
+      socket.on('connect', connected)
+      socket.on('connect_error', failed)
+      socket.on('error', failed)
     })
   }
 
@@ -159,6 +179,18 @@ export class DasClient {
       this.#disconnected,
       new Promise<string>((_resolve, reject) => setTimeout(() => reject(new Error(`still connected after ${timeout} ms`)), timeout).unref()),
     ])
+  }
+
+  /** Resolves when the socket connects again (a client made with `reconnect`); rejects after `timeout`. */
+  reconnected (timeout = DEFAULT_WAIT): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const connected = () => { clearTimeout(timer); resolve() }
+      const timer = setTimeout(() => {
+        this.socket.off('connect', connected)
+        reject(new Error(`not connected again within ${timeout} ms`))
+      }, timeout)
+      this.socket.once('connect', connected)
+    })
   }
 
   /** Resolves if the socket stays connected for `ms`. */

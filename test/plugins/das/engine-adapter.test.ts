@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import {
-  boundPollingClose, dropConnection, packetBytes, transportBufferedBytes, writeBufferBytes, type EngineConnection,
+  boundPollingClose, closeTransport, dropConnection, packetBytes, transportBufferedBytes, writeBufferBytes, type EngineConnection,
 } from '../../../plugins/das/engine-adapter.js'
 import { startApp } from '../../helpers/app.js'
 import { stopReading } from '../../helpers/never-reading.js'
@@ -76,6 +76,31 @@ t.test('dropConnection closes at once and destroys a WebSocket that cannot finis
   t.equal(transport.readyState, 'closed')
 })
 
+t.test('closeTransport: buffered packets go out, then the transport closes with no DISCONNECT packet', async (t) => {
+  const { app, wsUrl } = await startApp(t, overrides())
+  const { client, conn } = await webSocketClient(t, app, wsUrl)
+  conn.write('last words')
+  closeTransport(conn, app.services.config.server.closeTimeout)
+  await client.closed()
+  // A DISCONNECT would be `41/das,`: socket.io clients would then not reconnect.
+  t.same(client.frames, ['4last words'], 'the buffered packet, and nothing for the namespace')
+  t.equal(conn.readyState, 'closed')
+  await eventually(() => app.das.io.engine.clientsCount === 0, 1000, 'engine.io forgot the connection')
+})
+
+t.test('closeTransport: a client that does not read is destroyed after closeTimeout', async (t) => {
+  const { app, wsUrl } = await startApp(t, overrides())
+  const { client, conn } = await webSocketClient(t, app, wsUrl)
+  stopReading(client)
+  await writeUntil(conn, () => transportBufferedBytes(conn) > 0 && writeBufferBytes(conn) >= CHUNK.length)
+  const transport = conn.transport
+  const started = Date.now()
+  closeTransport(conn, app.services.config.server.closeTimeout)
+  t.equal(conn.readyState, 'closing', 'waiting for its buffer to drain')
+  await eventually(() => conn.readyState === 'closed' && transport.readyState === 'closed', 1500, 'closed and the ws socket destroyed')
+  t.ok(Date.now() - started >= 150, 'after closeTimeout (200 ms), not at once')
+})
+
 t.test('polling transport: packets wait in the write buffer; a close waits for a poll only closeTimeout', async (t) => {
   const { app, url } = await startApp(t, overrides())
   const accepted = nextConnection(app)
@@ -101,6 +126,18 @@ t.test('polling transport: packets wait in the write buffer; a close waits for a
   conn.close()
   await eventually(() => conn.readyState === 'closed', 2000, 'closed without the client polling')
   t.ok(Date.now() - started < 2000, 'within closeTimeout, not engine.io\'s 30 s')
+
+  // closeTransport on long-polling: the waiting poll gets the close packet (and no namespace's DISCONNECT).
+  const third = nextConnection(app)
+  const thirdSid = JSON.parse((await (await fetch(base, { signal: AbortSignal.timeout(2000) })).text()).slice(1)).sid as string
+  const polled = await third
+  await (await fetch(`${base}&sid=${thirdSid}`, { method: 'POST', body: '40/das,', signal: AbortSignal.timeout(2000) })).text()
+  t.match(await (await fetch(`${base}&sid=${thirdSid}`, { signal: AbortSignal.timeout(2000) })).text(), /^40\/das,/, 'on /das')
+  const waiting = fetch(`${base}&sid=${thirdSid}`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text())
+  await eventually(() => polled.transport.writable, 1000, 'the poll waits')
+  closeTransport(polled, 200)
+  t.equal(await waiting, '1', 'the close packet alone')
+  t.equal(polled.readyState, 'closed')
 
   const second = nextConnection(app)
   await (await fetch(base, { signal: AbortSignal.timeout(2000) })).text()

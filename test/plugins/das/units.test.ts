@@ -15,6 +15,8 @@ import { listenersAddedBy, routeUpgrades } from '../../../plugins/das/upgrade-ro
 class FakeSocket implements SessionSocket {
   readonly emitted: Array<{ event: string, args: unknown[] }> = []
   disconnects = 0
+  /** Engine.IO connections closed without a DISCONNECT (SessionOptions.closeTransport). */
+  transportCloses = 0
   constructor (readonly id = 'sid-1') {}
   emit (event: string, ...args: unknown[]) { this.emitted.push({ event, args }) }
   disconnect () { this.disconnects++ }
@@ -33,6 +35,7 @@ function session (overrides: Partial<SessionOptions> = {}, socket = new FakeSock
     listen: async () => {},
     onAuthenticated () {},
     gateFor: () => null,
+    closeTransport: () => { socket.transportCloses++ },
     log: silentLog,
     ...overrides,
   })
@@ -327,8 +330,19 @@ t.test('DasConnection reflects its session', async (t) => {
   t.ok(connection.open)
   connection.close(1001, 'bye')
   t.notOk(connection.open)
+  t.same([socket.transportCloses, socket.disconnects], [1, 0], 'going away: the transport closes, no DISCONNECT (the client comes back)')
   connection.send('late')
   t.equal(socket.emitted.length, 3)
+  connection.close(1001, 'again')
+  t.equal(socket.transportCloses, 1, 'once')
+})
+
+t.test('DasConnection: codes that ask the client to come back close the transport, others disconnect', async (t) => {
+  for (const [code, transportCloses, disconnects] of [[1001, 1, 0], [1012, 1, 0], [1013, 1, 0], [1000, 0, 1], [1008, 0, 1], [4000, 0, 1]]) {
+    const { s, socket } = session()
+    new DasConnection(s, '127.0.0.1').close(code)
+    t.same([socket.transportCloses, socket.disconnects], [transportCloses, disconnects], `close ${code}`)
+  }
 })
 
 t.test('routeUpgrades routes by prefix and restores the previous listeners', async (t) => {

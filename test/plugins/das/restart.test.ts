@@ -1,0 +1,81 @@
+import t, { type Test } from 'tap'
+import { request, sharedClusterOverrides, startApp, TEST_API_KEY, type RunningApp } from '../../helpers/app.js'
+import { ALICE } from '../../helpers/config.js'
+import { PortSwitch } from '../../helpers/port-switch.js'
+import { authorizedClient, dasOverrides, oauthToken, type ClientVersion, type DasClient } from './das-client.js'
+
+// Issue 18: a graceful shutdown closes each Engine.IO connection without a Socket.IO DISCONNECT
+// (plugins/das/README.md "Shutdown and node loss"), which socket.io-client 2.x and 4.x treat as a reason to
+// reconnect. The clients keep their library's reconnection delays, as dashboards do.
+
+const BACK_WITHIN = 5000
+const VERSIONS: ClientVersion[] = [2, 4]
+
+async function emitAnnouncement (base: string, text: string): Promise<void> {
+  const { status } = await request(base, 'POST', '/api/das/emit', { apiKey: TEST_API_KEY, body: { type: 'new_announcement', data: { text } } })
+  if (status !== 202) throw new Error(`emit answered ${status}`)
+}
+
+/** The client authorizes again on its new connection (as das-web-react does on `connect`) and gets an emit there. */
+async function liveAgain (t: Test, client: DasClient, token: string, base: string, text: string): Promise<void> {
+  t.match(await client.authorize(token, 2), { status: { code: 200 } }, `v${client.version} authorized again`)
+  await emitAnnouncement(base, text)
+  t.match(await client.next('new_announcement'), { text, mid: 1 }, `v${client.version} gets emits on its new connection`)
+}
+
+for (const version of VERSIONS) {
+  t.test(`v${version} client: back by itself within 5 s of a restart on the same port`, async (t) => {
+    const first = await startApp(t, dasOverrides())
+    const token = await oauthToken(first.url, ALICE)
+    const client = await authorizedClient(t, first.url, token, { version, reconnect: true })
+    const back = client.reconnected(BACK_WITHIN)
+    const stopping = Date.now()
+    await first.app.close()
+    t.equal(await client.disconnected(), 'transport close', 'not `io server disconnect`, after which it would stay away')
+    const second = await startApp(t, { ...dasOverrides(), server: { port: first.port } })
+    await back
+    t.ok(Date.now() - stopping < BACK_WITHIN, `connected again ${Date.now() - stopping} ms after the shutdown began`)
+    await liveAgain(t, client, token, second.url, 'after the restart')
+  })
+}
+
+/**
+ * Nodes A and B sharing Redis and PostgreSQL behind a balancer that sends new connections to A,
+ * and a v2 and a v4 client connected through it. `moveOff` takes A out (the balancer now points
+ * at B); then both clients are back by themselves on B within 5 s and get its emits.
+ */
+async function clientsMoveToB (t: Test, moveOff: (a: RunningApp, balancer: PortSwitch) => Promise<void> | void): Promise<void> {
+  const overrides = { ...await sharedClusterOverrides(t), ...dasOverrides() }
+  const a = await startApp(t, overrides)
+  const b = await startApp(t, overrides)
+  const balancer = await PortSwitch.start(t, a.port)
+  const token = await oauthToken(a.url, ALICE)
+  const clients = await Promise.all(VERSIONS.map((version) => authorizedClient(t, balancer.url, token, { version, reconnect: true })))
+  t.equal(a.app.das.sessions.size, 2, 'both on A')
+  const back = clients.map((client) => client.reconnected(BACK_WITHIN))
+  balancer.target = b.port
+  await moveOff(a, balancer)
+  for (const client of clients) t.equal(await client.disconnected(), 'transport close', `v${client.version}`)
+  await Promise.all(back)
+  for (const client of clients) await liveAgain(t, client, token, b.url, `on B, v${client.version}`)
+  t.equal(b.app.das.sessions.size, 2, 'both on B')
+}
+
+// A rolling restart: the balancer stops sending new connections to A, then A stops gracefully.
+t.test('two nodes behind a switch: A stops, both client versions come back on B', (t) => clientsMoveToB(t, (a) => a.app.close()))
+
+// What a client sees of a node that dies: its connections reset, and the balancer moves on.
+t.test('two nodes behind a switch: A is lost, both client versions come back on B', (t) => clientsMoveToB(t, (_a, balancer) => balancer.cut()))
+
+for (const version of VERSIONS) {
+  t.test(`v${version} client: a revoked token's socket is disconnected and stays away`, async (t) => {
+    const { url, app } = await startApp(t, dasOverrides())
+    const token = await oauthToken(url, ALICE)
+    // Quick retries: a client that would reconnect does so many times within the wait below.
+    const client = await authorizedClient(t, url, token, { version, reconnect: { delay: 20 } })
+    t.equal((await request(url, 'POST', '/oauth2/revoke_token/', { form: { token, client_id: 'das_web_client' } })).status, 200)
+    t.equal(await client.disconnected(), 'io server disconnect', 'a DISCONNECT: socket.io clients do not reconnect')
+    await t.rejects(client.reconnected(300), /not connected again/)
+    t.equal(app.das.sessions.size, 0)
+  })
+}
