@@ -20,13 +20,15 @@ export class Rescue {
   readonly #rescuing = new Set<string>()
   #timer: NodeJS.Timeout | undefined
   #scanning = false
+  /** In `NODES_KEY`: done at start, or at the first look after the store came back (an outage at start-up). */
+  #listed = false
 
   constructor (private readonly gateway: NodeContext, private readonly adoption: Adoption) {}
 
   /** Lists this node, takes over the nodes already dead, then looks again every heartbeat. */
   async start (): Promise<void> {
     if (!this.gateway.shared) return
-    await this.gateway.services.store.hashSet(NODES_KEY, this.gateway.nodeId, '1')
+    // A node starts while the store is away (as every other part does): it lists itself later.
     await this.#scan(true)
     this.#timer = setInterval(() => void this.#scan(false), this.gateway.config.nodeHeartbeat)
     this.#timer.unref()
@@ -53,6 +55,10 @@ export class Rescue {
     this.#scanning = true
     try {
       const { store } = this.gateway.services
+      if (!this.#listed) {
+        await store.hashSet(NODES_KEY, this.gateway.nodeId, '1')
+        this.#listed = true
+      }
       const nodes = await store.hashGetAll(NODES_KEY)
       for (const node of this.#seen.keys()) if (!nodes.has(node)) this.#seen.delete(node)
       const rescues: Promise<void>[] = []
