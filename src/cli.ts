@@ -3,8 +3,10 @@ import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import pino from 'pino'
 import { buildApp } from './app.js'
-import { InsecureDefaults, insecureSettings, productionCautions } from './config/insecure-defaults.js'
-import { ConfigError, loadConfig } from './config/load.js'
+import { productionCautions } from './config/insecure-defaults.js'
+import { loadConfig } from './config/load.js'
+import { checkStartsUp } from './cli/config-check.js'
+import { describeFailure } from './cli/failure.js'
 import type { Config } from './config/schema.js'
 import { parseDuration } from './config/units.js'
 import { checkNarrowing } from './core/access/narrowing.js'
@@ -90,7 +92,7 @@ export async function main (argv: string[], env: NodeJS.ProcessEnv = process.env
         if (!rest[1]) break
         // The file alone, except that production deployments pass the JWT secret in the environment.
         const checked = loadConfig({ file: rest[1], env: production ? { JWT_SECRET: env.JWT_SECRET } : {} })
-        new InsecureDefaults(production).add(insecureSettings(checked))
+        await checkStartsUp(checked, production)
         if (production) for (const caution of productionCautions(checked)) console.error(`warning: config ${caution.path}: ${caution.reason}`)
         console.log(`${rest[1]}: ok`)
         return 0
@@ -159,15 +161,9 @@ export async function main (argv: string[], env: NodeJS.ProcessEnv = process.env
     console.error(usage)
     return 2
   } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message)
-      return 2
-    }
-    if (err instanceof SwitchboardError) {
-      console.error(err.message)
-      return 1
-    }
-    throw err
+    const failure = describeFailure(err, env)
+    for (const line of failure.lines) console.error(line)
+    return failure.code
   }
 }
 

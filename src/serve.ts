@@ -1,6 +1,14 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type BuildOptions } from './app.js'
 import type { Config } from './config/schema.js'
+import { StartupFailure } from './core/errors.js'
+
+// What an operator can act on, instead of libuv's codes.
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'the port is in use',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'the address is not one of this machine\'s',
+}
 
 /**
  * Starts listening and installs graceful shutdown (design.md §5): on SIGTERM/SIGINT readiness
@@ -9,7 +17,10 @@ import type { Config } from './config/schema.js'
  */
 export async function serve (config: Config, options: Pick<BuildOptions, 'production'> = {}): Promise<FastifyInstance> {
   const app = await buildApp(config, options)
-  await app.listen({ host: config.server.host, port: config.server.port })
+  await app.listen({ host: config.server.host, port: config.server.port }).catch(async (err: NodeJS.ErrnoException) => {
+    await app.close()
+    throw new StartupFailure(`cannot listen on ${config.server.host} port ${config.server.port}: ${LISTEN_ERRORS[err.code!] ?? err.message}`, '/server/port', { cause: err })
+  })
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return

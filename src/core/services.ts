@@ -6,6 +6,7 @@ import { AuthorizeHook } from './access/authorize-hook.js'
 import { Authorizer } from './access/authorizer.js'
 import { RoleDirectory } from './access/role-directory.js'
 import { createBackend, type Backend } from './backend/backend.js'
+import { StartupFailure, withoutPassword } from './errors.js'
 import { ConnectionRegistry } from './connection-registry.js'
 import { ConnectionTopics } from './hub/connection-topics.js'
 import { openDatabase, type Database } from './db/database.js'
@@ -118,7 +119,7 @@ export async function createServices (config: Config, log: CoreLogger, { product
     database = await openDatabase(databaseUrl(config))
   } catch (err) {
     await Promise.all([store.close(), broker.close(), counters.close()])
-    throw err
+    throw new StartupFailure(`cannot open the database: ${(err as Error).message.split('\n')[0]}`, withoutPassword(databaseUrl(config)), { cause: err })
   }
   configurePasswordHashing(config.auth.passwordHashing)
   const throttle = new CredentialThrottle(counters, config.auth.throttle,
