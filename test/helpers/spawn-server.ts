@@ -24,3 +24,53 @@ export function runBuilt (script: 'server' | 'cli', args: string[], env: NodeJS.
     })
   })
 }
+
+export interface LogLine { level: number, msg: string, [key: string]: unknown }
+
+/**
+ * Starts the built server and keeps its pino lines, so a test can wait for one (bounded) and
+ * count them. Killed when the test ends.
+ */
+export async function startBuilt (t: { teardown (fn: () => unknown): void }, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000) {
+  const child = spawn(process.execPath, ['dist/src/server.js', ...args], {
+    env: { PATH: process.env.PATH, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  const lines: LogLine[] = []
+  const waiters = new Set<() => void>()
+  let rest = ''
+  const onData = (chunk: Buffer) => {
+    rest += chunk.toString()
+    const complete = rest.split('\n')
+    rest = complete.pop()!
+    for (const text of complete) {
+      try {
+        lines.push(JSON.parse(text) as LogLine)
+      } catch {
+        lines.push({ level: 50, msg: text })
+      }
+    }
+    for (const waiter of waiters) waiter()
+  }
+  child.stdout.on('data', onData)
+  child.stderr.on('data', onData)
+  /** The first line (from `from` on) that `match` accepts; rejects after `timeout`. */
+  const waitFor = (match: (line: LogLine) => boolean, timeout = timeoutMs, from = 0): Promise<LogLine> => new Promise((resolve, reject) => {
+    const check = () => {
+      const found = lines.slice(from).find(match)
+      if (!found) return
+      waiters.delete(check)
+      clearTimeout(timer)
+      resolve(found)
+    }
+    const timer = setTimeout(() => {
+      waiters.delete(check)
+      reject(new Error(`no such log line within ${timeout} ms:\n${lines.map((l) => JSON.stringify(l)).join('\n')}`))
+    }, timeout)
+    waiters.add(check)
+    check()
+  })
+  const listening = await waitFor((l) => /listening at http/.test(l.msg))
+  return { child, lines, waitFor, url: /http:\/\/[\d.:]+/.exec(listening.msg)![0] }
+}
