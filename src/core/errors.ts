@@ -12,8 +12,8 @@ export class SwitchboardError extends Error {
 }
 
 /**
- * Start-up could not go on: `what` happened at `where` (a config key as a JSON pointer, or a
- * URL already stripped of its password). The CLI prints it as one line (issue 18).
+ * Start-up (or a command) could not go on: `what` happened at `where` (a config key as a JSON
+ * pointer, or a URL already stripped of its password). The CLI prints it as one line (issue 18).
  */
 export class StartupFailure extends Error {
   constructor (readonly what: string, readonly where: string, options?: ErrorOptions) {
