@@ -25,3 +25,16 @@ t.test('compose: an init, node directly, and a stop grace above server.shutdownG
     t.ok(parseDuration(service.stop_grace_period!) > grace, `${name}: stop_grace_period above shutdownGrace`)
   }
 })
+
+t.test('the runtime stage holds only what runs, pruned as the README says', async (t) => {
+  const readme = readFileSync('README.md', 'utf8')
+  const section = readme.slice(readme.indexOf('\n### Image'))
+  const steps = /```sh\n([\s\S]*?)```/.exec(section)![1].split('\n').filter((line) => line.startsWith('rm ') || line.startsWith('find '))
+  t.ok(steps.length >= 2, 'the README lists its pruning steps')
+  const buildStage = dockerfile.slice(0, dockerfile.lastIndexOf('\nFROM '))
+  for (const step of steps) t.ok(buildStage.includes(step), `the Dockerfile does: ${step}`)
+  t.match(buildStage, /npm prune --omit=dev/)
+  const copied = runtime.split('\n').filter((l) => l.startsWith('COPY ')).map((l) => l.split(/\s+/).at(-2))
+  t.same(copied, ['/app/package.json', '/app/node_modules', '/app/dist/src', '/app/dist/plugins', '/usr/bin/tini-static'], 'no bench, no scripts, no sources')
+  t.match(section, /node_modules` comes to \d+ MB/, 'the README states the size')
+})
