@@ -1,4 +1,15 @@
 import { spawn } from 'node:child_process'
+import { ENV_KEYS } from '../../src/config/load.js'
+
+/**
+ * The test process's environment (coverage of the child included) without the variables that
+ * configure Switchboard, so only what a test sets reaches the child.
+ */
+function childEnv (set: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env }
+  for (const variable of Object.keys(ENV_KEYS)) delete env[variable]
+  return { ...env, NODE_ENV: 'test', HOST: '127.0.0.1', ...set }
+}
 
 /**
  * Runs the built server (`node dist/src/server.js`, as the image does) or CLI to its exit,
@@ -6,7 +17,7 @@ import { spawn } from 'node:child_process'
  */
 export function runBuilt (script: 'server' | 'cli', args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<{ code: number | null, out: string, err: string }> {
   const child = spawn(process.execPath, [`dist/src/${script}.js`, ...args], {
-    env: { PATH: process.env.PATH, NODE_ENV: 'test', HOST: '127.0.0.1', ...env },
+    env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
@@ -33,7 +44,7 @@ export interface LogLine { level: number, msg: string, [key: string]: unknown }
  */
 export async function startBuilt (t: { teardown (fn: () => unknown): void }, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000) {
   const child = spawn(process.execPath, ['dist/src/server.js', ...args], {
-    env: { PATH: process.env.PATH, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: childEnv({ PORT: '0', LOG_LEVEL: 'info', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })

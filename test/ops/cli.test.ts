@@ -122,3 +122,14 @@ t.test('switchboard openapi | head -1 exits 0 quietly', async (t) => {
   t.equal(code, 0)
   t.equal(err, '')
 })
+
+t.test('a closed pipe on stdout is exit 0; another write failure is exit 1', async (t) => {
+  const { PassThrough } = await import('node:stream')
+  const { quietOnClosedPipe } = await import('../../src/cli/stdout.js')
+  const codes: number[] = []
+  const stream = new PassThrough() as unknown as NodeJS.WriteStream
+  quietOnClosedPipe(stream, (code) => codes.push(code))
+  stream.emit('error', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }))
+  stream.emit('error', Object.assign(new Error('no space'), { code: 'ENOSPC' }))
+  t.same(codes, [0, 1])
+})
