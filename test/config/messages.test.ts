@@ -61,3 +61,13 @@ t.test('expectedOf describes each kind of schema', async (t) => {
   t.equal(expectedOf(Type.Union([Type.String({ pattern: '^x' }), Type.String(), Type.Number(), Type.Integer({ minimum: 1 }), Type.Integer()])), 'a string matching ^x or a string or a number or an integer of at least 1 or an integer')
   t.equal(expectedOf(Type.Literal('only')), '"only"')
 })
+
+t.test('describeFailure: one line for anything thrown, the stack chain only with LOG_LEVEL=debug', async (t) => {
+  const { SwitchboardError } = await import('../../src/core/errors.js')
+  t.same(describeFailure('a string', {}), { lines: ['error: a string'], code: 1 })
+  t.same(describeFailure(new Error('first line\nsecond line'), {}), { lines: ['error: first line'], code: 1 })
+  t.same(describeFailure(new SwitchboardError('NOT_FOUND', 'no user x'), {}), { lines: ['error: no user x'], code: 1 })
+  const traced = describeFailure(new Error('outer', { cause: new Error('inner') }), { LOG_LEVEL: 'trace' })
+  t.equal(traced.lines.length, 3)
+  t.match(traced.lines[2], /^Error: inner\n\s+at /)
+})
