@@ -3,6 +3,7 @@ import websocket from '@fastify/websocket'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { DestinationStream } from 'pino'
+import { ConfigError } from './config/load.js'
 import type { Config } from './config/schema.js'
 import { createServices, type Services } from './core/services.js'
 import { registerCors } from './http/cors.js'
@@ -85,11 +86,17 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     await app.register(formbody)
     await registerHttp(app, services)
     const { protocols } = config
-    if (protocols.syscache.enabled) await app.register(syscache, { services, config: protocols.syscache })
-    if (protocols.webrocket.enabled) await app.register(webrocket, { services, config: protocols.webrocket })
-    if (protocols.telegraphy.enabled) await app.register(telegraphy, { services, config: protocols.telegraphy })
-    if (protocols.really.enabled) await app.register(really, { services, config: protocols.really })
-    if (protocols.das.enabled) await app.register(das, { services, config: protocols.das })
+    try {
+      if (protocols.syscache.enabled) await app.register(syscache, { services, config: protocols.syscache })
+      if (protocols.webrocket.enabled) await app.register(webrocket, { services, config: protocols.webrocket })
+      if (protocols.telegraphy.enabled) await app.register(telegraphy, { services, config: protocols.telegraphy })
+      if (protocols.really.enabled) await app.register(really, { services, config: protocols.really })
+      if (protocols.das.enabled) await app.register(das, { services, config: protocols.das })
+    } catch (err) {
+      // A plain Error from a plugin registering is its options refused (a Really model's field,
+      // say): a configuration error, exit code 2, as the schema's own (the message names the key).
+      throw (err as Error).constructor === Error ? new ConfigError('', (err as Error).message) : err
+    }
     // Plugins check their own tables as they register (awaited above): all found by now.
     services.insecureDefaults.warn(app.log)
   } catch (err) {

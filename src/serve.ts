@@ -1,8 +1,16 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type BuildOptions } from './app.js'
 import type { Config } from './config/schema.js'
+import { StartupFailure } from './core/errors.js'
 import { logBanner, startupBanner, type ListeningAddress } from './observability/banner.js'
 import { version } from './version.js'
+
+// What an operator can act on, instead of libuv's codes.
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'the port is in use',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'the address is not one of this machine\'s',
+}
 
 /**
  * Starts listening and installs graceful shutdown (design.md §5): on SIGTERM/SIGINT readiness
@@ -11,7 +19,10 @@ import { version } from './version.js'
  */
 export async function serve (config: Config, options: Pick<BuildOptions, 'production'> = {}): Promise<FastifyInstance> {
   const app = await buildApp(config, options)
-  await app.listen({ host: config.server.host, port: config.server.port })
+  await app.listen({ host: config.server.host, port: config.server.port }).catch(async (err: NodeJS.ErrnoException) => {
+    await app.close()
+    throw new StartupFailure(`cannot listen on ${config.server.host} port ${config.server.port}: ${LISTEN_ERRORS[err.code!] ?? err.message}`, '/server/port', { cause: err })
+  })
   logBanner(app.log, startupBanner(config, app.server.address() as ListeningAddress, { production: app.services.insecureDefaults.production, version }))
   let stopping = false
   const stop = (signal: string) => {

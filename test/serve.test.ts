@@ -59,5 +59,5 @@ t.test('with NODE_ENV=production the same config is refused: exit code 2, one li
   writeFileSync(file, `storage:\n  database: "sqlite:${dir}/db.sqlite"\nauth:\n  jwtSecret: ${TEST_SECRET}\n`)
   const server = startServer(t, file, 'production')
   t.equal(await server.exited, 2)
-  t.equal(server.output().trim(), 'config /auth/jwtSecret: 31 bytes; at least 32 are needed; refused with NODE_ENV=production (also /users/0/password, /protocols/webrocket/vhosts/~1echo/users/0/secret)')
+  t.equal(server.output().trim(), 'error: invalid config: 31 bytes; at least 32 are needed; refused with NODE_ENV=production (also /users/0/password, /protocols/webrocket/vhosts/~1echo/users/0/secret) (/auth/jwtSecret)')
 })

@@ -10,6 +10,7 @@ import { Liveness, liveRecordTtl } from './liveness.js'
 import type { Control, DetachedSession, NodeContext } from './node-context.js'
 import { EventRegistry } from './registry.js'
 import { Rescue } from './rescue.js'
+import type { StoreFailed } from './store-failed.js'
 
 /** Purpose of Telegraphy auth tokens in `services.tokens` one-time tokens (§3.7). */
 export const AUTH_TOKEN_PURPOSE = 'telegraphy'
@@ -73,8 +74,9 @@ export class Gateway implements TelegraphyApi, NodeContext {
     this.registry = new EventRegistry(services.store, this.config.events)
     this.shared = services.config.storage.redis !== null
     const { nodeHeartbeat: heartbeat, reconnectWindow } = this.config
-    this.held = new HeldIndex(services.store, { nodeId: this.nodeId, ttl: liveRecordTtl(heartbeat, reconnectWindow), shared: this.shared }, log)
-    this.liveness = new Liveness(services.store, { nodeId: this.nodeId, heartbeat, reconnectWindow, shared: this.shared, held: this.held }, log)
+    const storeFailed: StoreFailed = (err, msg) => services.health.redis.report(err, msg)
+    this.held = new HeldIndex(services.store, { nodeId: this.nodeId, ttl: liveRecordTtl(heartbeat, reconnectWindow), shared: this.shared }, storeFailed)
+    this.liveness = new Liveness(services.store, { nodeId: this.nodeId, heartbeat, reconnectWindow, shared: this.shared, held: this.held }, storeFailed)
     this.adoption = new Adoption(this)
     this.rescue = new Rescue(this, this.adoption)
   }

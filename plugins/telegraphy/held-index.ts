@@ -1,6 +1,6 @@
-import type { CoreLogger } from '../../src/core/services.js'
 import type { EphemeralStore } from '../../src/core/state/store.js'
 import { heldKey } from './record.js'
+import type { StoreFailed } from './store-failed.js'
 
 export interface HeldIndexOptions {
   nodeId: string
@@ -21,7 +21,7 @@ export class HeldIndex {
   readonly #counts = new Map<string, number>()
   #frozen = false
 
-  constructor (private readonly store: EphemeralStore, private readonly options: HeldIndexOptions, private readonly log: CoreLogger) {}
+  constructor (private readonly store: EphemeralStore, private readonly options: HeldIndexOptions, private readonly storeFailed: StoreFailed) {}
 
   add (token: string): void {
     const count = this.#counts.get(token) ?? 0
@@ -57,5 +57,6 @@ export class HeldIndex {
     if (this.options.shared) await this.store.delete(heldKey(this.options.nodeId)).catch(this.#warn)
   }
 
-  readonly #warn = (err: Error) => this.log.warn({ err: err.message }, 'telegraphy: held sessions index not written')
+  // Through the store's health: one line per outage, not one per beat (issue 18).
+  readonly #warn = (err: Error) => this.storeFailed(err, 'telegraphy: held sessions index not written')
 }

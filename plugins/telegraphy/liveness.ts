@@ -1,8 +1,8 @@
-import type { CoreLogger } from '../../src/core/services.js'
 import type { EphemeralStore } from '../../src/core/state/store.js'
 import type { HeldIndex } from './held-index.js'
 import { liveKey, nodeKey, type SessionHead } from './record.js'
 import { subscriptionsKey } from './stored-subscriptions.js'
+import type { StoreFailed } from './store-failed.js'
 
 /** A node that has not beaten for this many heartbeats is dead. */
 export const STALE_BEATS = 3
@@ -56,7 +56,7 @@ export class Liveness {
   /** A record outlives a missed refresh, the time to notice a death, and the reconnect window. */
   readonly #recordTtl: number
 
-  constructor (private readonly store: EphemeralStore, private readonly options: LivenessOptions, private readonly log: CoreLogger) {
+  constructor (private readonly store: EphemeralStore, private readonly options: LivenessOptions, private readonly storeFailed: StoreFailed) {
     this.#recordTtl = liveRecordTtl(options.heartbeat, options.reconnectWindow)
   }
 
@@ -158,5 +158,6 @@ export class Liveness {
     ])
   }
 
-  readonly #warn = (err: Error) => this.log.warn({ err: err.message }, 'telegraphy: liveness not written')
+  // Through the store's health: one line per outage, not one per beat (issue 18).
+  readonly #warn = (err: Error) => this.storeFailed(err, 'telegraphy: liveness not written')
 }

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { extname } from 'node:path'
-import { Value } from '@sinclair/typebox/value'
+import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value'
 import type { TSchema } from '@sinclair/typebox'
 import { parse as parseYaml } from 'yaml'
 import { accessProblem } from './access-check.js'
+import { expectedOf } from './expected.js'
 import { resolveAllowedOrigins } from './origins.js'
 import { ConfigSchema, type Config } from './schema.js'
 import { parseDuration, parseSize } from './units.js'
@@ -46,13 +47,36 @@ export function readConfigFile (file: string): Plain {
   return parsed
 }
 
+/** The config key (JSON pointer) each environment variable of design.md §3 sets. */
+export const ENV_KEYS = {
+  PORT: '/server/port',
+  HOST: '/server/host',
+  DATABASE_URL: '/storage/database',
+  REDIS_URL: '/storage/redis',
+  DATA_DIR: '/storage/dataDir',
+  JWT_SECRET: '/auth/jwtSecret',
+  API_KEYS: '/auth/apiKeys',
+  LOG_LEVEL: '/log/level',
+} as const
+
+/**
+ * How to name a config key to whoever set it: the environment variable when one is set for it
+ * (`PORT`, not `/server/port`; `API_KEYS` for `/auth/apiKeys/1`), else the key's JSON pointer.
+ */
+export function keyName (path: string, env: NodeJS.ProcessEnv): string {
+  for (const [variable, key] of Object.entries(ENV_KEYS)) {
+    if (env[variable] && (path === key || path.startsWith(`${key}/`))) return variable
+  }
+  return path
+}
+
 /** The environment variables of design.md §3, as a partial config. */
 export function envOverrides (env: NodeJS.ProcessEnv): Plain {
   const server: Plain = {}
   const storage: Plain = {}
   const auth: Plain = {}
   const out: Plain = {}
-  if (env.PORT) server.port = /^\d+$/.test(env.PORT) ? Number(env.PORT) : env.PORT
+  if (env.PORT) server.port = /^-?\d+$/.test(env.PORT) ? Number(env.PORT) : env.PORT
   if (env.HOST) server.host = env.HOST
   if (env.DATABASE_URL) storage.database = env.DATABASE_URL
   if (env.REDIS_URL) storage.redis = env.REDIS_URL
@@ -81,18 +105,28 @@ function normaliseUnits (schema: TSchema, value: unknown): unknown {
   return value
 }
 
+// A key a mapping does not accept (a vhost without its slash, an object R as a Really model):
+// the reason names it as written, since its JSON pointer escapes the slashes (`~1users~11~1`).
+function refusedKey ({ type, path, schema }: ValueError): string {
+  if (type !== ValueErrorType.ObjectAdditionalProperties || schema.patternProperties === undefined) return ''
+  return `${path.slice(path.lastIndexOf('/') + 1).replaceAll('~1', '/').replaceAll('~0', '~')} refused: `
+}
+
 /** Validates a raw config (file + env already merged), fills defaults and resolves units. */
 export function resolveConfig (raw: Plain): Config {
   const value = Value.Default(ConfigSchema, structuredClone(raw)) as Plain
   const error = Value.Errors(ConfigSchema, value).First()
   if (error) {
     const unit = error.schema['x-unit']
-    // TypeBox's own words for a union ("Expected union value") say nothing: such keys state what they expect.
-    const expected = error.schema['x-expected'] as string | undefined
+    // TypeBox's own words for a union ("Expected union value") say nothing: such keys are
+    // described (their `x-expected`, their allowed values, their alternatives).
+    // Integers are described too, with their bounds (`PORT=-5`: from 0 to 65535).
+    const described = error.schema['x-expected'] !== undefined || error.schema.anyOf !== undefined ||
+      (error.schema.type === 'integer' && (error.schema.minimum !== undefined || error.schema.maximum !== undefined))
     const reason = unit === 'duration'
       ? 'expected milliseconds or a duration such as 300ms, 5s, 10m, 1h, 1d'
-      : unit === 'size' ? 'expected bytes or a size such as 64kb, 1mb' : expected ? `expected ${expected}` : error.message
-    throw new ConfigError(error.path, reason)
+      : unit === 'size' ? 'expected bytes or a size such as 64kb, 1mb' : described ? `expected ${expectedOf(error.schema)}` : error.message
+    throw new ConfigError(error.path, refusedKey(error) + reason)
   }
   const config = normaliseUnits(ConfigSchema, value) as Config
   const problem = accessProblem(config)

@@ -21,7 +21,8 @@ const PowerOfTwo = (min: number, max: number, defaultValue: number) => Type.Unio
   { default: defaultValue, 'x-expected': `a power of two from ${min} to ${max}` },
 ) as unknown as TUnsafe<number>
 
-const Path = (defaultValue: string) => Type.String({ pattern: '^(/[^/?#]*)*$', default: defaultValue })
+const Path = (defaultValue: string) => Type.String({ pattern: '^(/[^/?#]*)*$', default: defaultValue, 'x-expected': 'a path starting with / (no ? or #)' })
+const HttpUrl = Type.Union([Type.String({ pattern: '^https?://' }), Type.Null()], { default: null, 'x-expected': 'an http:// or https:// URL, or null' })
 
 export const Permission = Type.Union([Type.Literal('READ'), Type.Literal('WRITE'), Type.Literal('MANAGE')])
 
@@ -49,7 +50,7 @@ export const ServerSection = Section({
   allowedOrigins: Type.Union([AnyOrigin, Type.Array(Origin), Type.Null()], { default: null, 'x-expected': ORIGINS_EXPECTED }) as unknown as TUnsafe<string[]>,
   // Client addresses come from X-Forwarded-For only from these proxies (true = any; false =
   // none). Addresses matter: syscache local login and Telegraphy RECONNECT check them.
-  trustProxy: Type.Union([Type.Boolean(), Type.String()], { default: false }),
+  trustProxy: Type.Union([Type.Boolean(), Type.String()], { default: false, 'x-expected': 'true, false, or the proxies\' addresses (comma-separated)' }),
   maxPayload: Size('64kb'),
   sendBufferLimit: Size('1mb'),
   shutdownGrace: Duration('10s'),
@@ -64,14 +65,14 @@ export const ServerSection = Section({
 export const StorageSection = Section({
   dataDir: Type.String({ default: './data' }),
   // null: an SQLite file in dataDir. `sqlite::memory:`, `sqlite:PATH` or `postgres://…`.
-  database: Type.Union([Type.String({ pattern: '^(sqlite:|postgres(ql)?://)' }), Type.Null()], { default: null }),
-  redis: Type.Union([Type.String({ pattern: '^rediss?://' }), Type.Null()], { default: null }),
+  database: Type.Union([Type.String({ pattern: '^(sqlite:|postgres(ql)?://)' }), Type.Null()], { default: null, 'x-expected': 'sqlite::memory:, sqlite:PATH, postgres://… (or postgresql://…), or null for an SQLite file in dataDir' }),
+  redis: Type.Union([Type.String({ pattern: '^rediss?://' }), Type.Null()], { default: null, 'x-expected': 'redis://… or rediss://…, or null' }),
   // Every Redis key and channel starts with this, so several deployments (or test runs) can share a server.
   redisPrefix: Type.String({ default: 'switchboard:' }),
 })
 
 export const AuthSection = Section({
-  jwtSecret: Type.Union([Type.String({ minLength: 16 }), Type.Null()], { default: null }),
+  jwtSecret: Type.Union([Type.String({ minLength: 16 }), Type.Null()], { default: null, 'x-expected': 'a secret of at least 16 characters (production: 32 bytes), or null' }),
   accessTokenTtl: Duration('1h'),
   refreshTokenTtl: Duration('30d'),
   apiKeys: Type.Array(Type.String({ minLength: 8 }), { default: [] }),
@@ -116,7 +117,7 @@ export const SyscacheSection = Section({
   authWindow: Duration('30s'),
   allowLocalWithoutPassword: Type.Boolean({ default: false }),
   eventFormat: Type.Union([Type.Literal('legacy'), Type.Literal('typed')], { default: 'legacy' }),
-  backendUrl: Type.Union([Type.String({ pattern: '^https?://' }), Type.Null()], { default: null }),
+  backendUrl: HttpUrl,
   // Classes ("namespace/name") or actions ("namespace/name/action") only full-access (admin) users may call.
   fullAccessOnly: Type.Array(Type.String({ pattern: '^[^/]+/[^/]+(/[^/]+)?$' }), { default: ['rpc/dispatcher'] }),
   // Black-list (spec §1.6, §1.9 #10): this many failed auth/auth_token from one address within
@@ -140,13 +141,17 @@ export const WebrocketSection = Section({
   prefix: Path('/webrocket'),
   // Close (1008) a socket that has not authenticated within this; 0 = never (spec §2.6: no timers).
   authWindow: Duration('0'),
-  triggerUrl: Type.Union([Type.String({ pattern: '^https?://' }), Type.Null()], { default: null }),
+  triggerUrl: HttpUrl,
   // The permission a `subscribe` needs to create a channel that does not exist yet: READ as in
   // the seed (spec §2.4), or MANAGE, which the seed reserved for channel management (§2.2).
   createChannels: Type.Union([Type.Literal('READ'), Type.Literal('MANAGE')], { default: 'READ' }),
+  // Keyed by the vhost's path: `/echo` is reached at `<prefix>/echo`. A key without its leading
+  // slash would never be reachable, so it is refused (additionalProperties: false).
   vhosts: Type.Record(Type.String({ pattern: '^/[^/?#]+$' }), Type.Object({
     users: Type.Array(WebrocketUser, { default: [] }),
   }, { additionalProperties: false }), {
+    additionalProperties: false,
+    'x-expected': 'vhosts named by their path with its leading slash, such as /echo (no other /, ? or #)',
     default: { '/echo': { users: [{ name: 'joe', secret: 's3cret', permissions: ['READ', 'WRITE'] }] } },
   }),
 })
@@ -174,6 +179,9 @@ export const ReallyField = Type.Object({
   default: Type.Optional(Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
 }, { additionalProperties: false })
 
+const REALLY_NAME = '[A-Za-z_$][A-Za-z0-9_$-]*'
+const REALLY_COLLECTION = `^/${REALLY_NAME}(/\\*/${REALLY_NAME})*(/|/\\*/?)?$`
+
 export const ReallySection = Section({
   enabled: Type.Boolean({ default: true }),
   prefix: Type.String({ pattern: '^(/[^/?#]+)*$', default: '' }),
@@ -190,9 +198,15 @@ export const ReallySection = Section({
   maxPendingRequests: Type.Integer({ minimum: 1, default: 256 }),
   // Changes kept per object for subscriptions that resume from an older `rev` (older ones get a snapshot).
   changeLogSize: Type.Integer({ minimum: 0, default: 100 }),
-  models: Type.Record(Type.String({ pattern: '^(/[A-Za-z_$][A-Za-z0-9_$-]*/(\\*/)?)+$' }), Type.Object({
+  // Keyed by a collection R (spec §4.3): `/users/`, nested `/users/*/posts/`; anything else
+  // (an object R such as `/users/1/`) is refused here, so `config check` refuses it too.
+  models: Type.Record(Type.String({ pattern: REALLY_COLLECTION }), Type.Object({
     fields: Type.Record(Type.String({ minLength: 1 }), ReallyField, { default: {} }),
-  }, { additionalProperties: false }), { default: {} }),
+  }, { additionalProperties: false }), {
+    default: {},
+    additionalProperties: false,
+    'x-expected': 'models keyed by a collection R such as /users/ or /users/*/posts/',
+  }),
 })
 
 export const DasSection = Section({
@@ -241,7 +255,7 @@ export const AccessSection = Section({
   // First match wins.
   rules: Type.Array(AccessRule, { default: [] }),
   // Asked (signed POST) what no rule matched, instead of the defaults; a timeout or error denies.
-  authorizeUrl: Type.Union([Type.String({ pattern: '^https?://' }), Type.Null()], { default: null }),
+  authorizeUrl: HttpUrl,
   // How long the hook's answers are reused.
   cacheTtl: Duration('5s'),
   // Upper bound on one question to the hook.
@@ -271,7 +285,7 @@ export const ConfigSchema = Type.Object({
     timeout: Duration('10s'),
     // Signs every call to a backend and to the authorize hook (X-Switchboard-Signature: hex
     // HMAC-SHA256 of `${timestamp}.${body}`); null: calls go unsigned.
-    secret: Type.Union([Type.String({ minLength: 32 }), Type.Null()], { default: null }),
+    secret: Type.Union([Type.String({ minLength: 32 }), Type.Null()], { default: null, 'x-expected': 'a secret of at least 32 characters, or null' }),
   }),
   users: Type.Array(UserEntry, { default: [{ username: 'admin', password: 'change-me', email: null, admin: true }] }),
   protocols: Section({

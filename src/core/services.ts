@@ -6,6 +6,8 @@ import { AuthorizeHook } from './access/authorize-hook.js'
 import { Authorizer } from './access/authorizer.js'
 import { RoleDirectory } from './access/role-directory.js'
 import { createBackend, type Backend, type BackendCallListener } from './backend/backend.js'
+import { DependencyHealth } from './dependency-health.js'
+import { StartupFailure, withoutPassword } from './errors.js'
 import { ConnectionRegistry } from './connection-registry.js'
 import { ConnectionTopics } from './hub/connection-topics.js'
 import { openDatabase, type Database } from './db/database.js'
@@ -70,6 +72,8 @@ export interface Services {
   onBackendCall: BackendCallListener | null
   /** Each dependency (database, store, broker) and whether it answers now. */
   dependencies (): Promise<Record<string, boolean>>
+  /** Redis and the database as their clients report them: one line per outage, not per failure. */
+  readonly health: { readonly redis: DependencyHealth, readonly database: DependencyHealth }
   /** Dependencies that are down (empty when all answer). */
   unavailable (): Promise<string[]>
   close (): Promise<void>
@@ -106,27 +110,28 @@ export async function createServices (config: Config, log: CoreLogger, { product
   insecureDefaults.add(insecureSettings(config))
   insecureDefaults.caution(productionCautions(config))
   const secret = jwtSecret(config)
-  const onRedisError = (err: Error) => log.warn({ err: err.message }, 'redis')
+  const health = { redis: new DependencyHealth('redis', log), database: new DependencyHealth('database', log) }
+  const onRedisError = (err: Error) => health.redis.report(err, 'redis')
   const redis = config.storage.redis
   const store: EphemeralStore = redis
-    ? new RedisStore({ url: redis, prefix: config.storage.redisPrefix, onError: onRedisError })
+    ? new RedisStore({ url: redis, prefix: config.storage.redisPrefix, onError: onRedisError, health: health.redis })
     : new MemoryStore()
   const broker: Broker = redis
-    ? new RedisBroker({ url: redis, prefix: `${config.storage.redisPrefix}hub:`, onError: onRedisError })
+    ? new RedisBroker({ url: redis, prefix: `${config.storage.redisPrefix}hub:`, onError: onRedisError, health: health.redis })
     : new MemoryBroker()
   const counters: CounterStore = redis
-    ? new RedisCounterStore({ url: redis, prefix: `${config.storage.redisPrefix}throttle:`, onError: onRedisError })
+    ? new RedisCounterStore({ url: redis, prefix: `${config.storage.redisPrefix}throttle:`, onError: onRedisError, health: health.redis })
     : new MemoryCounterStore()
   let database: Database
   try {
-    database = await openDatabase(databaseUrl(config))
+    database = await openDatabase(databaseUrl(config), health.database)
   } catch (err) {
     await Promise.all([store.close(), broker.close(), counters.close()])
-    throw err
+    throw new StartupFailure(`cannot open the database: ${(err as Error).message.split('\n')[0]}`, withoutPassword(databaseUrl(config)), { cause: err })
   }
   configurePasswordHashing(config.auth.passwordHashing)
   const throttle = new CredentialThrottle(counters, config.auth.throttle,
-    (err) => log.warn({ err: (err as Error).message }, 'throttle store unavailable: credential checks run unthrottled'))
+    (err) => health.redis.report(err as Error, 'throttle store unavailable: credential checks run unthrottled'))
   const hub = new Hub(broker, (err, topic) => log.error({ err, topic }, 'subscriber failed'))
   const identity = new Identity(database, config.auth.passwordHashing.cost)
   const tokens = new Tokens({ secret, accessTtlMs: config.auth.accessTokenTtl, refreshTtlMs: config.auth.refreshTokenTtl, store })
@@ -180,6 +185,7 @@ export async function createServices (config: Config, log: CoreLogger, { product
     throttle,
     insecureDefaults,
     accepting: true,
+    health,
     onBackendCall: null,
     // A backend is made when a plugin registers; the listener is looked up per call, so metrics
     // wired at any point see every call.

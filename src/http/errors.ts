@@ -1,5 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance } from 'fastify'
+import { isDatabaseUnavailable } from '../core/db/unavailable.js'
+import type { DependencyHealth } from '../core/dependency-health.js'
 import { SwitchboardError } from '../core/errors.js'
 
 const statusOf: Record<SwitchboardError['code'], [number, string]> = {
@@ -18,9 +20,17 @@ export function retryAfterSeconds (ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000))
 }
 
-/** Domain errors become their HTTP status in Fastify's error shape; the rest is Fastify's default. */
-export function installErrorHandler (app: FastifyInstance): void {
+/**
+ * Domain errors become their HTTP status in Fastify's error shape; the rest is Fastify's default.
+ * A database that cannot be reached is "store unavailable" (503), as Redis is, told to the
+ * database's health (one warning per outage) rather than logged with every request.
+ */
+export function installErrorHandler (app: FastifyInstance, database: DependencyHealth): void {
   app.setErrorHandler((err: FastifyError | SwitchboardError, request, reply) => {
+    if (isDatabaseUnavailable(err)) {
+      database.down('pool', err)
+      err = new SwitchboardError('UNAVAILABLE', 'store unavailable')
+    }
     if (err instanceof SwitchboardError) {
       const [statusCode, error] = statusOf[err.code]
       if (err.retryAfterMs !== undefined) reply.header('retry-after', retryAfterSeconds(err.retryAfterMs))

@@ -52,7 +52,7 @@ const enabledProtocols = ({ config }: Services): string[] =>
 
 /** REST shared by every protocol, and the HTTP rules every route follows. */
 export async function registerHttp (app: FastifyInstance, services: Services): Promise<void> {
-  installErrorHandler(app)
+  installErrorHandler(app, services.health.database)
   installJsonBodyParser(app, services.config.limits.maxDepth)
   guardUpgrades(app, services)
   // Before any route: it hooks the routes that opt in as they are added (plugins' too).

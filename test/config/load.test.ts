@@ -88,7 +88,7 @@ t.test('invalid configs name the key and the reason', async (t) => {
     }
     return 'no error'
   }
-  t.match(reasonOf(() => loadConfig({ overrides: { server: { port: 'x' } } })), 'config /server/port: Expected integer')
+  t.match(reasonOf(() => loadConfig({ overrides: { server: { port: 'x' } } })), 'config /server/port: expected an integer from 0 to 65535')
   t.match(reasonOf(() => loadConfig({ overrides: { server: { port: 70000 } } })), '/server/port')
   t.match(reasonOf(() => loadConfig({ overrides: { protocols: { syscache: { idleTimeout: '5 parsecs' } } } })), 'config /protocols/syscache/idleTimeout: expected milliseconds or a duration')
   t.match(reasonOf(() => loadConfig({ overrides: { server: { maxPayload: 'huge' } } })), '/server/maxPayload: expected bytes or a size')

@@ -1,7 +1,8 @@
+import { Readable } from 'node:stream'
 import { main } from '../../src/cli.js'
 
 // Captures what a command prints.
-export async function run (args: string[], env: NodeJS.ProcessEnv = {}) {
+export async function run (args: string[], env: NodeJS.ProcessEnv = {}, stdin = '') {
   const out: string[] = []
   const err: string[] = []
   const log = console.log
@@ -11,7 +12,7 @@ export async function run (args: string[], env: NodeJS.ProcessEnv = {}) {
   console.error = (...a: unknown[]) => { err.push(a.join(' ')) }
   process.stdout.write = ((chunk: string) => { out.push(chunk); return true }) as typeof process.stdout.write
   try {
-    const code = await main(args, env)
+    const code = await main(args, env, Readable.from([stdin]))
     return { code, out: out.join('\n'), err: err.join('\n') }
   } finally {
     console.log = log

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
+import type { DependencyHealth } from '../dependency-health.js'
 import { coreMigrations } from './core-migrations.js'
 import { migrate } from './migrate.js'
 import { withStatementCache } from './sqlite-statements.js'
@@ -31,7 +32,7 @@ export interface Database {
 }
 
 /** `sqlite::memory:`, `sqlite:PATH` (relative to the working directory) or `postgres://…`. */
-export async function openDatabase (url: string): Promise<Database> {
+export async function openDatabase (url: string, health?: DependencyHealth): Promise<Database> {
   let kysely: Kysely<CoreTables>
   let dialect: Dialect
   let read: Database['read']
@@ -53,8 +54,10 @@ export async function openDatabase (url: string): Promise<Database> {
     }
   } else {
     const pool = new pg.Pool({ connectionString: url, max: 10 })
-    // An idle client losing its server must not crash the process; the pool replaces it.
-    pool.on('error', () => {})
+    // An idle client losing its server must not crash the process; the pool replaces it. A
+    // new connection means the server answers (again).
+    pool.on('error', (err) => health?.down('pool', err))
+    pool.on('connect', () => health?.up('pool'))
     kysely = new Kysely({ dialect: new PostgresDialect({ pool }) })
     dialect = 'postgres'
     read = async <R>(sql: string, parameters: readonly unknown[]) => (await kysely.executeQuery<R>(CompiledQuery.raw(sql, [...parameters]))).rows

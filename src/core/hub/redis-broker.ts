@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
 import { randomId } from '../ids.js'
+import type { DependencyHealth } from '../dependency-health.js'
 import { closeRedis, connectRedis, redisReady } from '../redis/client.js'
 import type { Broker, BrokerHandler } from './broker.js'
 
@@ -7,6 +8,8 @@ export interface RedisBrokerOptions {
   url: string
   prefix: string
   onError?: (err: Error) => void
+  /** Told when the connections lose Redis and get it back. */
+  health?: DependencyHealth
 }
 
 /**
@@ -24,11 +27,11 @@ export class RedisBroker implements Broker {
   readonly #onError: (err: Error) => void
   #handler: BrokerHandler = () => {}
 
-  constructor ({ url, prefix, onError = () => {} }: RedisBrokerOptions) {
+  constructor ({ url, prefix, onError = () => {}, health }: RedisBrokerOptions) {
     this.#prefix = prefix
     this.#onError = onError
-    this.#pub = connectRedis(url, 'switchboard-pub')
-    this.#sub = connectRedis(url, 'switchboard-sub')
+    this.#pub = connectRedis(url, 'switchboard-pub', health)
+    this.#sub = connectRedis(url, 'switchboard-sub', health)
     this.#pub.on('error', onError)
     this.#sub.on('error', onError)
     this.#sub.on('message', (redisChannel: string, message: string) => this.#receive(redisChannel, message))

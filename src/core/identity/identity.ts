@@ -155,6 +155,32 @@ export class Identity {
     return updated
   }
 
+  /**
+   * A new password for an existing user (null when there is none): tokens issued until now stop
+   * working and the user's connections end, as a password change means to lock others out.
+   */
+  async setPassword (username: string, password: string): Promise<User | null> {
+    const existing = await this.#rowBy('username', username)
+    if (!existing) return null
+    const passwordHash = await hashPassword(password, this.passwordCost)
+    await this.database.kysely.updateTable('users').set({ password_hash: passwordHash }).where('username', '=', username).execute()
+    await this.#revoked(username)
+    return toUser({ ...existing, password_hash: passwordHash })
+  }
+
+  /**
+   * Disables a user (null when there is none): no login finds it, its tokens stop working and
+   * its connections end on every node (through the revocation listeners, as `remove`).
+   */
+  async disable (username: string): Promise<User | null> {
+    const existing = await this.#rowBy('username', username)
+    if (!existing) return null
+    await this.database.kysely.updateTable('users').set({ disabled: 1 }).where('username', '=', username).execute()
+    await this.#revoked(username)
+    await this.#rolesChanged(username, null, [])
+    return toUser({ ...existing, disabled: 1 })
+  }
+
   async remove (username: string): Promise<boolean> {
     const result = await this.database.kysely.deleteFrom('users').where('username', '=', username).executeTakeFirst()
     const removed = Number(result.numDeletedRows) > 0

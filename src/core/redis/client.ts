@@ -1,18 +1,26 @@
 import { Redis } from 'ioredis'
+import type { DependencyHealth } from '../dependency-health.js'
 
 /**
  * One Redis connection that keeps reconnecting for ever: a node must survive a Redis restart and
  * resume by itself. Commands issued while Redis is away fail fast instead of queueing
  * without bound.
  */
-export function connectRedis (url: string, name: string): Redis {
-  return new Redis(url, {
+export function connectRedis (url: string, name: string, health?: DependencyHealth): Redis {
+  const client = new Redis(url, {
     connectionName: name,
     lazyConnect: false,
     enableOfflineQueue: true,
     maxRetriesPerRequest: 1,
     retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
   })
+  // Every failed reconnect attempt is an 'error': the health tells the outage once.
+  if (health) {
+    client.on('error', (err: Error) => health.down(name, err))
+    client.on('close', () => { if (client.status !== 'end') health.down(name, new Error('connection closed')) })
+    client.on('ready', () => health.up(name))
+  }
+  return client
 }
 
 /** True once the connection is usable. */

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
 import { SwitchboardError } from '../errors.js'
+import type { DependencyHealth } from '../dependency-health.js'
 import { closeRedis, connectRedis, redisReady } from '../redis/client.js'
 import type { EphemeralStore } from './store.js'
 
@@ -7,6 +8,8 @@ export interface RedisStoreOptions {
   url: string
   prefix: string
   onError?: (err: Error) => void
+  /** Told when the connections lose Redis and get it back. */
+  health?: DependencyHealth
 }
 
 /** The cluster-wide store: GETDEL for take, SET PX for ttl, PEXPIRE for sliding expiry. */
@@ -14,9 +17,9 @@ export class RedisStore implements EphemeralStore {
   readonly #redis: Redis
   readonly #prefix: string
 
-  constructor ({ url, prefix, onError = () => {} }: RedisStoreOptions) {
+  constructor ({ url, prefix, onError = () => {}, health }: RedisStoreOptions) {
     this.#prefix = prefix
-    this.#redis = connectRedis(url, 'switchboard-store')
+    this.#redis = connectRedis(url, 'switchboard-store', health)
     this.#redis.on('error', onError)
   }
 
@@ -24,8 +27,9 @@ export class RedisStore implements EphemeralStore {
   async #run<T> (command: () => Promise<T>): Promise<T> {
     try {
       return await command()
-    } catch (err) {
-      throw new SwitchboardError('UNAVAILABLE', `the shared store is unavailable: ${(err as Error).message}`)
+    } catch {
+      // The driver's words ("Reached the max retries per request limit…") are not the client's business.
+      throw new SwitchboardError('UNAVAILABLE', 'store unavailable')
     }
   }
 

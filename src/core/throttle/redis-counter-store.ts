@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
 import { SwitchboardError } from '../errors.js'
+import type { DependencyHealth } from '../dependency-health.js'
 import { closeRedis, connectRedis, redisReady } from '../redis/client.js'
 import type { Count, CounterStore } from './counter-store.js'
 
@@ -8,6 +9,8 @@ export interface RedisCounterStoreOptions {
   /** Every key starts with this (`storage.redisPrefix` + `throttle:`). */
   prefix: string
   onError?: (err: Error) => void
+  /** Told when the connections lose Redis and get it back. */
+  health?: DependencyHealth
 }
 
 // INCR and the expiry in one script, so a counter can never be left without a ttl (a crash
@@ -32,9 +35,9 @@ export class RedisCounterStore implements CounterStore {
   readonly #redis: WithScript
   readonly #prefix: string
 
-  constructor ({ url, prefix, onError = () => {} }: RedisCounterStoreOptions) {
+  constructor ({ url, prefix, onError = () => {}, health }: RedisCounterStoreOptions) {
     this.#prefix = prefix
-    const redis = connectRedis(url, 'switchboard-throttle')
+    const redis = connectRedis(url, 'switchboard-throttle', health)
     redis.on('error', onError)
     redis.defineCommand('throttleIncrement', { numberOfKeys: 1, lua: INCREMENT })
     this.#redis = redis as WithScript
@@ -44,8 +47,9 @@ export class RedisCounterStore implements CounterStore {
   async #run<T> (command: () => Promise<T>): Promise<T> {
     try {
       return await command()
-    } catch (err) {
-      throw new SwitchboardError('UNAVAILABLE', `the throttle store is unavailable: ${(err as Error).message}`)
+    } catch {
+      // The driver's words ("Reached the max retries per request limit…") are not the client's business.
+      throw new SwitchboardError('UNAVAILABLE', 'store unavailable')
     }
   }
 
