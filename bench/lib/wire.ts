@@ -117,7 +117,7 @@ export const WIRES: Record<SubjectName, Wire> = {
 // ---- payload: ~100 bytes of JSON carrying its send time ----
 
 const TS_KEY = '"ts":'
-const PAD = 'x'.repeat(66)
+const PAD = 'x'.repeat(67)
 
 /** `{"ts":<ms since epoch, µs precision>,"pad":"xx…"}`, 100 bytes for a 17-character timestamp. */
 export function payload (sentAt: number): string {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { benchOverrides } from '../../bench/subjects/switchboard.js'
+import { benchOverrides, startSwitchboard } from '../../bench/subjects/switchboard.js'
 import { CREDENTIALS, WIRES } from '../../bench/lib/wire.js'
 import { FANOUT_SUBJECTS } from '../../bench/scenarios/options.js'
 import { request, startApp } from '../helpers/app.js'
@@ -35,4 +35,17 @@ t.test('the no-metrics variant turns metrics off; the plain config keeps them', 
   t.equal((await request(off.url, 'GET', '/metrics')).status, 404, 'no metrics route')
   const on = await startApp(t, { storage: plain.storage, protocols: plain.protocols } as Record<string, unknown>)
   t.equal((await request(on.url, 'GET', '/metrics')).status, 200, 'plain: metrics served')
+})
+
+t.test('the bench subject starts this checkout, or the build of another (SWITCHBOARD_ROOT), and closes', async (t) => {
+  for (const root of [undefined, process.cwd()]) {
+    if (root === undefined) delete process.env.SWITCHBOARD_ROOT
+    else process.env.SWITCHBOARD_ROOT = root
+    const server = await startSwitchboard({ sendBufferLimit: 1 << 20 })
+    const ws = await client(`ws://127.0.0.1:${server.port}`, '/webrocket/bench', CREDENTIALS.user, CREDENTIALS.secret)
+    t.equal(server.connections(), 1, `${root ?? 'this checkout'}: one connection`)
+    ws.close()
+    await server.close()
+  }
+  delete process.env.SWITCHBOARD_ROOT
 })

@@ -1,0 +1,54 @@
+import t from 'tap'
+import { extractSentAt, payload, SUBJECTS, WIRES } from '../../bench/lib/wire.js'
+import { sizes } from '../../bench/scenarios/options.js'
+
+// The bench's clients recognise replies by substring (no JSON.parse per delivery): each step must
+// accept its protocol's success, refuse its error, and wait on anything else.
+t.test('every subject\'s steps tell success, refusal and other frames apart', async (t) => {
+  const replies: Record<string, Array<[string, string]>> = {
+    webrocket: [['{"authenticated":"bench"}', '{"err":"INVALID_CREDENTIALS"}'], ['{"subscribed":"c"}', '{"err":"ACCESS_DENIED"}']],
+    telegraphy: [['{"status":"CONNECTED"}', '{"success":false}'], ['{"status":"SUBSCRIBED"}', '{"success":false}']],
+    syscache: [['{"name":"response","namespace":"rpc"}', '{"name":"error"}'], ['{"subscribe":"dispatcher"}', '{"name":"error"}']],
+    ws: [['{"ok":"auth"}', '{"error":"no"}'], ['{"ok":"sub"}', '{"error":"no"}']],
+  }
+  for (const subject of SUBJECTS) {
+    const wire = WIRES[subject]
+    const expected = replies[subject.replace('-rules', '')]
+    if (!expected) continue
+    wire.subscribe.forEach((step, i) => {
+      t.equal(step.check(expected[i]![0]), true, `${subject} step ${i}: success`)
+      t.equal(step.check(expected[i]![1]), false, `${subject} step ${i}: refused`)
+      t.equal(step.check('{"something":"else"}'), null, `${subject} step ${i}: not its reply`)
+    })
+  }
+  const io = WIRES.socketio.subscribe
+  t.same([io[0]!.check('0{"sid":"x"}'), io[0]!.check('40')], [true, null], 'engine.io open')
+  t.same([io[1]!.check('40{"sid":"y"}'), io[1]!.check('44{"message":"no"}'), io[1]!.check('2')], [true, false, null], 'socket.io connect')
+  t.same([io[2]!.check('430[]'), io[2]!.check('2')], [true, null], 'subscribe ack')
+})
+
+t.test('publish frames carry the payload', async (t) => {
+  const data = payload(1)
+  for (const subject of SUBJECTS) {
+    const publisher = WIRES[subject].publisher
+    if (publisher === null) continue
+    const frame = publisher.kind === 'ws' ? publisher.frame(data) : publisher.body(data)
+    t.ok(frame.includes(data), `${subject}: ${frame.slice(0, 40)}…`)
+    t.doesNotThrow(() => JSON.parse(frame.startsWith('42') ? frame.slice(2) : frame))
+  }
+})
+
+t.test('a payload is 100 bytes and its send time is read back by byte search', async (t) => {
+  const sentAt = 1_796_266_563_510.123
+  const frame = payload(sentAt)
+  t.equal(Buffer.byteLength(frame), 100)
+  t.equal(extractSentAt(Buffer.from(`{"data":${frame}}`)), sentAt)
+  t.ok(Number.isNaN(extractSentAt(Buffer.from('{"no":"time"}'))))
+})
+
+t.test('sizes: smoke runs are small, full runs are the README\'s', async (t) => {
+  const smoke = sizes(true, 'r', 2)
+  const full = sizes(false, 'r', 2)
+  t.match(smoke, { smoke: true, fanout: { subscribers: 20 }, connectionRounds: 1 })
+  t.match(full, { smoke: false, fanout: { subscribers: 1000, latencyRate: 200 }, memory: { connections: 15_000 }, connectionRounds: 5 })
+})
