@@ -86,6 +86,22 @@ function target (name: string, value: number | undefined, limit: number, kind: T
 const ratio = (a: number | undefined, b: number | undefined) => a !== undefined && b !== undefined && b > 0 ? a / b : undefined
 
 /**
+ * A variant of a fan-out subject (with rules, without metrics) against the subject, at the
+ * highest offered rate the subject kept up with (≥ 85 % delivered): how much of that the variant
+ * delivered. Not the two peaks: past saturation WebRocket collapses (issue 21), so whether a
+ * subject's peak is its last sustained level or a lucky level above it is noise (one run gave the
+ * same build 399k and 662k), while a variant that costs more falls behind at the subject's own
+ * capacity.
+ */
+export function atCapacityRatio (variant: FanoutResult | undefined, subject: FanoutResult | undefined): number | undefined {
+  if (!variant || !subject || variant.error || subject.error) return undefined
+  const kept = subject.levels.filter((l) => l.delivered >= 0.85 * l.offered)
+  const level = kept[kept.length - 1]
+  if (!level) return undefined
+  return ratio(variant.levels.find((l) => l.rate === level.rate)?.delivered, level.delivered)
+}
+
+/**
  * A subject against the baseline, round by round: the two passes of a round ran half a minute
  * apart, while the box's speed drifted far more across the run (the ws baseline alone ranged
  * over ±15 % between rounds), so the ratio within a round cancels that drift. The median of those
@@ -108,9 +124,10 @@ export function targets (results: Results): Target[] {
     out.push(target('fan-out: WebRocket / plain ws frames/s', ratio(sat('webrocket'), sat('ws')), 2.5, 'min', '×'))
     out.push(target(`fan-out: WebRocket p99 at ${fmt(webrocket?.latency?.offered)} deliveries/s`, webrocket?.latency?.latency.p99, 100, 'max', 'ms'))
     // Issue 16: authorization must not slow fan-out.
-    out.push(target('fan-out: WebRocket with access rules / without', ratio(sat('webrocket-rules'), sat('webrocket')), 0.95, 'min', '×'))
+    const fan = (name: string) => results.fanout?.find((r) => r.subject === name)
+    out.push(target('fan-out at WebRocket\'s capacity: with access rules / without', atCapacityRatio(fan('webrocket-rules'), fan('webrocket')), 0.95, 'min', '×'))
     // Issue 17: metrics (on by default, so plain `webrocket` has them) must not slow fan-out.
-    out.push(target('fan-out: WebRocket with metrics / without', ratio(sat('webrocket'), sat('webrocket-nometrics')), 0.95, 'min', '×'))
+    out.push(target('fan-out at capacity: WebRocket with metrics / without', atCapacityRatio(fan('webrocket'), fan('webrocket-nometrics')), 0.95, 'min', '×'))
   }
   if (results.memory) {
     const ws = results.memory.find((r) => r.subject === 'ws' && !r.error)?.rssPerConnection
