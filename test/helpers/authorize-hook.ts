@@ -1,16 +1,9 @@
 import { createServer } from 'node:http'
+import type { HookQuestion } from '../../src/core/access/authorize-hook.js'
+
+export type { HookQuestion }
 
 interface TestLike { teardown (fn: () => unknown): void }
-
-/** A question as the authorize hook receives it (README "Authorization"). */
-export interface HookQuestion {
-  protocol: string
-  action: string
-  resource: string
-  user: string | null
-  roles: string[]
-  connectionId: string
-}
 
 /**
  * A local backend answering `access.authorizeUrl` with `{"allow": allow(question)}`; `asked` lists

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { login, request, sharedClusterOverrides, startApp, TEST_API_KEY, type RunningApp } from '../../helpers/app.js'
 import { ADMIN, ALICE } from '../../helpers/config.js'
-import { hookBackend } from '../../helpers/hook-backend.js'
+import { authorizeHook } from '../../helpers/authorize-hook.js'
 import { QUIET_CLUSTER } from '../../helpers/quiet.js'
 import { eventually } from '../../helpers/ws-client.js'
 import { AUTH_WINDOW, authorizedClient, dasOverrides, oauthToken, openClient } from './das-client.js'
@@ -137,7 +137,7 @@ t.test('a role removed on node A stops an open subscription on node B at once; g
 })
 
 t.test('the authorize hook decides what no rule does: allowing and denying, in order, across nodes', async (t) => {
-  const hook = await hookBackend(t, (q) => q.user !== 'boss' && !(q.resource === 'radio_message' && q.user === 'alice') &&
+  const hook = await authorizeHook(t, (q) => q.user !== 'boss' && !(q.resource === 'radio_message' && q.user === 'alice') &&
     !(q.action === 'publish' && q.resource === 'delete_event'))
   const [a, b] = await twoNodes(t, { authorizeUrl: hook.url, timeout: 1000 })
   const alice = await authorizedClient(t, b.url, await oauthToken(a.url, ALICE))

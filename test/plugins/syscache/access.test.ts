@@ -1,7 +1,7 @@
 import t from 'tap'
 import { request, sharedClusterOverrides, TEST_API_KEY, type RunningApp } from '../../helpers/app.js'
 import { ADMIN, ALICE } from '../../helpers/config.js'
-import { hookBackend } from '../../helpers/hook-backend.js'
+import { authorizeHook } from '../../helpers/authorize-hook.js'
 import { QUIET_CLUSTER } from '../../helpers/quiet.js'
 import { eventually } from '../../helpers/ws-client.js'
 import { authed, error, events, rpc, sysadm, syscacheApp } from './helpers.js'
@@ -81,7 +81,7 @@ t.test('a role removed on node A drops an open subscription on node B at once', 
 
 t.test('the authorize hook decides what no rule does: allowing and denying', async (t) => {
   // Alice may subscribe to anything but the dispatcher's events and call nothing; kim needs role ops for them.
-  const hook = await hookBackend(t, (q) => q.user === 'alice'
+  const hook = await authorizeHook(t, (q) => q.user === 'alice'
     ? q.action === 'subscribe' && q.resource !== 'events/dispatcher'
     : q.roles.includes('ops') || q.resource !== 'events/dispatcher')
   const [a, b] = await twoNodes(t, { authorizeUrl: hook.url, timeout: 1000 })
