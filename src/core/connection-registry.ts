@@ -94,7 +94,7 @@ export class ConnectionRegistry {
   admit (address: string): AddressSlot | null {
     if (this.maxPerAddress === 0) return UNCOUNTED
     const held = this.#perAddress.get(address) ?? 0
-    if (this.maxPerAddress > 0 && held >= this.maxPerAddress) return null
+    if (held >= this.maxPerAddress) return null
     this.#perAddress.set(address, held + 1)
     return new AddressSlot(address, this.#giveBack)
   }
