@@ -151,13 +151,13 @@ export class DasClient {
   }
 
   /** Sends `event` and waits for `reply`. */
-  async request (event: string, arg: unknown, reply: string): Promise<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  async request (event: string, arg: unknown, reply: string, timeout = DEFAULT_WAIT): Promise<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
     this.emit(event, arg)
-    return this.next(reply)
+    return this.next(reply, timeout)
   }
 
-  authorize (token: string, id: number | string = 1): Promise<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
-    return this.request('authorization', { type: 'authorization', id, authorization: `Bearer ${token}` }, 'resp_authorization')
+  authorize (token: string, id: number | string = 1, timeout = DEFAULT_WAIT): Promise<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    return this.request('authorization', { type: 'authorization', id, authorization: `Bearer ${token}` }, 'resp_authorization', timeout)
   }
 
   /** Resolves when no `event` arrives for `ms`; rejects with it otherwise. */
