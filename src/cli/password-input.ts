@@ -17,8 +17,9 @@ export async function readPassword (input: PasswordSource, prompt: NodeJS.Writab
 }
 
 function readTyped (input: PasswordSource, prompt: NodeJS.WritableStream): Promise<string> {
-  prompt.write('new password: ')
+  // Echo off before the prompt shows: whatever is typed once it is visible is never echoed.
   input.setRawMode!(true)
+  prompt.write('new password: ')
   input.resume()
   return new Promise((resolve) => {
     let typed = ''
