@@ -209,3 +209,23 @@ t.test('a deadline during a retry wait drops the batch', async (t) => {
   t.ok(Date.now() - started < 1000, 'the retry wait did not hold the close')
   t.same(webhooks.counts, { delivered: 0, dropped: 1, failed: 0 })
 })
+
+t.test('a failure of the delivery loop itself is reported, and the loop goes on', async (t) => {
+  const receiver = await WebhookReceiver.start(t)
+  let broken = true
+  const random = () => {
+    if (broken) throw new Error('loop bug')
+    return 0
+  }
+  const { connections, errors } = setUp(t, receiver, { batchSize: 1, random, retry: { attempts: 3, minDelayMs: 10, maxDelayMs: 10 } })
+  receiver.mode = { status: 500 }
+  connections.add(new FakeConnection())
+  await eventually(() => errors.length === 1, 2000, 'the failure reported')
+  t.match(errors, [{ message: 'loop bug' }])
+  broken = false
+  receiver.mode = { status: 200 }
+  const next = new FakeConnection()
+  connections.add(next)
+  await receiver.until((r) => r.delivered.length === 1, 'the next event delivered')
+  t.equal(receiver.delivered[0]!.connection.id, next.id)
+})
