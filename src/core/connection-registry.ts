@@ -43,11 +43,11 @@ export interface ConnectionObserver {
    * name (null for an anonymous principal), or the protocol's own name (`identified`).
    */
   authenticated? (connection: Connection, user: string | null): void
+  closed? (connection: Connection, end: ConnectionEnd): void
   /** The connection's session subscribed to `channel` (the protocol's own channel name, see presence). */
   subscribed? (connection: Connection, channel: string): void
   /** The subscription ended (unsubscribe, or the session dropped it); not called for a close: `closed` covers it. */
   unsubscribed? (connection: Connection, channel: string): void
-  closed? (connection: Connection, end: ConnectionEnd): void
 }
 
 export interface ConnectionRegistryOptions {
