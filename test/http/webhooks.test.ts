@@ -35,11 +35,27 @@ t.test('a WebRocket client\'s connect, authenticate and disconnect reach the rec
   ])
   const ids = new Set(receiver.delivered.map((e) => e.connection.id))
   t.equal(ids.size, 1, 'one connection id throughout')
-  t.match(receiver.delivered[0], { node: /.+:\d+$/ }, 'the node: host and process')
+  t.match(receiver.delivered[0], { node: /^\S+$/ }, 'the node named')
   const metrics = await scrapeUntil(url, (s) => s.value('switchboard_webhook_events_total', { result: 'delivered' }) === 3, 'delivered counted')
   t.equal(metrics.value('switchboard_webhook_events_total', { result: 'dropped' }), 0)
   t.equal(metrics.value('switchboard_webhook_events_total', { result: 'failed' }), 0)
   t.equal(metrics.value('switchboard_webhook_queue'), 0)
+})
+
+t.test('a WebRocket subscribe and unsubscribe reach the receiver with the vhost/channel name', async (t) => {
+  const receiver = await WebhookReceiver.start(t)
+  const { wsUrl } = await startApp(t, webhooked(receiver))
+  const ws = await client(wsUrl, '/webrocket/echo', 'back', 'read-write-secret')
+  t.same(await ws.request({ subscribe: { channel: 'hello' } }), { subscribed: 'hello' })
+  t.same(await ws.request({ unsubscribe: { channel: 'hello' } }), { unsubscribed: 'hello' })
+  t.same(await ws.request({ subscribe: { channel: 'again' } }), { subscribed: 'again' })
+  ws.close()
+  await receiver.until((r) => r.delivered.some((e) => e.type === 'disconnect'), 'the disconnect')
+  t.same(receiver.delivered.map((e) => [e.type, e.channel]), [
+    ['connect', undefined], ['authenticate', undefined],
+    ['subscribe', '/echo/hello'], ['unsubscribe', '/echo/hello'], ['subscribe', '/echo/again'],
+    ['disconnect', undefined],
+  ], 'a close ends the subscription without an unsubscribe event: the disconnect covers it')
 })
 
 t.test('webhooks.secret, when set, signs instead of backend.secret', async (t) => {
