@@ -85,19 +85,26 @@ t.test('an anonymous connection authenticates with user null and is named by not
   t.notOk(receiver.delivered.slice(2).some((e) => 'user' in e))
 })
 
-t.test('a full batch leaves at once; the rest after the flush interval, in order', async (t) => {
+t.test('a full batch leaves at once, without waiting for the flush interval; close sends the rest', async (t) => {
   const receiver = await WebhookReceiver.start(t)
-  const { webhooks, connections } = setUp(t, receiver, { batchSize: 3, flushIntervalMs: 300 })
-  const started = Date.now()
+  const { webhooks, connections } = setUp(t, receiver, { batchSize: 3, flushIntervalMs: 60_000 })
   const all = Array.from({ length: 4 }, () => new FakeConnection())
   for (const c of all) connections.add(c)
-  await receiver.until((r) => r.batches.length === 1, 'the full batch')
-  t.ok(Date.now() - started < 250, 'without waiting for the flush interval')
+  await receiver.until((r) => r.batches.length === 1, 'the full batch (the interval is a minute)')
   t.same(receiver.batches[0]!.events.map((e) => e.connection.id), all.slice(0, 3).map((c) => c.id))
-  await receiver.until((r) => r.batches.length === 2, 'the partial batch', 2000)
-  t.ok(Date.now() - started >= 290, 'the partial one waited for the interval')
-  t.same(receiver.batches[1]!.events.map((e) => e.connection.id), [all[3]!.id])
-  t.equal(webhooks.queued, 0)
+  t.equal(webhooks.queued, 1, 'the partial batch waits')
+  await webhooks.close(2000)
+  t.same(receiver.batches.map((b) => b.events.length), [3, 1], 'in order')
+  t.equal(receiver.batches[1]!.events[0]!.connection.id, all[3]!.id)
+})
+
+t.test('a partial batch leaves once the flush interval has passed', async (t) => {
+  const receiver = await WebhookReceiver.start(t)
+  const { connections } = setUp(t, receiver, { flushIntervalMs: 150 })
+  const started = Date.now()
+  connections.add(new FakeConnection())
+  await receiver.until((r) => r.batches.length === 1, 'the batch')
+  t.ok(Date.now() - started >= 140, 'not before the interval')
 })
 
 t.test('a receiver answering 500, then hanging past the timeout, gets the batch once it recovers', async (t) => {
@@ -158,8 +165,8 @@ t.test('past the queue limit the oldest events are dropped and counted; the obse
   const later = Array.from({ length: 8 }, () => new FakeConnection())
   const started = performance.now()
   for (const c of later) connections.add(c)
-  t.ok(performance.now() - started < 50, 'queuing is synchronous and cheap, whatever the receiver does')
-  t.equal(webhooks.queued, 5, 'bounded')
+  t.ok(performance.now() - started < 500, 'queuing is cheap, whatever the receiver does')
+  t.equal(webhooks.queued, 5, 'queued synchronously, and bounded')
   t.equal(webhooks.counts.dropped, 3, 'the three oldest of the eight were dropped')
   receiver.mode = { status: 200 }
   await webhooks.close(500)
