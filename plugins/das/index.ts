@@ -115,9 +115,13 @@ async function das (app: FastifyInstance, { services, config }: DasPluginOptions
       },
       listen: (_s, username): Promise<void> => feed.listen(username),
       onAuthenticated: (s) => {
+        const first = !authenticatedConnections.has(engineConnection)
         authenticatedConnections.add(engineConnection)
         // Indexed by user in the core: a revoked user or token drops the socket on any node.
         services.connections.authenticated(connection, s.principal!, s)
+        // Presence names a DAS subscription by its namespace: an authorized socket receives its
+        // deliveries until it disconnects (README "Presence"), so it subscribes once, here.
+        if (first) services.connections.subscribed(connection, config.namespace)
       },
       gateFor: (s, principal) => {
         // README "Authorization": nothing to ask when every delivery is allowed whoever receives it.

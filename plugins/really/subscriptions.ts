@@ -200,18 +200,27 @@ export class Subscriptions {
 
   async #start (r: R, fields: string[], owner: string | null): Promise<Subscription> {
     const previous = this.#byR.get(r.text)
-    if (previous) await this.#stop(previous)
+    // Replaced, not ended: presence and the connection observers see one subscription of the R.
+    if (previous) await this.#stop(previous, false)
     const subscription = new Subscription(r, fields, owner, this.sink, (s) => { this.#stop(s).catch(() => {}) })
+    const replacing = this.#byR.has(r.text)
     this.#byR.set(r.text, subscription)
-    await this.ctx.services.subscriptions.join(this.connection, topicOf(r.text), subscription)
+    const live = this.ctx.services.subscriptions.join(this.connection, topicOf(r.text), subscription)
+    // Presence names a Really subscription by its normalised R (an object or a collection path).
+    if (!replacing && previous === undefined) this.ctx.services.connections.subscribed(this.connection, r.text)
+    await live
     // The connection closed while the broker was subscribing.
     if (this.#closed) await this.#stop(subscription)
     return subscription
   }
 
-  async #stop (subscription: Subscription): Promise<void> {
+  /** `announce`: the subscription ends for good (not replaced): the connection observers hear it. */
+  async #stop (subscription: Subscription, announce = true): Promise<void> {
     subscription.end()
-    if (this.#byR.get(subscription.r.text) === subscription) this.#byR.delete(subscription.r.text)
+    if (this.#byR.get(subscription.r.text) === subscription) {
+      this.#byR.delete(subscription.r.text)
+      if (announce && !this.#closed) this.ctx.services.connections.unsubscribed(this.connection, subscription.r.text)
+    }
     await this.ctx.services.subscriptions.leave(this.connection, topicOf(subscription.r.text), subscription)
   }
 

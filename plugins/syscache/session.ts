@@ -147,8 +147,11 @@ export class SyscacheSession implements Subscriber, Revocable {
   }
 
   #leave (type: EventType): void {
+    if (!this.ctx.services.subscriptions.has(this.connection, eventTopic(type))) return
     this.ctx.services.subscriptions.leave(this.connection, eventTopic(type))
       .catch((err: unknown) => this.ctx.log.warn({ err, connection: this.connection.id }, 'syscache event topic not left'))
+    // Presence names a syscache subscription by its event type.
+    this.ctx.services.connections.unsubscribed(this.connection, type)
   }
 
   /** README "Authorization": receiving the events of a type is subscribing to `events/<type>`. */
@@ -379,7 +382,7 @@ export class SyscacheSession implements Subscriber, Revocable {
   #logout (): void {
     this.#setAuth(null)
     this.ctx.services.connections.loggedOut(this.connection)
-    this.ctx.services.subscriptions.leaveAll(this.connection)
+    for (const type of EVENT_TYPES) this.#leave(type)
   }
 
   #setAuth (auth: Auth | null): void {
@@ -410,7 +413,11 @@ export class SyscacheSession implements Subscriber, Revocable {
     const live: Array<Promise<void>> = []
     const { subscriptions } = this.ctx.services
     for (const type of types) {
-      if (!subscriptions.has(this.connection, eventTopic(type))) live.push(subscriptions.join(this.connection, eventTopic(type), this))
+      if (subscriptions.has(this.connection, eventTopic(type))) continue
+      live.push(subscriptions.join(this.connection, eventTopic(type), this))
+      // Presence names a syscache subscription by its event type; announced as it is joined,
+      // so an unsubscribe or a close while the topic goes live follows it.
+      this.ctx.services.connections.subscribed(this.connection, type)
     }
     await (live.length === 1 ? live[0] : Promise.all(live))
     // Joined after the socket closed (the registry has left its topics already): leave these too.
@@ -428,7 +435,12 @@ export class SyscacheSession implements Subscriber, Revocable {
   async #unsubscribe (id: Id, args: unknown): Promise<void> {
     const types = this.#eventTypes(args)
     if (!types) return this.#error(id, 400)
-    await Promise.all(types.map((type) => this.ctx.services.subscriptions.leave(this.connection, eventTopic(type))))
+    const { subscriptions, connections } = this.ctx.services
+    await Promise.all(types.map((type) => {
+      if (!subscriptions.has(this.connection, eventTopic(type))) return undefined
+      connections.unsubscribed(this.connection, type)
+      return subscriptions.leave(this.connection, eventTopic(type))
+    }))
     this.#send(replyFrame('events', id, types.length ? { unsubscribe: types[types.length - 1] } : {}))
   }
 

@@ -227,6 +227,8 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     let epoch = this.gateway.accessEpoch
     const denied = await this.#dropDenied(record.principal)
     await Promise.all(Array.from(subs.topics(), (topic) => subscriptions.join(this.connection, topic, this)))
+    // Presence names a Telegraphy subscription by its event name (one per name, whatever its filters).
+    for (const name of subs.eventNames()) this.gateway.services.connections.subscribed(this.connection, name)
     // Now live events reach this session; the keepers stop keeping them and flush.
     await this.gateway.claim(token, keepers)
     const missed = await store.drain(missedKey(token))
@@ -270,7 +272,12 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     // anything is awaited: a drop meanwhile gives the hash its ttl after this write, not before.
     const stored = this.gateway.services.store.hashSet(subscriptionsKey(this.#token), field, value, this.gateway.liveness.subscriptionsTtl)
       .catch((err: Error) => this.#notStored(err))
-    if (first) await this.gateway.services.subscriptions.join(this.connection, topic, this)
+    if (first) {
+      const live = this.gateway.services.subscriptions.join(this.connection, topic, this)
+      // Announced as it is joined, so an UNSUBSCRIBE or a close while it goes live follows it.
+      this.gateway.services.connections.subscribed(this.connection, args.event_name)
+      await live
+    }
     await stored
     this.#reply(frame.id, true, 'SUBSCRIBED', undefined, { event_name: args.event_name })
   }
@@ -283,7 +290,10 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     const removed = this.#subs?.remove(args.event_name, args.filters)
     if (!removed) return this.#reply(frame.id, false, 'NOT_SUBSCRIBED', 'no such subscription', { event_name: args.event_name })
     const stored = this.gateway.services.store.hashDelete(subscriptionsKey(this.#token), removed.field).catch((err: Error) => this.#notStored(err))
-    if (removed.last) await this.gateway.services.subscriptions.leave(this.connection, removed.topic)
+    if (removed.last) {
+      this.gateway.services.connections.unsubscribed(this.connection, args.event_name)
+      await this.gateway.services.subscriptions.leave(this.connection, removed.topic)
+    }
     await stored
     this.#reply(frame.id, true, 'UNSUBSCRIBED', undefined, { event_name: args.event_name })
   }
@@ -298,10 +308,12 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     const denied = await deniedEvents(this.gateway.services, principal, subs.eventNames(), this.connection.id)
     // Dropped meanwhile: its subscriptions moved to a kept session, which a RECONNECT re-checks.
     if (this.#subs !== subs) return new Set()
-    const { store, subscriptions } = this.gateway.services
+    const { store, subscriptions, connections } = this.gateway.services
     for (const name of denied) {
       const removed = subs.removeEvent(name)
       if (removed === null) continue
+      // Only what was announced: a resume drops the denied ones before it joins the rest.
+      if (subscriptions.has(this.connection, removed.topic)) connections.unsubscribed(this.connection, name)
       for (const field of removed.fields) store.hashDelete(subscriptionsKey(this.#token), field).catch((err: Error) => this.#notStored(err))
       subscriptions.leave(this.connection, removed.topic).catch((err: Error) => this.#notStored(err))
     }

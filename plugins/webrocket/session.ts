@@ -35,7 +35,7 @@ export interface SessionContext {
   /** The permission bit a subscribe needs to create a missing channel (`protocols.webrocket.createChannels`). */
   createChannels: number
   /** Told of each successful authenticate (connection logs, metrics): vhost users are no core users. */
-  connections: Pick<ConnectionRegistry, 'identified'>
+  connections: Pick<ConnectionRegistry, 'identified' | 'subscribed' | 'unsubscribed'>
   onError (err: unknown): void
 }
 
@@ -104,7 +104,15 @@ export class WebrocketSession implements Subscriber, VhostMember {
   }
 
   dropChannel (channel: string): void {
-    this.ctx.subscriptions.leave(this.connection, this.vhost.topicPrefix + channel).catch(this.ctx.onError)
+    const topic = this.vhost.topicPrefix + channel
+    if (!this.ctx.subscriptions.has(this.connection, topic)) return
+    this.ctx.subscriptions.leave(this.connection, topic).catch(this.ctx.onError)
+    this.ctx.connections.unsubscribed(this.connection, this.#presenceChannel(channel))
+  }
+
+  /** The channel as presence and the connection observers name it: `vhost/channel` (`/echo/hello`). */
+  #presenceChannel (channel: string): string {
+    return `${this.vhost.path}/${channel}`
   }
 
   #send (frame: string): void {
@@ -206,7 +214,12 @@ export class WebrocketSession implements Subscriber, VhostMember {
     const mayCreate = this.#can(this.ctx.createChannels)
     if (!(await this.vhost.ensureChannel(channel, mayCreate))) return this.#send(mayCreate ? ERRORS.CHANNEL_NOT_FOUND : ERRORS.ACCESS_DENIED)
     if (this.#closed) return
-    if (!this.ctx.subscriptions.has(this.connection, topic)) await this.ctx.subscriptions.join(this.connection, topic, this)
+    if (!this.ctx.subscriptions.has(this.connection, topic)) {
+      const live = this.ctx.subscriptions.join(this.connection, topic, this)
+      // Announced as it is joined, so an unsubscribe or a close while it goes live follows it.
+      this.ctx.connections.subscribed(this.connection, this.#presenceChannel(channel))
+      await live
+    }
     this.#send(reply('subscribed', channel))
   }
 

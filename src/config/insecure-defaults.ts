@@ -84,6 +84,9 @@ export function productionCautions (config: Config): InsecureSetting[] {
   if (urls.length > 0 && config.backend.secret === null) {
     found.push({ path: '/backend/secret', reason: `not set: calls to ${urls.join(', ')} go unsigned, so a backend cannot tell them from forged ones` })
   }
+  if (config.webhooks.url !== null && config.webhooks.secret === null && config.backend.secret === null) {
+    found.push({ path: '/webhooks/secret', reason: 'not set (nor backend.secret): webhook batches go unsigned, so a receiver cannot tell them from forged ones' })
+  }
   return found
 }
 

@@ -270,6 +270,27 @@ export const MetricsSection = Section({
   apiKey: Type.Union([Type.String({ minLength: 8 }), Type.Null()], { default: null }),
 })
 
+// Lifecycle webhooks (README "Webhooks"): connection events POSTed in batches to `url`.
+export const WebhooksSection = Section({
+  // null: no webhooks (nothing is queued or observed).
+  url: HttpUrl,
+  // Signs every batch like a backend call; null: backend.secret signs them (unsigned when both are null).
+  secret: Type.Union([Type.String({ minLength: 32 }), Type.Null()], { default: null, 'x-expected': 'a secret of at least 32 characters, or null' }),
+  // Events per POST at most; a full batch leaves at once, a partial one after `flushInterval`.
+  batchSize: Type.Integer({ minimum: 1, default: 100 }),
+  flushInterval: Duration('1s'),
+  // Events waiting at most; past it the oldest are dropped (and counted).
+  queueLimit: Type.Integer({ minimum: 1, default: 10000 }),
+  // Upper bound on one POST.
+  timeout: Duration('5s'),
+  // Tries per batch (the first included), waiting minDelay × 2^(n-1), at most maxDelay, half of it jittered.
+  retry: Section({
+    attempts: Type.Integer({ minimum: 1, default: 5 }),
+    minDelay: Duration('1s'),
+    maxDelay: Duration('30s'),
+  }),
+})
+
 export const ConfigSchema = Type.Object({
   server: ServerSection,
   limits: LimitsSection,
@@ -297,6 +318,7 @@ export const ConfigSchema = Type.Object({
   }),
   access: AccessSection,
   metrics: MetricsSection,
+  webhooks: WebhooksSection,
 }, { additionalProperties: false })
 
 export type Config = Static<typeof ConfigSchema>
@@ -309,3 +331,4 @@ export type ReallyConfig = Config['protocols']['really']
 export type DasConfig = Config['protocols']['das']
 export type AccessConfig = Config['access']
 export type MetricsConfig = Config['metrics']
+export type WebhooksConfig = Config['webhooks']

@@ -44,6 +44,10 @@ export interface ConnectionObserver {
    */
   authenticated? (connection: Connection, user: string | null): void
   closed? (connection: Connection, end: ConnectionEnd): void
+  /** The connection's session subscribed to `channel` (the protocol's own channel name, see presence). */
+  subscribed? (connection: Connection, channel: string): void
+  /** The subscription ended (unsubscribe, or the session dropped it); not called for a close: `closed` covers it. */
+  unsubscribed? (connection: Connection, channel: string): void
 }
 
 export interface ConnectionRegistryOptions {
@@ -155,6 +159,16 @@ export class ConnectionRegistry {
 
   #tellAuthenticated (connection: Connection, user: string | null): void {
     for (const o of this.#observers) if (o.authenticated) this.#safely(() => o.authenticated!(connection, user))
+  }
+
+  /** A protocol accepted a subscription of the connection to `channel`: observers hear it. */
+  subscribed (connection: Connection, channel: string): void {
+    for (const o of this.#observers) if (o.subscribed) this.#safely(() => o.subscribed!(connection, channel))
+  }
+
+  /** A subscription of the connection ended while it stays open. */
+  unsubscribed (connection: Connection, channel: string): void {
+    for (const o of this.#observers) if (o.unsubscribed) this.#safely(() => o.unsubscribed!(connection, channel))
   }
 
   /** The connection's session logged out: no principal, no longer reached by revocations. */

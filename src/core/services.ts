@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { DEFAULT_USERS, InsecureDefaults, insecureSettings, productionCautions, type InsecureSetting } from '../config/insecure-defaults.js'
 import type { Config } from '../config/schema.js'
@@ -26,6 +27,7 @@ import { CredentialThrottle } from './throttle/credential-throttle.js'
 import { MemoryCounterStore } from './throttle/memory-counter-store.js'
 import { RedisCounterStore } from './throttle/redis-counter-store.js'
 import { Tokens } from './tokens/tokens.js'
+import { Webhooks } from './webhooks/webhooks.js'
 
 /** The little of a logger the core needs (pino fits). */
 export interface CoreLogger {
@@ -76,6 +78,8 @@ export interface Services {
   readonly health: { readonly redis: DependencyHealth, readonly database: DependencyHealth }
   /** Dependencies that are down (empty when all answer). */
   unavailable (): Promise<string[]>
+  /** Lifecycle webhooks (webhooks.url), observing every connection; null when not configured. */
+  readonly webhooks: Webhooks | null
   close (): Promise<void>
 }
 
@@ -97,6 +101,27 @@ async function defaultUsersInDatabase (config: Config, identity: Identity): Prom
     if (await identity.verify(username, password)) found.push({ path: '/users', reason: `user ${username} in the database still has its built-in default password` })
   }
   return found
+}
+
+/** The node's name in webhook events: its host and process, so two nodes on one host differ. */
+export const nodeName = (): string => `${hostname()}:${process.pid}`
+
+function createWebhooks (config: Config, log: CoreLogger): Webhooks | null {
+  const { url, secret, batchSize, flushInterval, queueLimit, timeout, retry } = config.webhooks
+  if (url === null) return null
+  return new Webhooks({
+    url,
+    // A receiver of its own may have its own secret; the backend's otherwise, as for every call out.
+    secret: secret ?? config.backend.secret,
+    node: nodeName(),
+    batchSize,
+    flushIntervalMs: flushInterval,
+    queueLimit,
+    timeoutMs: timeout,
+    retry: { attempts: retry.attempts, minDelayMs: retry.minDelay, maxDelayMs: retry.maxDelay },
+    log,
+    onError: (err) => log.error({ err }, 'webhook delivery failed'),
+  })
 }
 
 export interface ServicesOptions {
@@ -141,6 +166,8 @@ export async function createServices (config: Config, log: CoreLogger, { product
     maxPerAddress: config.server.maxConnectionsPerAddress,
     onError: (err) => log.error({ err }, 'a revocation policy failed'),
   })
+  const webhooks = createWebhooks(config, log)
+  if (webhooks !== null) connections.observe(webhooks.observer)
   const revocations = new Revocations(hub, tokens, connections, (data) => log.warn({ data }, 'malformed revocation notice ignored'))
   // A user removed or disabled: its tokens and its connections on every node.
   identity.onRevoked((username) => revocations.revokeUser(username))
@@ -186,6 +213,7 @@ export async function createServices (config: Config, log: CoreLogger, { product
     insecureDefaults,
     accepting: true,
     health,
+    webhooks,
     onBackendCall: null,
     // A backend is made when a plugin registers; the listener is looked up per call, so metrics
     // wired at any point see every call.
@@ -198,7 +226,9 @@ export async function createServices (config: Config, log: CoreLogger, { product
       return Object.entries(await services.dependencies()).flatMap(([name, up]) => up ? [] : [name])
     },
     async close () {
-      await Promise.allSettled([broker.close(), store.close(), counters.close(), database.close()])
+      // The webhooks' flush gets half the shutdown grace: the rest is the other closes' margin
+      // before serve() gives up and exits.
+      await Promise.allSettled([broker.close(), store.close(), counters.close(), database.close(), webhooks?.close(config.server.shutdownGrace / 2)])
     },
   }
   return services

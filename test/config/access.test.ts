@@ -84,6 +84,14 @@ t.test('production cautions: anonymous access left on allow, unsigned backend ca
   t.same(unsigned.map((c) => c.path), ['/backend/secret'])
   t.match(unsigned[0].reason, 'protocols.syscache.backendUrl, protocols.webrocket.triggerUrl go unsigned')
   t.same(paths({ access: { defaults: { really: 'deny' } }, protocols: { syscache: { backendUrl: 'http://b/' } }, backend: { secret: 'x'.repeat(32) } }), [])
+  const hooks = { access: { defaults: { really: 'deny' } }, webhooks: { url: 'http://receiver/' } }
+  t.same(paths(hooks), ['/webhooks/secret'], 'unsigned webhook batches')
+  t.same(paths({ ...hooks, backend: { secret: 'x'.repeat(32) } }), [], 'signed with backend.secret')
+  t.same(paths({ ...hooks, webhooks: { url: 'http://receiver/', secret: 'y'.repeat(32) } }), [], 'signed with their own')
+  t.match(reasonOf(() => loadConfig({ overrides: { webhooks: { secret: 'short' } } })), 'config /webhooks/secret')
+  t.match(reasonOf(() => loadConfig({ overrides: { webhooks: { retry: { minDelay: 'soon' } } } })), 'config /webhooks/retry/minDelay: expected milliseconds or a duration')
+  t.same(loadConfig({ overrides: { webhooks: { flushInterval: '2s', retry: { maxDelay: '1m' } } } }).webhooks,
+    { url: null, secret: null, batchSize: 100, flushInterval: 2000, queueLimit: 10000, timeout: 5000, retry: { attempts: 5, minDelay: 1000, maxDelay: 60000 } }, 'durations in ms, defaults filled')
 })
 
 t.test('start-up: cautions are one warning in production, nothing elsewhere; never a refusal', async (t) => {
