@@ -1,9 +1,8 @@
-import { DEFAULT_USERS, DEFAULT_VHOST_USERS } from '../config/insecure-defaults.js'
-import { AuthSection, ReallySection, type Config } from '../config/schema.js'
+import { DEFAULT_REALLY_MODELS, DEFAULT_USERS, DEFAULT_VHOST_USERS } from '../config/insecure-defaults.js'
+import { AuthSection, type Config } from '../config/schema.js'
 
 // The schema's own defaults, so these lines can only ever name what a fresh install really has.
 const DEFAULT_OAUTH_CLIENTS = AuthSection.properties.oauthClients.default as string[]
-const DEFAULT_MODELS = ReallySection.properties.models.default as Record<string, { fields: Record<string, unknown> }>
 
 const json = (value: unknown) => JSON.stringify(value)
 
@@ -17,7 +16,7 @@ function builtInAdmin (config: Config): { username: string, password: string } |
 
 function defaultModel (config: Config): string | undefined {
   const models = config.protocols.really.models
-  return Object.keys(DEFAULT_MODELS).find((path) => json(models[path]) === json(DEFAULT_MODELS[path]))
+  return Object.keys(DEFAULT_REALLY_MODELS).find((path) => json(models[path]) === json(DEFAULT_REALLY_MODELS[path]))
 }
 
 /**
