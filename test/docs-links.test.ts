@@ -69,3 +69,35 @@ t.test('the checker finds what it must', async (t) => {
     'plugins/x/README.md:3 links outside the repository: ../../../etc/passwd',
   ])
 })
+
+// The code and the plugin READMEs cite the protocol pages by section (`§4.10`, `§3.9.4` = item 4
+// of §3.9): every section cited must be a heading of its page, so a citation always leads
+// somewhere. §1–§5 are the five protocols; other numbers (RFC 6455 §7.4.1, design notes) are not.
+const PAGES = ['syscache', 'webrocket', 'telegraphy', 'really', 'das']
+
+function sourcesUnder (dir: string): string[] {
+  if (!existsSync(dir)) return []
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name)
+    return entry.isDirectory() ? sourcesUnder(path) : /\.(ts|md)$/.test(entry.name) ? [path] : []
+  })
+}
+
+t.test('every protocol section the code cites is a heading of docs/protocols', async (t) => {
+  const headings = new Set(PAGES.flatMap((page) => [...readFileSync(join(root, 'docs/protocols', `${page}.md`), 'utf8')
+    .matchAll(/^#{2,3} (\d+\.\d+) /gm)].map((m) => m[1])))
+  t.ok(headings.size >= 50, `headings found (${headings.size})`)
+  const sources = [...sourcesUnder(join(root, 'plugins')), ...sourcesUnder(join(root, 'test/plugins')), ...sourcesUnder(join(root, 'src')), join(root, 'README.md')]
+  const missing = new Set<string>()
+  let checked = 0
+  for (const file of sources) {
+    for (const [cite, section] of readFileSync(file, 'utf8').matchAll(/(?<!RFC \d+ |design\.md )§ ?((\d+)\.\d+)/g)) {
+      const major = Number(cite.replace(/^§ ?/, '').split('.')[0])
+      if (major < 1 || major > 5) continue
+      checked++
+      if (!headings.has(section)) missing.add(`${relative(root, file)}: ${cite}`)
+    }
+  }
+  t.ok(checked > 200, `citations checked (${checked})`)
+  t.same([...missing], [], 'no citation of a section the pages lack')
+})
