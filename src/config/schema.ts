@@ -203,7 +203,9 @@ export const ReallySection = Section({
   models: Type.Record(Type.String({ pattern: REALLY_COLLECTION }), Type.Object({
     fields: Type.Record(Type.String({ minLength: 1 }), ReallyField, { default: {} }),
   }, { additionalProperties: false }), {
-    default: {},
+    // One collection so that a newcomer's first `create` works (issue 19); a config that lists
+    // its own models replaces it.
+    default: { '/messages/': { fields: { text: { type: 'string', required: true } } } },
     additionalProperties: false,
     'x-expected': 'models keyed by a collection R such as /users/ or /users/*/posts/',
   }),

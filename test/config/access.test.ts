@@ -73,7 +73,8 @@ t.test('bad access config names the key and the reason', async (t) => {
 t.test('production cautions: anonymous access left on allow, unsigned backend calls', async (t) => {
   const paths = (over: Record<string, unknown>) => productionCautions(loadConfig({ overrides: over })).map((c) => c.path)
   t.same(paths({}), ['/access/defaults/really'], 'Really hands out anonymous tokens; Telegraphy requires auth by default')
-  t.match(productionCautions(loadConfig())[0].reason, /anonymous token/)
+  t.match(productionCautions(loadConfig())[0].reason, /anonymous token \(POST \/auth\/anonymous\/\) and create objects in the built-in demo collection \/messages\/ \(list your own models\)/)
+  t.notMatch(productionCautions(loadConfig({ overrides: { protocols: { really: { models: {} } } } }))[0].reason, /demo collection/, 'own models: no demo collection to name')
   t.same(paths({ protocols: { telegraphy: { requireAuth: false } } }), ['/access/defaults/really', '/access/defaults/telegraphy'])
   t.same(paths({ protocols: { really: { enabled: false } } }), [], 'a disabled protocol has no clients')
   t.same(paths({ access: { defaults: { really: 'deny' } } }), [])

@@ -108,3 +108,11 @@ t.test('invalid configs name the key and the reason', async (t) => {
   writeFileSync(join(dir, 'ok.yaml'), 'auth:\n  jwtSecret: short\n')
   t.match(reasonOf(() => loadConfig({ file: join(dir, 'ok.yaml') })), '/auth/jwtSecret')
 })
+
+t.test('the built-in Really model is there until a config lists its own models (issue 19)', async (t) => {
+  const builtIn = { '/messages/': { fields: { text: { type: 'string', required: true } } } }
+  t.same(loadConfig({ overrides: {} }).protocols.really.models, builtIn)
+  t.same(loadConfig({ overrides: { protocols: { really: { idleTimeout: '1m' } } } }).protocols.really.models, builtIn)
+  t.same(loadConfig({ overrides: { protocols: { really: { models: { '/notes/': { fields: {} } } } } } }).protocols.really.models, { '/notes/': { fields: {} } })
+  t.same(loadConfig({ overrides: { protocols: { really: { models: {} } } } }).protocols.really.models, {}, 'none at all')
+})
