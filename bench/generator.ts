@@ -165,10 +165,25 @@ function deliveryHandler (ws: WebSocket, wire: Wire): (data: Buffer) => void {
   return onDelivery
 }
 
+/**
+ * Tokens by subject and port: fetched once (`login`, before a timed pass, or on first connect),
+ * as a dashboard logs in once and then opens its connections.
+ */
+const tokens = new Map<string, string>()
+
+async function login (subject: SubjectName, port: number): Promise<string | null> {
+  const spec = WIRES[subject].token
+  if (!spec) return null
+  const key = `${subject}:${port}`
+  let token = tokens.get(key)
+  if (token === undefined) tokens.set(key, token = await fetchToken(port, spec))
+  return token
+}
+
 async function connect ({ subject, port, count, concurrency, addressBase }: ConnectArgs): Promise<ConnectResult> {
   const wire = WIRES[subject]
   const started = now()
-  const steps = subscribeSteps(wire, wire.token ? await fetchToken(port, wire.token) : null)
+  const steps = subscribeSteps(wire, await login(subject, port))
   let next = 0
   let opened = 0
   let failed = 0
@@ -195,6 +210,7 @@ async function connect ({ subject, port, count, concurrency, addressBase }: Conn
 }
 
 async function closeAll (): Promise<{ closed: number }> {
+  tokens.clear() // the next server is a new one, perhaps on the same port
   const closed = subscribers.size
   for (const ws of subscribers) {
     subscribers.delete(ws)
@@ -284,6 +300,7 @@ function publish ({ rate, durationMs }: { rate: number, durationMs: number }): P
 
 const ipc = serveRequests({
   connect: (args: ConnectArgs) => connect(args),
+  login: ({ subject, port }: { subject: SubjectName, port: number }) => login(subject, port).then((token) => token !== null),
   closeAll: () => closeAll(),
   openPublisher: async ({ subject, port }: { subject: SubjectName, port: number }) => {
     publisher?.close()
