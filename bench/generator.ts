@@ -2,10 +2,11 @@
 // wire), counts deliveries without parsing them, samples latency on every Nth frame, and
 // optionally publishes at a paced rate. Driven by the orchestrator over IPC.
 import { Agent, request as httpRequest } from 'node:http'
+import type { Socket } from 'node:net'
 import WebSocket from 'ws'
 import { serveRequests } from './lib/ipc.js'
 import { now, processStats } from './lib/stats.js'
-import { CREDENTIALS, WIRES, extractSentAt, payload, type Publisher, type SubjectName, type Wire } from './lib/wire.js'
+import { CREDENTIALS, WIRES, extractSentAt, payload, subscribeSteps, type Publisher, type Step, type SubjectName, type Wire } from './lib/wire.js'
 
 const HOST = '127.0.0.1'
 const HANDSHAKE_TIMEOUT_MS = 20_000
@@ -26,13 +27,38 @@ function onDelivery (data: Buffer): void {
   if (sentAt === sentAt && samples.length < SAMPLE_CAP) samples.push(now() - sentAt)
 }
 
+// ---- acknowledgements (DAS): written per socket under one cork per tick, not one write each ----
+
+const corked = new Set<Socket>()
+let uncorkScheduled = false
+
+function uncorkAll (): void {
+  uncorkScheduled = false
+  for (const socket of corked) socket.uncork()
+  corked.clear()
+}
+
+function acknowledge (ws: WebSocket, reply: string): void {
+  // ws keeps its net.Socket in a private field; corking it batches this tick's acks into one write.
+  const socket = (ws as unknown as { _socket?: Socket })._socket
+  if (socket && !corked.has(socket)) {
+    socket.cork()
+    corked.add(socket)
+    if (!uncorkScheduled) {
+      uncorkScheduled = true
+      setImmediate(uncorkAll)
+    }
+  }
+  ws.send(reply)
+}
+
 // ---- connections ----
 
 const subscribers = new Set<WebSocket>()
 let droppedSubscribers = 0
 
 /** Opens one socket and runs the handshake steps; resolves with the open socket. */
-function handshake (wire: Wire, port: number, localAddress: string, steps: Wire['subscribe']): Promise<WebSocket> {
+function handshake (wire: Wire, port: number, localAddress: string, steps: Step[]): Promise<WebSocket> {
   return new Promise<WebSocket>((resolve, reject) => {
     const ws = new WebSocket(`ws://${HOST}:${port}${wire.path}`, {
       localAddress,
@@ -91,9 +117,73 @@ function addressFor (index: number): string {
 interface ConnectArgs { subject: SubjectName, port: number, count: number, concurrency: number, addressBase: number }
 interface ConnectResult { opened: number, failed: number, ms: number, firstError: string | null }
 
+/** A bearer token from the subject's token route (DAS: OAuth password grant). */
+function fetchToken (port: number, spec: NonNullable<Wire['token']>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({
+      host: HOST, port, method: 'POST', path: spec.path, timeout: HANDSHAKE_TIMEOUT_MS,
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(spec.body) },
+    }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => { body += chunk })
+      res.once('end', () => {
+        try {
+          const token = (JSON.parse(body) as { access_token?: unknown }).access_token
+          if (res.statusCode === 200 && typeof token === 'string') resolve(token)
+          else reject(new Error(`token: HTTP ${res.statusCode} ${body.slice(0, 120)}`))
+        } catch (err) {
+          reject(err as Error)
+        }
+      })
+    })
+    req.once('timeout', () => req.destroy(new Error('token: timed out')))
+    req.once('error', reject)
+    req.end(spec.body)
+  })
+}
+
+/** What a subscriber does with each frame once subscribed. */
+function deliveryHandler (ws: WebSocket, wire: Wire): (data: Buffer) => void {
+  const { pong, ack } = wire
+  const isPing = (data: Buffer) => pong !== undefined && data.length === pong.ping.length && data.toString() === pong.ping
+  if (ack) {
+    return (data) => {
+      if (isPing(data)) return ws.send(pong!.reply)
+      const reply = ack(data)
+      if (reply === null) return
+      onDelivery(data)
+      acknowledge(ws, reply)
+    }
+  }
+  if (pong) {
+    return (data) => {
+      if (isPing(data)) ws.send(pong.reply)
+      else onDelivery(data)
+    }
+  }
+  return onDelivery
+}
+
+/**
+ * Tokens by subject and port: fetched once (`login`, before a timed pass, or on first connect),
+ * as a dashboard logs in once and then opens its connections.
+ */
+const tokens = new Map<string, string>()
+
+async function login (subject: SubjectName, port: number): Promise<string | null> {
+  const spec = WIRES[subject].token
+  if (!spec) return null
+  const key = `${subject}:${port}`
+  let token = tokens.get(key)
+  if (token === undefined) tokens.set(key, token = await fetchToken(port, spec))
+  return token
+}
+
 async function connect ({ subject, port, count, concurrency, addressBase }: ConnectArgs): Promise<ConnectResult> {
   const wire = WIRES[subject]
   const started = now()
+  const steps = subscribeSteps(wire, await login(subject, port))
   let next = 0
   let opened = 0
   let failed = 0
@@ -102,18 +192,10 @@ async function connect ({ subject, port, count, concurrency, addressBase }: Conn
     while (next < count) {
       const index = next++
       try {
-        const ws = await handshake(wire, port, addressFor(addressBase + index), wire.subscribe)
+        const ws = await handshake(wire, port, addressFor(addressBase + index), steps)
         subscribers.add(ws)
         opened++
-        const pong = wire.pong
-        if (pong) {
-          ws.on('message', (data: Buffer) => {
-            if (data.length === 1 && data.toString() === pong.ping) ws.send(pong.reply)
-            else onDelivery(data)
-          })
-        } else {
-          ws.on('message', onDelivery)
-        }
+        ws.on('message', deliveryHandler(ws, wire))
         ws.once('close', () => {
           if (subscribers.delete(ws)) droppedSubscribers++
         })
@@ -128,6 +210,7 @@ async function connect ({ subject, port, count, concurrency, addressBase }: Conn
 }
 
 async function closeAll (): Promise<{ closed: number }> {
+  tokens.clear() // the next server is a new one, perhaps on the same port
   const closed = subscribers.size
   for (const ws of subscribers) {
     subscribers.delete(ws)
@@ -217,6 +300,7 @@ function publish ({ rate, durationMs }: { rate: number, durationMs: number }): P
 
 const ipc = serveRequests({
   connect: (args: ConnectArgs) => connect(args),
+  login: ({ subject, port }: { subject: SubjectName, port: number }) => login(subject, port).then((token) => token !== null),
   closeAll: () => closeAll(),
   openPublisher: async ({ subject, port }: { subject: SubjectName, port: number }) => {
     publisher?.close()

@@ -6,6 +6,7 @@ import type { ServerKind } from './lib/wire.js'
 import { startSocketioServer } from './subjects/socketio-server.js'
 import { startSwitchboard, type SwitchboardOptions } from './subjects/switchboard.js'
 import type { RunningServer } from './subjects/types.js'
+import { startUwsServer } from './subjects/uws-server.js'
 import { startWsServer } from './subjects/ws-server.js'
 
 export interface ServerOptions extends SwitchboardOptions { kind: ServerKind }
@@ -16,6 +17,9 @@ function start (): Promise<RunningServer> {
   switch (options.kind) {
     case 'switchboard': return startSwitchboard(options)
     case 'ws': return startWsServer()
+    case 'ws-prebuilt': return startWsServer({ prebuilt: true })
+    // The same slow-receiver bound as the Switchboard subjects' send buffer limit.
+    case 'uws': return startUwsServer(options.sendBufferLimit)
     case 'socketio': return startSocketioServer()
   }
 }

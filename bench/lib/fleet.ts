@@ -5,6 +5,7 @@ import { Child } from './ipc.js'
 import type { ProcessStats } from './stats.js'
 import type { SubjectName } from './wire.js'
 import { WIRES } from './wire.js'
+import { loadUws } from '../subjects/uws-server.js'
 
 const script = (name: string) => fileURLToPath(new URL(`../${name}`, import.meta.url))
 
@@ -13,6 +14,13 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export interface ServerStats extends ProcessStats { connections: number }
 export interface GeneratorMark extends ProcessStats { received: number, subscribers: number, dropped: number, samples: number[] }
 export interface ConnectResult { opened: number, failed: number, ms: number, firstError: string | null }
+
+/** Why `subject` cannot run on this machine (uWebSockets.js without a binary that loads), or null. */
+export function unavailable (subject: SubjectName): string | null {
+  if (WIRES[subject].server !== 'uws') return null
+  const loaded = loadUws()
+  return 'error' in loaded ? loaded.error : null
+}
 
 export class ServerProcess {
   private constructor (readonly child: Child, readonly port: number) {}
@@ -58,6 +66,8 @@ export class GeneratorProcess {
     return this.child.request('connect', { subject, port, count, concurrency, addressBase }, timeoutMs)
   }
 
+  /** Fetches (and keeps) the subject's bearer token, when its wire needs one, outside any timing. */
+  login (subject: SubjectName, port: number): Promise<boolean> { return this.child.request('login', { subject, port }, 30_000) }
   closeAll (): Promise<unknown> { return this.child.request('closeAll') }
   openPublisher (subject: SubjectName, port: number): Promise<unknown> { return this.child.request('openPublisher', { subject, port }, 30_000) }
   publish (rate: number, durationMs: number): Promise<{ sent: number, skipped: number, failed: number, ms: number }> {
@@ -121,6 +131,8 @@ export async function warmUp (generator: GeneratorProcess, subject: SubjectName,
 
 /** Connects `total` subscribers spread evenly over the generators; throws unless all made it. */
 export async function connectSpread (generators: GeneratorProcess[], subject: SubjectName, ports: number[], total: number, concurrency: number, addressBase: number): Promise<{ ms: number, results: ConnectResult[] }> {
+  // A DAS client logs in once, then connects: the login is not part of the connection rate.
+  if (WIRES[subject].token) await Promise.all(generators.map((g, i) => g.login(subject, ports[i % ports.length])))
   const started = performance.now()
   const results = await Promise.all(generators.map((g, i) => {
     const count = Math.floor(total / generators.length) + (i < total % generators.length ? 1 : 0)

@@ -1,9 +1,11 @@
-// The stdout table and the targets of issue 8, all ratios from the same run.
+// The stdout tables and the targets (issues 8, 16, 17, 21), all ratios from the same run.
 import type { ClusterResult } from '../scenarios/cluster.js'
 import type { ConnrateResult, MemoryResult } from '../scenarios/connections.js'
 import type { FanoutResult } from '../scenarios/fanout.js'
 
 export interface Results {
+  /** Subjects this machine cannot run (uWebSockets.js without its binary), with the reason. */
+  skipped?: Array<{ subject: string, reason: string }>
   fanout?: FanoutResult[]
   memory?: MemoryResult[]
   connrate?: ConnrateResult[]
@@ -11,6 +13,8 @@ export interface Results {
 }
 
 export interface Target {
+  /** The issue that set it. */
+  issue: number
   name: string
   value: number
   limit: number
@@ -20,7 +24,10 @@ export interface Target {
   verdict: 'PASS' | 'MISS' | 'n/a'
 }
 
-export const SWITCHBOARD = new Set(['webrocket', 'telegraphy', 'syscache'])
+export const SWITCHBOARD = new Set(['webrocket', 'telegraphy', 'syscache', 'das'])
+
+/** Issue 21's latency point: 400 publishes/s, 400k deliveries/s with 1000 subscribers. */
+export const LATENCY_RATE_21 = 400
 
 const fmt = (n: number | undefined, digits = 0) => n === undefined || !Number.isFinite(n) ? '—' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 const kib = (bytes: number | undefined) => bytes === undefined ? '—' : fmt(bytes / 1024, 1)
@@ -37,15 +44,40 @@ export function table (header: string[], rows: Array<string[] | { subject: strin
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line), ...notes].join('\n')
 }
 
+const MiB = (bytes: number | undefined) => bytes === undefined ? '—' : fmt(bytes / 2 ** 20)
+
 export function fanoutTable (results: FanoutResult[]): string {
   return table(
-    ['subject', 'sat. frames/s', 'at pub/s', 'server CPU%', 'gen CPU% (each)', 'pub CPU%', 'p50 ms', 'p99 ms', 'max ms', 'lost subs'],
+    ['subject', 'sat. frames/s', 'at pub/s', 'server CPU%', 'gen CPU% (each)', 'pub CPU%', 'p50 ms', 'p99 ms', 'max ms', `p99 ms @${LATENCY_RATE_21}/s`, 'lost subs'],
     results.map((r) => {
       if (r.error || !r.saturation) return { subject: r.subject, failed: r.error ?? 'no result' }
       const s = r.saturation
       const l = r.latency
       return [r.subject, fmt(s.delivered), fmt(s.rate), s.cpu.servers.map((c) => fmt(c)).join('+'), s.cpu.generators.map((c) => fmt(c)).join('/'), fmt(s.cpu.publisher),
-        fmt(l?.latency.p50, 1), fmt(l?.latency.p99, 1), fmt(l?.latency.max, 1), fmt(Math.max(...r.levels.map((x) => x.subscribersLost)))]
+        fmt(l?.latency.p50, 1), fmt(l?.latency.p99, 1), fmt(l?.latency.max, 1), fmt(levelAt(r, LATENCY_RATE_21)?.latency.p99, 1), fmt(Math.max(...r.levels.map((x) => x.subscribersLost)))]
+    }),
+  )
+}
+
+const levelAt = (r: FanoutResult | undefined, rate: number) => r?.levels.find((l) => l.rate === rate)
+
+/**
+ * Issue 21: each subject at twice the offered rate that first saturated it, against its peak,
+ * with the server's RSS there and its growth over that window (a queue growing without bound
+ * shows as RSS climbing), and the CPU of every process so a reader sees which one was the limit.
+ */
+export function pastSaturationTable (results: FanoutResult[]): string {
+  return table(
+    ['subject', 'saturates at pub/s', 'peak frames/s', 'at pub/s', 'frames/s', '/ peak', 'server RSS MiB', 'RSS growth MiB', 'server CPU%', 'gen CPU% (each)', 'pub CPU%'],
+    results.filter((r) => !r.error).map((r) => {
+      const p = r.pastSaturation
+      if (!p) {
+        const top = r.levels[r.levels.length - 1]
+        return [r.subject, top ? `> ${fmt(top.rate)}` : '—', fmt(r.saturation?.delivered), '—', '—', '—', '—', '—', '—', '—', '—']
+      }
+      const l = levelAt(r, p.rate)!
+      return [r.subject, fmt(p.saturatingRate), fmt(p.peak), fmt(p.rate), fmt(p.delivered), fmt(p.ratio, 2), MiB(p.rss), MiB(p.rssGrowth),
+        l.cpu.servers.map((c) => fmt(c)).join('+'), l.cpu.generators.map((c) => fmt(c)).join('/'), fmt(l.cpu.publisher)]
     }),
   )
 }
@@ -76,10 +108,10 @@ export function clusterTable (result: ClusterResult): string {
     [row('1 process', result.single), row('2 nodes + Redis', result.cluster)])
 }
 
-function target (name: string, value: number | undefined, limit: number, kind: Target['kind'], unit: string): Target {
+function target (issue: number, name: string, value: number | undefined, limit: number, kind: Target['kind'], unit: string): Target {
   const known = value !== undefined && Number.isFinite(value)
   const verdict = !known ? 'n/a' : (kind === 'min' ? value >= limit : value <= limit) ? 'PASS' : 'MISS'
-  return { name, value: known ? value : NaN, limit, kind, unit, verdict }
+  return { issue, name, value: known ? value : NaN, limit, kind, unit, verdict }
 }
 
 // A baseline at or below zero (noise in tiny smoke runs) gives no ratio rather than a nonsense one.
@@ -118,39 +150,54 @@ export function pairedRatio (subject: ConnrateResult, baseline: ConnrateResult |
 export function targets (results: Results): Target[] {
   const out: Target[] = []
   if (results.fanout) {
+    const fan = (name: string) => results.fanout?.find((r) => r.subject === name)
     const sat = (name: string) => results.fanout?.find((r) => r.subject === name && !r.error)?.saturation?.delivered
     const webrocket = results.fanout.find((r) => r.subject === 'webrocket' && !r.error)
-    out.push(target('fan-out: WebRocket / socket.io frames/s', ratio(sat('webrocket'), sat('socketio')), 2.5, 'min', '×'))
-    out.push(target('fan-out: WebRocket / plain ws frames/s', ratio(sat('webrocket'), sat('ws')), 2.5, 'min', '×'))
-    out.push(target(`fan-out: WebRocket p99 at ${fmt(webrocket?.latency?.offered)} deliveries/s`, webrocket?.latency?.latency.p99, 100, 'max', 'ms'))
+    out.push(target(8, 'fan-out: WebRocket / socket.io frames/s', ratio(sat('webrocket'), sat('socketio')), 2.5, 'min', '×'))
+    out.push(target(8, 'fan-out: WebRocket / plain ws frames/s', ratio(sat('webrocket'), sat('ws')), 2.5, 'min', '×'))
+    out.push(target(8, `fan-out: WebRocket p99 at ${fmt(webrocket?.latency?.offered)} deliveries/s`, webrocket?.latency?.latency.p99, 100, 'max', 'ms'))
     // Issue 16: authorization must not slow fan-out.
-    const fan = (name: string) => results.fanout?.find((r) => r.subject === name)
-    out.push(target('fan-out at WebRocket\'s capacity: with access rules / without', atCapacityRatio(fan('webrocket-rules'), fan('webrocket')), 0.95, 'min', '×'))
+    out.push(target(16, 'fan-out at WebRocket\'s capacity: with access rules / without', atCapacityRatio(fan('webrocket-rules'), fan('webrocket')), 0.95, 'min', '×'))
     // Issue 17: metrics (on by default, so plain `webrocket` has them) must not slow fan-out.
-    out.push(target('fan-out at capacity: WebRocket with metrics / without', atCapacityRatio(fan('webrocket'), fan('webrocket-nometrics')), 0.95, 'min', '×'))
+    out.push(target(17, 'fan-out at capacity: WebRocket with metrics / without', atCapacityRatio(fan('webrocket'), fan('webrocket-nometrics')), 0.95, 'min', '×'))
+    // Issue 21: within reach of uWebSockets.js, no collapse past saturation, DAS beside socket.io.
+    const telegraphy = ratio(sat('telegraphy'), sat('uws'))
+    out.push(target(21, `fan-out at saturation: WebRocket / uWebSockets.js frames/s (Telegraphy ${fmt(telegraphy, 2)}×)`, ratio(sat('webrocket'), sat('uws')), 0.8, 'min', '×'))
+    for (const r of results.fanout.filter((f) => SWITCHBOARD.has(f.subject) && !f.error)) {
+      const p = r.pastSaturation
+      const rss = p ? `, server RSS ${MiB(p.rss)} MiB, ${p.rssGrowth >= 0 ? '+' : ''}${MiB(p.rssGrowth)} over the window` : ''
+      out.push(target(21, `past saturation: ${r.subject} at 2× its saturating rate / peak${rss}`, p?.ratio, 0.9, 'min', '×'))
+    }
+    const at400 = levelAt(webrocket, LATENCY_RATE_21)
+    out.push(target(21, `fan-out: WebRocket p99 at ${fmt(at400?.offered)} deliveries/s`, at400?.latency.p99, 50, 'max', 'ms'))
+    out.push(target(21, 'fan-out: DAS subject_update / socket.io room broadcast frames/s', ratio(sat('das'), sat('socketio')), 2, 'min', '×'))
   }
   if (results.memory) {
     const ws = results.memory.find((r) => r.subject === 'ws' && !r.error)?.rssPerConnection
-    for (const r of results.memory.filter((m) => SWITCHBOARD.has(m.subject))) {
-      out.push(target(`idle memory: ${r.subject} / plain ws RSS per connection`, r.error ? undefined : ratio(r.rssPerConnection, ws), 1.3, 'max', '×'))
+    for (const [issue, limit] of [[8, 1.3], [21, 0.7]]) {
+      for (const r of results.memory.filter((m) => SWITCHBOARD.has(m.subject))) {
+        out.push(target(issue, `idle memory: ${r.subject} / plain ws RSS per connection`, r.error ? undefined : ratio(r.rssPerConnection, ws), limit, 'max', '×'))
+      }
     }
   }
   if (results.connrate) {
     const ws = results.connrate.find((r) => r.subject === 'ws' && !r.error)
     const rounds = (ws?.rounds?.length ?? 0) > 1 ? ' (median of per-round ratios)' : ''
-    for (const r of results.connrate.filter((c) => SWITCHBOARD.has(c.subject))) {
-      out.push(target(`connection rate: ${r.subject} / plain ws${rounds}`, r.error ? undefined : pairedRatio(r, ws), 0.8, 'min', '×'))
+    for (const [issue, limit] of [[8, 0.8], [21, 0.9]]) {
+      for (const r of results.connrate.filter((c) => SWITCHBOARD.has(c.subject))) {
+        out.push(target(issue, `connection rate: ${r.subject} / plain ws${rounds}`, r.error ? undefined : pairedRatio(r, ws), limit, 'min', '×'))
+      }
     }
   }
   if (results.cluster) {
     const c = results.cluster
-    out.push(target('cluster: 2 nodes / 1 process frames/s', ratio(c.cluster.saturation?.delivered, c.single.saturation?.delivered), 0.5, 'min', '×'))
-    out.push(target(`cluster: p99 at ${fmt(c.cluster.latency?.offered)} deliveries/s`, c.cluster.latency?.latency.p99, 150, 'max', 'ms'))
+    out.push(target(8, 'cluster: 2 nodes / 1 process frames/s', ratio(c.cluster.saturation?.delivered, c.single.saturation?.delivered), 0.5, 'min', '×'))
+    out.push(target(8, `cluster: p99 at ${fmt(c.cluster.latency?.offered)} deliveries/s`, c.cluster.latency?.latency.p99, 150, 'max', 'ms'))
   }
   return out
 }
 
 export function targetsTable (list: Target[]): string {
-  return table(['target', 'measured', 'needed', 'verdict'],
-    list.map((t) => [t.name, `${fmt(t.value, 2)} ${t.unit}`, `${t.kind === 'min' ? '≥' : '≤'} ${t.limit} ${t.unit}`, t.verdict]))
+  return table(['target', 'measured', 'needed', 'verdict', 'issue'],
+    list.map((t) => [t.name, `${fmt(t.value, 2)} ${t.unit}`, `${t.kind === 'min' ? '≥' : '≤'} ${t.limit} ${t.unit}`, t.verdict, `#${t.issue}`]))
 }

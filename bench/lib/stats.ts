@@ -67,3 +67,14 @@ export function cpuShare (before: CpuSample | null, after: CpuSample | null): nu
   if (!before || !after || after.at <= before.at) return NaN
   return ((after.micros - before.micros) / 1000 / (after.at - before.at)) * 100
 }
+
+/** Resident set size of `pid` in bytes, from /proc/<pid>/status (Linux), NaN elsewhere. */
+export function rssSample (pid: number | undefined): number {
+  if (pid === undefined) return NaN
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))
+    return match ? Number(match[1]) * 1024 : NaN
+  } catch {
+    return NaN
+  }
+}

@@ -1,6 +1,6 @@
 // What a load-generator client says to each subject, from the exact wire formats of
-// docs/protocols/ (§1.4 syscache, §2.4 WebRocket, §3.4 Telegraphy) and of the
-// two baselines in bench/subjects/. Replies are recognised by substring: no JSON.parse.
+// docs/protocols/ (§1.4 syscache, §2.4 WebRocket, §3.4 Telegraphy, §5 DAS) and of the
+// baselines in bench/subjects/. Replies are recognised by substring: no JSON.parse.
 
 export const CREDENTIALS = {
   user: 'bench',
@@ -12,16 +12,18 @@ export const CREDENTIALS = {
 export const CHANNEL = 'c'
 export const EVENT = 'bench'
 
-export type ServerKind = 'switchboard' | 'ws' | 'socketio'
-export type SubjectName = 'webrocket' | 'webrocket-rules' | 'webrocket-nometrics' | 'telegraphy' | 'syscache' | 'ws' | 'socketio'
-export const SUBJECTS: SubjectName[] = ['webrocket', 'webrocket-rules', 'webrocket-nometrics', 'telegraphy', 'syscache', 'ws', 'socketio']
+export type ServerKind = 'switchboard' | 'ws' | 'ws-prebuilt' | 'uws' | 'socketio'
+export type SubjectName = 'webrocket' | 'webrocket-rules' | 'webrocket-nometrics' | 'telegraphy' | 'syscache' | 'das' | 'ws' | 'ws-prebuilt' | 'uws' | 'socketio'
+export const SUBJECTS: SubjectName[] = ['webrocket', 'webrocket-rules', 'webrocket-nometrics', 'telegraphy', 'syscache', 'das', 'ws', 'ws-prebuilt', 'uws', 'socketio']
 
 /**
  * A Switchboard configured beyond the bench's plain config, to measure what a feature costs on
  * the same wire: `rules` = access rules that every subscribe and publish is checked against;
- * `no-metrics` = metrics.enabled false (the plain config has metrics on, the default).
+ * `no-metrics` = metrics.enabled false (the plain config has metrics on, the default); `das` =
+ * the DAS plugin switched on (off in the plain config, so the other subjects' figures do not
+ * carry a Socket.IO server they do not use).
  */
-export type SwitchboardVariant = 'rules' | 'no-metrics'
+export type SwitchboardVariant = 'rules' | 'no-metrics' | 'das'
 
 /** One handshake step: send `send` (or nothing) and wait for a frame that `check` accepts. */
 export interface Step {
@@ -38,11 +40,26 @@ export interface Wire {
   server: ServerKind
   variant?: SwitchboardVariant
   path: string
-  /** Connect, authenticate, subscribe. */
-  subscribe: Step[]
+  /** Connect, authenticate, subscribe; a function of the bearer token when `token` is set. */
+  subscribe: Step[] | ((token: string) => Step[])
+  /** A JSON POST answered with `{"access_token":…}`, made once per batch of connections. */
+  token?: { path: string, body: string }
   publisher: Publisher | null
   /** Keep-alives the client must answer even while it only counts frames (engine.io ping). */
   pong?: { ping: string, reply: string }
+  /**
+   * Deliveries the client must acknowledge (DAS data events, §5.5: unacknowledged traces get the
+   * socket dropped): the reply to send for a frame, or null for a frame that is not a delivery
+   * (`connect_ack`). With `ack`, only frames it answers are counted.
+   */
+  ack? (frame: Buffer): string | null
+}
+
+/** The handshake steps of a wire, with the token when it needs one. */
+export function subscribeSteps (wire: Wire, token: string | null): Step[] {
+  if (typeof wire.subscribe !== 'function') return wire.subscribe
+  if (token === null) throw new Error('this wire needs a token')
+  return wire.subscribe(token)
 }
 
 const step = (send: string | null, ok: string, refused: string): Step => ({
@@ -58,6 +75,46 @@ const socketioConnect: Step = {
   check: (text) => text.startsWith('40') ? true : text.startsWith('44') ? false : null,
 }
 
+// §5: Socket.IO on namespace /das. A data event is `42/das,<ack id>["subject_update",{…,"trace_id":"…"}]`
+// and is acknowledged with the trace_id (`43/das,<ack id>["trace-…"]`), as das-web-react does.
+const DAS_EVENT = Buffer.from('42/das,')
+const TRACE_KEY = Buffer.from('"trace_id":"')
+
+export function dasAck (frame: Buffer): string | null {
+  if (frame.length <= DAS_EVENT.length || frame.compare(DAS_EVENT, 0, DAS_EVENT.length, 0, DAS_EVENT.length) !== 0) return null
+  let end = DAS_EVENT.length
+  while (end < frame.length && frame[end] >= 0x30 && frame[end] <= 0x39) end++
+  if (end === DAS_EVENT.length) return null // an event without an ack id (connect_ack)
+  const at = frame.lastIndexOf(TRACE_KEY)
+  if (at < 0) return null
+  const start = at + TRACE_KEY.length
+  const close = frame.indexOf(0x22, start)
+  if (close < 0) return null
+  return `43/das,${frame.toString('latin1', DAS_EVENT.length, end)}["${frame.toString('latin1', start, close)}"]`
+}
+
+const das: Wire = {
+  server: 'switchboard',
+  variant: 'das',
+  path: '/socket.io/?EIO=4&transport=websocket',
+  token: {
+    path: '/oauth2/token',
+    body: JSON.stringify({ grant_type: 'password', username: CREDENTIALS.user, password: CREDENTIALS.password, client_id: 'das_web_client' }),
+  },
+  subscribe: (token) => [
+    { send: null, check: (text) => text.startsWith('0{') ? true : null },
+    { send: '40/das,', check: (text) => text.startsWith('40/das,') ? true : text.startsWith('44/das,') ? false : null },
+    {
+      send: `42/das,${JSON.stringify(['authorization', { type: 'authorization', id: 1, authorization: `Bearer ${token}` }])}`,
+      check: (text) => !text.includes('"resp_authorization"') ? null : text.includes('"code":200'),
+    },
+  ],
+  // Every authenticated socket gets every subject update (none has a bbox).
+  publisher: { kind: 'http', path: '/api/das/subject-updates', body: (payload) => `{"subject":${payload}}` },
+  pong: { ping: '2', reply: '3' },
+  ack: dasAck,
+}
+
 // §2.4: one-key JSON frames on the vhost path.
 const webrocket: Wire = {
   server: 'switchboard',
@@ -68,6 +125,16 @@ const webrocket: Wire = {
     steps: [webrocketAuth],
     frame: (payload) => `{"broadcast":{"event":"e","channel":"${CHANNEL}","data":${payload}}}`,
   },
+}
+
+/** The wire of the plain baselines (ws-server.ts, uws-server.ts): auth, sub, pub. */
+function plain (server: ServerKind): Wire {
+  return {
+    server,
+    path: '/',
+    subscribe: [plainAuth, step(JSON.stringify({ sub: CHANNEL }), '{"ok":"sub"}', '"error"')],
+    publisher: { kind: 'ws', steps: [plainAuth], frame: (payload) => `{"pub":"${CHANNEL}","event":"e","data":${payload}}` },
+  }
 }
 
 export const WIRES: Record<SubjectName, Wire> = {
@@ -96,13 +163,13 @@ export const WIRES: Record<SubjectName, Wire> = {
     ],
     publisher: { kind: 'http', path: '/api/syscache/events/dispatcher', body: (payload) => payload },
   },
+  das,
   // Baseline: the plain `ws` server of bench/subjects/ws-server.ts.
-  ws: {
-    server: 'ws',
-    path: '/',
-    subscribe: [plainAuth, step(JSON.stringify({ sub: CHANNEL }), '{"ok":"sub"}', '"error"')],
-    publisher: { kind: 'ws', steps: [plainAuth], frame: (payload) => `{"pub":"${CHANNEL}","event":"e","data":${payload}}` },
-  },
+  ws: plain('ws'),
+  // The same wire; each publish writes one pre-built frame to every socket, corked per tick.
+  'ws-prebuilt': plain('ws-prebuilt'),
+  // The same wire on uWebSockets.js and its native pub/sub (bench/subjects/uws-server.ts).
+  uws: plain('uws'),
   // Baseline: socket.io 4 (bench/subjects/socketio-server.ts), spoken as raw engine.io v4 frames so
   // the generator does not pay for the socket.io-client decoder on every delivery.
   socketio: {

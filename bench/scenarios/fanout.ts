@@ -1,7 +1,8 @@
 // Scenario 1 (and the measuring core of 4): N subscribers on one channel, one publisher,
 // offered at climbing rates until delivery falls behind.
 import { ServerProcess, connectSpread, serversFor, sleep, type GeneratorMark, type GeneratorPool, type GeneratorProcess } from '../lib/fleet.js'
-import { cpuSample, cpuShare, percentiles, type Percentiles } from '../lib/stats.js'
+import { isSaturated, nextRate, pastSaturation, type PastSaturation } from '../lib/saturation.js'
+import { cpuSample, cpuShare, percentiles, rssSample, type Percentiles } from '../lib/stats.js'
 import type { SubjectName } from '../lib/wire.js'
 import type { BenchOptions, FanoutSizes } from './options.js'
 
@@ -17,6 +18,8 @@ export interface Level {
   publishFailed: number
   latency: Percentiles
   cpu: { servers: number[], generators: number[], publisher: number }
+  /** Each server's RSS (bytes) at the start and at the end of the window, read from /proc. */
+  rss: { start: number[], end: number[] }
   subscribersLost: number
   /** The window as each side saw it: far apart means a process was starved (busy machine). */
   windowMs: { orchestrator: number, generators: number[] }
@@ -29,6 +32,8 @@ export interface FanoutResult {
   levels: Level[]
   saturation: Level | null
   latency: Level | null
+  /** Delivered at twice the first saturating rate against the peak (issue 21). */
+  pastSaturation?: PastSaturation | null
   error?: string
 }
 
@@ -78,21 +83,24 @@ export async function measureFanout (setup: FanoutSetup): Promise<FanoutResult> 
     const { subscribers: generators, publisher } = setup.pool
     await connectSpread(generators, subject, setup.subscriberPorts, sizes.subscribers, 50, 11)
     await publisher.openPublisher(subject, setup.publishPort)
-    let saturatedLevels = 0
-    for (const rate of sizes.rates) {
+    // Up the ladder until a level saturates, then the level at twice that rate (lib/saturation.ts).
+    for (let rate = nextRate(sizes.rates, result.levels); rate !== null; rate = nextRate(sizes.rates, result.levels)) {
       const every = sampleEvery((rate * sizes.subscribers / generators.length) * (sizes.windowMs / 1000))
       const publishing = publisher.publish(rate, sizes.warmMs + sizes.windowMs + 100)
       publishing.catch(() => {}) // awaited below; a failure in between must not go unhandled
       await sleep(sizes.warmMs)
       // The window is timed by the generators' marks; CPU is read from /proc at the same
       // moments, so a saturated server that would answer IPC late cannot skew it.
-      const pids = [...setup.servers.map((s) => s.child.process.pid), ...generators.map((g) => g.child.process.pid), publisher.child.process.pid]
+      const serverPids = setup.servers.map((s) => s.child.process.pid)
+      const pids = [...serverPids, ...generators.map((g) => g.child.process.pid), publisher.child.process.pid]
       const before = await markAll(generators, every)
       const cpuBefore = pids.map(cpuSample)
+      const rssStart = serverPids.map(rssSample)
       const windowStart = performance.now()
       await sleep(sizes.windowMs)
       const after = await markAll(generators, every)
       const cpuAfter = pids.map(cpuSample)
+      const rssEnd = serverPids.map(rssSample)
       const windowEnd = performance.now()
       const published = await publishing
       const cpu = cpuBefore.map((b, i) => cpuShare(b, cpuAfter[i]))
@@ -110,23 +118,21 @@ export async function measureFanout (setup: FanoutSetup): Promise<FanoutResult> 
           generators: cpu.slice(setup.servers.length, -1),
           publisher: cpu[cpu.length - 1],
         },
+        rss: { start: rssStart, end: rssEnd },
         subscribersLost: sum(after.map((m) => m.dropped)),
         windowMs: { orchestrator: windowEnd - windowStart, generators: after.map((m, i) => m.at - before[i].at) },
       }
       result.levels.push(level)
-      setup.log(`  ${setup.label} @${rate}/s: ${Math.round(delivered)} frames/s of ${level.offered}, p99 ${level.latency.p99.toFixed(1)} ms, cpu server ${level.cpu.servers.map((c) => c.toFixed(0)).join('+')}% gen ${level.cpu.generators.map((c) => c.toFixed(0)).join('/')}% pub ${level.cpu.publisher.toFixed(0)}%`)
+      setup.log(`  ${setup.label} @${rate}/s: ${Math.round(delivered)} frames/s of ${level.offered}, p99 ${level.latency.p99.toFixed(1)} ms, cpu server ${level.cpu.servers.map((c) => c.toFixed(0)).join('+')}% gen ${level.cpu.generators.map((c) => c.toFixed(0)).join('/')}% pub ${level.cpu.publisher.toFixed(0)}%, server RSS ${rssEnd.map((r) => (r / 2 ** 20).toFixed(0)).join('+')} MiB`)
       if (level.cpu.generators.some((c) => c >= 90)) setup.log(`  ${setup.label} @${rate}/s: a generator was near 100% CPU — it may be the limit here (try --generators 3)`)
       if (level.published === 0 && level.delivered === 0) throw new Error(`${setup.label}: nothing published or delivered at ${rate}/s`)
       if (level.publishFailed > 0) throw new Error(`${setup.label}: ${level.publishFailed} publishes refused at ${rate}/s`)
       if (rate === sizes.latencyRate) result.latency = level
+      if (isSaturated(level)) setup.log(`  ${setup.label} @${rate}/s: saturated`)
       await drain(generators, 5000)
-      // Saturated: the subject delivers clearly less than offered (or sheds publishes). One more
-      // level after the first saturated one shows whether it holds its rate or collapses.
-      if (delivered < 0.85 * level.offered || level.skipped > 0.05 * (level.published + level.skipped)) {
-        if (++saturatedLevels === 2) break
-      }
     }
     result.saturation = result.levels.reduce<Level | null>((best, l) => (best && best.delivered >= l.delivered ? best : l), null)
+    result.pastSaturation = pastSaturation(result.levels)
     if (!result.saturation || result.saturation.delivered <= 0) throw new Error(`${setup.label}: no frame delivered`)
   } catch (err) {
     result.error = (err as Error).message

@@ -3,7 +3,10 @@ import type { SubjectName } from '../lib/wire.js'
 
 export interface FanoutSizes {
   subscribers: number
-  /** Offered publishes/s, ascending; the run stops climbing once a level saturates. */
+  /**
+   * Offered publishes/s, ascending; the run climbs until a level saturates, then runs twice that
+   * rate (in the ladder or not) and stops (lib/saturation.ts).
+   */
   rates: number[]
   /** The level whose latency is reported (publishes/s). */
   latencyRate: number
@@ -26,8 +29,8 @@ export interface BenchOptions {
   cluster: FanoutSizes & { redis: string }
 }
 
-export const FANOUT_SUBJECTS: SubjectName[] = ['webrocket', 'webrocket-rules', 'webrocket-nometrics', 'telegraphy', 'ws', 'socketio']
-export const CONNECTION_SUBJECTS: SubjectName[] = ['webrocket', 'telegraphy', 'syscache', 'ws', 'socketio']
+export const FANOUT_SUBJECTS: SubjectName[] = ['webrocket', 'webrocket-rules', 'webrocket-nometrics', 'telegraphy', 'das', 'uws', 'ws-prebuilt', 'ws', 'socketio']
+export const CONNECTION_SUBJECTS: SubjectName[] = ['webrocket', 'telegraphy', 'syscache', 'das', 'ws', 'socketio']
 
 export function sizes (smoke: boolean, runId: string, generators: number): BenchOptions {
   if (smoke) {

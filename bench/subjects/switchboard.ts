@@ -55,7 +55,8 @@ export function benchOverrides (options: SwitchboardOptions): Record<string, unk
       // Idle connections must stay for the whole memory scenario.
       syscache: { tokenLifetime: '1h', idleTimeout: '1h', authWindow: '1m' },
       really: { enabled: false },
-      das: { enabled: false },
+      // Only the `das` subject runs DAS; its auth window is as roomy as syscache's.
+      das: options.variant === 'das' ? { enabled: true, authWindow: '1m' } : { enabled: false },
     },
     ...(options.variant === 'rules' ? { access: accessRules() } : {}),
     ...(options.variant === 'no-metrics' ? { metrics: { enabled: false } } : {}),

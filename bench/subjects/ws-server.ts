@@ -1,12 +1,20 @@
 // Baseline 1: what a user writes with plain `ws` — authenticate, subscribe to a channel, and a
-// publish loops over the channel's sockets calling send() for each (the frame is built once).
+// publish loops over the channel's sockets calling send() for each (the JSON is built once).
+// With `prebuilt` (subject `ws-prebuilt`, issue 21) the same server builds the whole WebSocket
+// frame once per publish and writes that Buffer to every socket, corked per tick.
+import type { Socket } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { CREDENTIALS } from '../lib/wire.js'
+import { CorkedWriter, textFrame } from './prebuilt-frame.js'
 import type { RunningServer } from './types.js'
 
 interface Client { user: string | null, channels: Set<string> }
 
-export async function startWsServer (): Promise<RunningServer> {
+/** ws keeps the connection's net.Socket in a private field; the prebuilt writer writes to it. */
+const socketOf = (ws: WebSocket) => (ws as unknown as { _socket: Socket })._socket
+
+export async function startWsServer ({ prebuilt = false }: { prebuilt?: boolean } = {}): Promise<RunningServer> {
+  const writer = new CorkedWriter()
   const channels = new Map<string, Set<WebSocket>>()
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, maxPayload: 64 * 1024 })
   wss.on('connection', (ws) => {
@@ -34,8 +42,14 @@ export async function startWsServer (): Promise<RunningServer> {
         client.channels.add(message.sub)
         ws.send('{"ok":"sub"}')
       } else if (typeof message.pub === 'string') {
-        const frame = JSON.stringify({ event: message.event, channel: message.pub, data: message.data })
-        for (const member of channels.get(message.pub) ?? []) member.send(frame)
+        const text = JSON.stringify({ event: message.event, channel: message.pub, data: message.data })
+        const members = channels.get(message.pub) ?? []
+        if (prebuilt) {
+          const frame = textFrame(text)
+          for (const member of members) writer.write(socketOf(member), frame)
+        } else {
+          for (const member of members) member.send(text)
+        }
       } else {
         ws.send('{"error":"unknown"}')
       }

@@ -1,11 +1,12 @@
 import t from 'tap'
-import { atCapacityRatio, clusterTable, connrateTable, fanoutTable, memoryTable, pairedRatio, targets, targetsTable, type Results } from '../../bench/lib/report.js'
+import { atCapacityRatio, clusterTable, connrateTable, fanoutTable, memoryTable, pairedRatio, pastSaturationTable, targets, targetsTable, type Results } from '../../bench/lib/report.js'
+import { pastSaturation } from '../../bench/lib/saturation.js'
 import type { Level } from '../../bench/scenarios/fanout.js'
 
 const level = (rate: number, delivered: number, p99: number): Level => ({
   rate, offered: rate * 1000, delivered, published: rate, skipped: 0, publishFailed: 0,
   latency: { count: 100, p50: p99 / 2, p99, max: p99 * 1.5 },
-  cpu: { servers: [90], generators: [40, 40], publisher: 5 }, subscribersLost: 0,
+  cpu: { servers: [90], generators: [40, 40], publisher: 5 }, rss: { start: [100 * 2 ** 20], end: [110 * 2 ** 20] }, subscribersLost: 0,
   windowMs: { orchestrator: 3000, generators: [3000, 3000] },
 })
 const fanout = (subject: string, delivered: number, p99: number) => ({
@@ -71,4 +72,50 @@ t.test('targets and tables from a whole run', async (t) => {
   t.match(tables, /syscache: server died/)
   t.match(tables, /2 nodes \+ Redis\s+800,000/)
   t.match(tables, /n\/a/)
+})
+
+t.test('issue 21: uWebSockets.js, past saturation, p99 at 400k, DAS, and the stricter connection targets', async (t) => {
+  // A ladder that saturates at 800/s and is run at 1600/s: delivered there / the peak.
+  const ladder = (subject: string, at800: number, at1600: number, p99at400: number) => {
+    const levels = [level(200, 200_000, 10), level(400, 400_000, p99at400), level(800, at800, 80), level(1600, at1600, 900)]
+    return { subject, subscribers: 1000, generators: 2, levels, saturation: levels.reduce((a, b) => (a.delivered >= b.delivered ? a : b)), latency: levels[0], pastSaturation: pastSaturation(levels) }
+  }
+  const results: Results = {
+    fanout: [
+      ladder('webrocket', 650_000, 620_000, 45),
+      ladder('telegraphy', 500_000, 200_000, 60),
+      ladder('das', 700_000, 690_000, 70),
+      ladder('uws', 700_000, 1_500_000, 20),
+      ladder('socketio', 140_000, 140_000, 900),
+    ],
+    memory: [
+      { subject: 'das', connections: 10, rssPerConnection: 4000, heapPerConnection: 3000 },
+      { subject: 'ws', connections: 10, rssPerConnection: 5000, heapPerConnection: 3000 },
+    ],
+    connrate: [
+      { subject: 'das', connections: 10, perSecond: 850 },
+      { subject: 'ws', connections: 10, perSecond: 1000 },
+    ],
+  }
+  const list = targets(results)
+  const find = (issue: number, name: string) => list.filter((x) => x.issue === issue && x.name.startsWith(name))
+  t.match(find(21, 'fan-out at saturation: WebRocket / uWebSockets.js'), [{ value: 650_000 / 1_500_000, limit: 0.8, verdict: 'MISS' }])
+  t.match(find(21, 'fan-out at saturation')[0]!.name, /Telegraphy 0\.33×/, 'Telegraphy stated beside it')
+  t.match(find(21, 'past saturation: webrocket'), [{ value: 620_000 / 650_000, verdict: 'PASS' }])
+  t.match(find(21, 'past saturation: webrocket')[0]!.name, /RSS 110 MiB, \+10 over the window/, 'the RSS is stated')
+  t.match(find(21, 'past saturation: telegraphy'), [{ value: 200_000 / 500_000, verdict: 'MISS' }])
+  t.equal(find(21, 'past saturation: uws').length, 0, 'baselines have no past-saturation target')
+  t.match(find(21, 'fan-out: WebRocket p99 at 400,000'), [{ value: 45, limit: 50, verdict: 'PASS' }])
+  t.match(find(21, 'fan-out: DAS subject_update / socket.io'), [{ value: 700_000 / 400_000, verdict: 'MISS' }], 'socket.io peaked at 400/s')
+  t.match(find(21, 'idle memory: das'), [{ value: 0.8, limit: 0.7, verdict: 'MISS' }])
+  t.match(find(8, 'idle memory: das'), [{ value: 0.8, limit: 1.3, verdict: 'PASS' }], 'issue 8\'s target is kept')
+  t.match(find(21, 'connection rate: das'), [{ value: 0.85, verdict: 'MISS' }])
+  t.match(find(8, 'connection rate: das'), [{ value: 0.85, verdict: 'PASS' }])
+
+  const table = pastSaturationTable([...results.fanout!, { ...fanout('ws', 80_000, 40), pastSaturation: null }, { ...fanout('ws-prebuilt', 0, 0), error: 'boom' }])
+  t.match(table, /webrocket\s+800\s+650,000\s+1,600\s+620,000\s+0\.95\s+110\s+10\s+90\s+40\/40\s+5/, 'saturates at 800/s, 0.95 of the peak at 1600/s, RSS 110 MiB (+10)')
+  t.match(table, /ws\s+> 400\s+80,000(\s+—){8}/, 'a subject that never saturated: the top rate it kept up with')
+  t.notMatch(table, /ws-prebuilt/, 'a failed subject is in the fan-out table, not here')
+  t.match(fanoutTable(results.fanout!), /webrocket(\s+\S+){8}\s+45\.0\s+0/, 'p99 at 400/s in the fan-out table')
+  t.match(targetsTable(list), /#21/)
 })
