@@ -156,7 +156,7 @@ export class ConnectionDirectory implements Subscriber {
     const page = out.slice(0, ask.limit)
     if (page.length > 0) {
       const channels = this.presence.localChannels()
-      for (const view of page) view.subscriptions = (channels.get(view.id) ?? []).map((key) => key.slice(key.indexOf(':') + 1))
+      for (const view of page) view.subscriptions = (channels.get(view.id) ?? []).map((key) => key.slice(key.indexOf(':') + 1)).sort()
     }
     return page
   }

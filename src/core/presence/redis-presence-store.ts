@@ -50,7 +50,10 @@ export class RedisPresenceStore implements PresenceStore {
     this.#prefix = prefix
     this.#timers = { ttl, heartbeat }
     this.#maxQueued = maxQueued
-    this.#redis = connectRedis(url, 'switchboard-presence', health)
+    // A write either runs while connected or fails (and the heartbeat writes everything again):
+    // one held in an offline queue, or resent after a reconnect, could land after that rewrite
+    // and put back what it replaced.
+    this.#redis = connectRedis(url, 'switchboard-presence', health, { enableOfflineQueue: false, autoResendUnfulfilledCommands: false })
     this.#redis.on('error', onError)
   }
 
@@ -116,6 +119,12 @@ export class RedisPresenceStore implements PresenceStore {
     // alive from its first heartbeat that reaches Redis.
     this.#timer = setInterval(() => { void this.#beat() }, this.#timers.heartbeat)
     this.#timer.unref()
+    // Commands do not wait for a connection (no offline queue): the first heartbeat waits for it, briefly.
+    const connected = new Promise<void>((resolve) => {
+      if (this.#redis.status === 'ready') resolve()
+      else this.#redis.once('ready', () => resolve())
+    })
+    await within(connected, Math.min(this.#timers.ttl, 1000)).catch(() => {})
     await this.#beat()
   }
 
@@ -161,7 +170,7 @@ export class RedisPresenceStore implements PresenceStore {
       else pipeline.hdel(hash, write[2])
     }
     try {
-      const results = await pipeline.exec()
+      const results = await within(pipeline.exec(), this.#timers.ttl)
       if (results?.some(([err]) => err !== null)) this.#dirty = true
     } catch {
       this.#dirty = true
@@ -173,7 +182,9 @@ export class RedisPresenceStore implements PresenceStore {
 
   #beat (): Promise<void> {
     if (this.#beating === null && !this.#closed) {
-      this.#beating = this.#refresh().catch(() => { this.#dirty = true }).finally(() => { this.#beating = null })
+      this.#beating = within(this.#refresh(), this.#timers.ttl)
+        .catch(() => { this.#dirty = true })
+        .finally(() => { this.#beating = null })
     }
     return this.#beating ?? Promise.resolve()
   }
@@ -199,6 +210,20 @@ export class RedisPresenceStore implements PresenceStore {
     }
     const results = await pipeline.exec()
     if (results?.some(([err]) => err !== null)) throw new Error('presence heartbeat failed')
+  }
+}
+
+/**
+ * Rejects when `work` has not settled within `ms`: a command lost in a reconnect must not stop
+ * the heartbeat or the writes for good (the next heartbeat writes everything again).
+ */
+async function within<T> (work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const stalled = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error('presence write stalled')), ms) })
+  try {
+    return await Promise.race([work, stalled])
+  } finally {
+    clearTimeout(timer)
   }
 }
 
