@@ -43,6 +43,12 @@ t.test('one node: listed with traffic and subscriptions, present, closed', async
   t.same((await request(url, 'GET', '/api/presence/webrocket/%2Fecho%2Fnews', { apiKey })).body, {
     protocol: 'webrocket', channel: '/echo/news', users: ['joe'], connections: [{ id, user: 'joe', node: list.body.connections[0].node }],
   })
+  // A WebRocket logout leaves its channels with the socket open.
+  t.same(await client.request({ logout: {} }), { loggedOut: true })
+  await eventually(async () => (await request(url, 'GET', '/api/presence/webrocket/%2Fecho%2Fnews/stats', { apiKey })).body.connections === 0, 2000, 'left at logout')
+  t.same(await client.request({ authenticate: { user: 'joe', secret: 's3cret' } }), { authenticated: 'joe' })
+  t.same(await client.request({ subscribe: { channel: 'news' } }), { subscribed: 'news' })
+  await eventually(async () => (await request(url, 'GET', '/api/presence/webrocket/%2Fecho%2Fnews/stats', { apiKey })).body.connections === 1, 2000, 'back')
   t.equal((await request(url, 'DELETE', `/api/connections/${id}`, { apiKey })).status, 204)
   t.equal((await client.closed()).code, 1008)
   await eventually(async () => (await request(url, 'GET', '/api/presence/webrocket/%2Fecho%2Fnews/stats', { apiKey })).body.connections === 0, 2000, 'presence empty')

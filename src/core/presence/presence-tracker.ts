@@ -19,6 +19,12 @@ export class PresenceTracker implements ConnectionObserver {
   authenticated (connection: Connection, user: string | null): void {
     if (user !== null && user !== userOf(connection)) this.#named.set(connection.id, user)
     else this.#named.delete(connection.id)
+    // Authenticated again as someone else while subscribed: its entries name the new user.
+    const held = this.#channels.get(connection.id)
+    if (held === undefined) return
+    const now = this.userOf(connection)
+    if (typeof held === 'string') this.store.join(connection.protocol, held, connection.id, now)
+    else for (const channel of held) this.store.join(connection.protocol, channel, connection.id, now)
   }
 
   subscribed (connection: Connection, channel: string): void {

@@ -87,12 +87,20 @@ t.test('an observer that throws is reported, the others still hear the event', a
   t.same(errors.map((e) => (e as Error).message), ['boom', 'bang'])
 })
 
-t.test('re-authenticating as a core user forgets a protocol\'s own name', async (t) => {
-  const { registry, tracker } = await setup(t)
+t.test('re-authenticating as a core user forgets a protocol\'s own name; entries follow the user', async (t) => {
+  const { registry, tracker, members } = await setup(t)
   const c = new FakeConnection()
+  const several = new FakeConnection()
   registry.add(c)
+  registry.add(several)
   registry.identified(c, 'joe')
   t.equal(tracker.userOf(c), 'joe')
+  registry.subscribed(c, 'one')
+  registry.subscribed(several, 'one')
+  registry.subscribed(several, 'two')
   registry.authenticated(c, user('alice'), new FakeSession())
+  registry.authenticated(several, user('bob'), new FakeSession())
   t.equal(tracker.userOf(c), 'alice')
+  t.same((await members('one')).sort(), [[c.id, 'alice'], [several.id, 'bob']].sort())
+  t.same(await members('two'), [[several.id, 'bob']])
 })
