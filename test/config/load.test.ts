@@ -108,3 +108,13 @@ t.test('invalid configs name the key and the reason', async (t) => {
   writeFileSync(join(dir, 'ok.yaml'), 'auth:\n  jwtSecret: short\n')
   t.match(reasonOf(() => loadConfig({ file: join(dir, 'ok.yaml') })), '/auth/jwtSecret')
 })
+
+t.test('presence: durations, and a heartbeat under the ttl', async (t) => {
+  const c = loadConfig({ overrides: { presence: { ttl: '2s', heartbeat: '500ms' }, connections: { timeout: '1s' } } })
+  t.same(c.presence, { enabled: true, ttl: 2000, heartbeat: 500 })
+  t.equal(c.connections.timeout, 1000)
+  t.same(loadConfig().presence, { enabled: true, ttl: 15_000, heartbeat: 5000 }, 'defaults')
+  for (const presence of [{ ttl: '1s', heartbeat: '1s' }, { heartbeat: 0 }, { ttl: '1s', heartbeat: '5s' }]) {
+    t.throws(() => loadConfig({ overrides: { presence } }), { path: '/presence/heartbeat', reason: 'must be more than 0 and less than presence.ttl' })
+  }
+})
