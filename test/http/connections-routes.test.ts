@@ -3,6 +3,7 @@ import { login, request, startApp, TEST_API_KEY } from '../helpers/app.js'
 import { ALICE } from '../helpers/config.js'
 import { PrivateRedis } from '../cluster/harness.js'
 import { eventually, WsClient } from '../helpers/ws-client.js'
+import { connected, open, subscribe, telegraphyOverrides } from '../plugins/telegraphy/helpers.js'
 
 // The connections API and presence on one node (in-process store and broker): credentials,
 // bad input, the access rules for a user's bearer token, a disabled presence, Redis away.
@@ -97,4 +98,21 @@ t.test('Redis away: the routes answer 503 store unavailable, sockets keep workin
     return reply.status === 200 && reply.body.connections === 1
   }, 5000, 'written again once Redis is back')
   t.equal((await request(url, 'GET', '/api/presence/webrocket/%2Fecho%2Fnews/stats', { apiKey })).body.connections, 0, 'and the left channel is not')
+})
+
+t.test('Telegraphy: a dropped session is not present; its RECONNECT is, under the new connection', async (t) => {
+  const { url, wsUrl, app } = await startApp(t, telegraphyOverrides())
+  const stats = async () => (await request(url, 'GET', '/api/presence/telegraphy/demo.Item', { apiKey })).body
+  const { client, sessionToken } = await connected(url, wsUrl)
+  t.teardown(() => client.close())
+  await subscribe(client, 1, { event_name: 'demo.Item' })
+  await eventually(async () => (await stats()).connections.length === 1, 2000, 'present')
+  client.close()
+  await eventually(async () => (await stats()).connections.length === 0, 2000, 'gone with its socket')
+  await eventually(async () => (await app.services.store.get(`telegraphy:session:${sessionToken}`)) !== null, 2000, 'session kept')
+  const back = await open(wsUrl)
+  t.teardown(() => back.close())
+  t.match(await back.request({ message: 'RECONNECT', id: 2, session_token: sessionToken }), { status: 'CONNECTED' })
+  await eventually(async () => (await stats()).connections.length === 1, 2000, 'present again')
+  t.match(await stats(), { users: ['alice'] })
 })
