@@ -17,4 +17,12 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
     rules: { 'no-console': 'off' },
   },
+  {
+    // Plain Node scripts a newcomer runs (issue 19): they print every frame.
+    files: ['examples/**'],
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', fetch: 'readonly', URLSearchParams: 'readonly' },
+    },
+    rules: { 'no-console': 'off' },
+  },
 )

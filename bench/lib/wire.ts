@@ -1,5 +1,5 @@
 // What a load-generator client says to each subject, from the exact wire formats of
-// /work/shared/spec/protocols.md (§1.4 syscache, §2.4 WebRocket, §3.4 Telegraphy) and of the
+// docs/protocols/ (§1.4 syscache, §2.4 WebRocket, §3.4 Telegraphy) and of the
 // two baselines in bench/subjects/. Replies are recognised by substring: no JSON.parse.
 
 export const CREDENTIALS = {

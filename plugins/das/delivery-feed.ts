@@ -7,7 +7,7 @@ import { deliverTo } from './registry.js'
 import type { DasSession } from './session.js'
 
 // Deliveries cross the nodes on the core hub, as every protocol's traffic does. Upstream's
-// realtime server emits to room `<sid>`, or to everyone in /das (protocols.md §5.7); here an
+// realtime server emits to room `<sid>`, or to everyone in /das (docs/protocols/das.md §5.7); here an
 // authenticated socket listens on three topics, its rooms: every authenticated socket, its
 // user's sockets, itself. A delivery goes on the narrowest topic that holds every socket it
 // targets, so a node hears only what its sockets need, and a socket gets each delivery once

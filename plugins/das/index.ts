@@ -29,7 +29,7 @@ declare module 'fastify' {
 }
 
 /**
- * DAS / EarthRanger realtime API (protocols.md §5, seed 004): a Socket.IO v4 server (Engine.IO
+ * DAS / EarthRanger realtime API (docs/protocols/das.md §5, seed 004): a Socket.IO v4 server (Engine.IO
  * v3 clients too) on the Fastify HTTP server, namespace `/das`, plus the companion REST.
  */
 async function das (app: FastifyInstance, { services, config }: DasPluginOptions): Promise<void> {

@@ -2,7 +2,7 @@ import { Type, type Static, type TProperties, type TSchema } from '@sinclair/typ
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 
 /**
- * Every frame of the DAS realtime API (protocols.md §5.3). On the wire each one is a
+ * Every frame of the DAS realtime API (docs/protocols/das.md §5.3). On the wire each one is a
  * Socket.IO event whose name is the message type and whose single argument is the object
  * below. Client messages are checked with the compiled validators at the bottom; anything
  * that fails gets the spec's error reply (§5.8 items 9, 10, 12), never an exception.

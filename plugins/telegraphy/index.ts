@@ -8,14 +8,14 @@ import { TelegraphySession } from './session.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** In-process Telegraphy API (protocols.md §3.7, §3.8). */
+    /** In-process Telegraphy API (docs/protocols/telegraphy.md §3.7, §3.8). */
     telegraphy: TelegraphyApi
   }
 }
 
 export type { TelegraphyApi } from './gateway.js'
 
-/** Telegraphy (protocols.md §3): WebSocket gateway at `protocols.telegraphy.path` + companion REST. */
+/** Telegraphy (docs/protocols/telegraphy.md §3): WebSocket gateway at `protocols.telegraphy.path` + companion REST. */
 export default fp<PluginOptions<TelegraphyConfig>>(async (app, { services, config }) => {
   const gateway = new Gateway(services, config, app.log)
   await gateway.start()

@@ -1,7 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 
-// TypeBox schemas of every Telegraphy frame (protocols.md §3.3–3.5). Client frames are
+// TypeBox schemas of every Telegraphy frame (docs/protocols/telegraphy.md §3.3–3.5). Client frames are
 // validated with the compiled checkers below; server frames are documented here and built by
 // the `reply` helpers so their shape lives in one place.
 

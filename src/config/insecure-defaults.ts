@@ -1,6 +1,6 @@
 import { ACTIONS_OF, type AccessProtocol } from '../core/access/vocabulary.js'
 import { ConfigError } from './load.js'
-import { ConfigSchema, WebrocketSection, type Config } from './schema.js'
+import { ConfigSchema, ReallySection, WebrocketSection, type Config } from './schema.js'
 
 /** A setting that must not reach production: `path` is the config key (JSON pointer). */
 export interface InsecureSetting {
@@ -21,6 +21,8 @@ export const DEFAULT_USERS: readonly DefaultUser[] = ConfigSchema.properties.use
 export const DEFAULT_VHOST_USERS: ReadonlyArray<{ vhost: string, name: string, secret: string }> =
   Object.entries(WebrocketSection.properties.vhosts.default as DefaultVhosts)
     .flatMap(([vhost, { users }]) => users.map((user) => ({ vhost, name: user.name, secret: user.secret })))
+/** Really models of the schema default: a demo collection a newcomer can `create` in. */
+export const DEFAULT_REALLY_MODELS = ReallySection.properties.models.default as Readonly<Record<string, unknown>>
 const DEFAULT_PASSWORDS = new Set([...DEFAULT_USERS.map((u) => u.password), ...DEFAULT_VHOST_USERS.map((u) => u.secret)])
 
 /** What in a config still holds a built-in default password, or a missing or short JWT secret. */
@@ -53,7 +55,12 @@ export function insecureSettings (config: Config): InsecureSetting[] {
 function anonymousProtocols (config: Config): Array<{ protocol: AccessProtocol, how: string }> {
   const { really, telegraphy } = config.protocols
   const found: Array<{ protocol: AccessProtocol, how: string }> = []
-  if (really.enabled) found.push({ protocol: 'really', how: 'anyone may take an anonymous token (POST /auth/anonymous/)' })
+  if (really.enabled) {
+    // The demo collection of the defaults (issue 19) makes that concrete: anyone can write to it.
+    const demo = Object.keys(DEFAULT_REALLY_MODELS).filter((path) => JSON.stringify(really.models[path]) === JSON.stringify(DEFAULT_REALLY_MODELS[path]))
+    const writable = demo.length > 0 ? ` and create objects in the built-in demo collection ${demo.join(', ')} (list your own models)` : ''
+    found.push({ protocol: 'really', how: `anyone may take an anonymous token (POST /auth/anonymous/)${writable}` })
+  }
   if (telegraphy.enabled && !telegraphy.requireAuth) found.push({ protocol: 'telegraphy', how: 'requireAuth is false' })
   return found
 }
@@ -83,6 +90,9 @@ export function productionCautions (config: Config): InsecureSetting[] {
   ].filter(([, url]) => url !== null).map(([key]) => key)
   if (urls.length > 0 && config.backend.secret === null) {
     found.push({ path: '/backend/secret', reason: `not set: calls to ${urls.join(', ')} go unsigned, so a backend cannot tell them from forged ones` })
+  }
+  if (config.webhooks.url !== null && config.webhooks.secret === null && config.backend.secret === null) {
+    found.push({ path: '/webhooks/secret', reason: 'not set (nor backend.secret): webhook batches go unsigned, so a receiver cannot tell them from forged ones' })
   }
   return found
 }

@@ -112,9 +112,19 @@ function refusedKey ({ type, path, schema }: ValueError): string {
   return `${path.slice(path.lastIndexOf('/') + 1).replaceAll('~1', '/').replaceAll('~0', '~')} refused: `
 }
 
+// TypeBox merges a mapping's default keys into the mapping a file gives. The built-in Really
+// model (`/messages/`) is there for a first try only (issue 19): a file that lists its own
+// models gets exactly those, so no deployment carries a demo collection it did not ask for.
+function keepOwnModels (raw: Plain, value: Plain): void {
+  const own = ((raw.protocols as Plain | undefined)?.really as Plain | undefined)?.models
+  if (own === undefined) return
+  ((value.protocols as Plain).really as Plain).models = structuredClone(own)
+}
+
 /** Validates a raw config (file + env already merged), fills defaults and resolves units. */
 export function resolveConfig (raw: Plain): Config {
   const value = Value.Default(ConfigSchema, structuredClone(raw)) as Plain
+  keepOwnModels(raw, value)
   const error = Value.Errors(ConfigSchema, value).First()
   if (error) {
     const unit = error.schema['x-unit']

@@ -203,7 +203,9 @@ export const ReallySection = Section({
   models: Type.Record(Type.String({ pattern: REALLY_COLLECTION }), Type.Object({
     fields: Type.Record(Type.String({ minLength: 1 }), ReallyField, { default: {} }),
   }, { additionalProperties: false }), {
-    default: {},
+    // One collection so that a newcomer's first `create` works (issue 19); a config that lists
+    // its own models replaces it.
+    default: { '/messages/': { fields: { text: { type: 'string', required: true } } } },
     additionalProperties: false,
     'x-expected': 'models keyed by a collection R such as /users/ or /users/*/posts/',
   }),
@@ -281,6 +283,27 @@ export const PresenceSection = Section({
   heartbeat: Duration('5s'),
 })
 
+// Lifecycle webhooks (README "Webhooks"): connection events POSTed in batches to `url`.
+export const WebhooksSection = Section({
+  // null: no webhooks (nothing is queued or observed).
+  url: HttpUrl,
+  // Signs every batch like a backend call; null: backend.secret signs them (unsigned when both are null).
+  secret: Type.Union([Type.String({ minLength: 32 }), Type.Null()], { default: null, 'x-expected': 'a secret of at least 32 characters, or null' }),
+  // Events per POST at most; a full batch leaves at once, a partial one after `flushInterval`.
+  batchSize: Type.Integer({ minimum: 1, default: 100 }),
+  flushInterval: Duration('1s'),
+  // Events waiting at most; past it the oldest are dropped (and counted).
+  queueLimit: Type.Integer({ minimum: 1, default: 10000 }),
+  // Upper bound on one POST.
+  timeout: Duration('5s'),
+  // Tries per batch (the first included), waiting minDelay × 2^(n-1), at most maxDelay, half of it jittered.
+  retry: Section({
+    attempts: Type.Integer({ minimum: 1, default: 5 }),
+    minDelay: Duration('1s'),
+    maxDelay: Duration('30s'),
+  }),
+})
+
 export const ConfigSchema = Type.Object({
   server: ServerSection,
   limits: LimitsSection,
@@ -313,6 +336,7 @@ export const ConfigSchema = Type.Object({
     // How long the connections API waits for the other nodes' answers; the late ones are reported missing.
     timeout: Duration('2s'),
   }),
+  webhooks: WebhooksSection,
 }, { additionalProperties: false })
 
 export type Config = Static<typeof ConfigSchema>
@@ -326,3 +350,4 @@ export type DasConfig = Config['protocols']['das']
 export type AccessConfig = Config['access']
 export type MetricsConfig = Config['metrics']
 export type PresenceConfig = Config['presence']
+export type WebhooksConfig = Config['webhooks']

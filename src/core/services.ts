@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { DEFAULT_USERS, InsecureDefaults, insecureSettings, productionCautions, type InsecureSetting } from '../config/insecure-defaults.js'
 import type { Config } from '../config/schema.js'
@@ -32,6 +33,7 @@ import { MemoryPresenceStore } from './presence/memory-presence-store.js'
 import type { PresenceStore } from './presence/presence-store.js'
 import { PresenceTracker } from './presence/presence-tracker.js'
 import { RedisPresenceStore } from './presence/redis-presence-store.js'
+import { Webhooks } from './webhooks/webhooks.js'
 
 /** The little of a logger the core needs (pino fits). */
 export interface CoreLogger {
@@ -86,6 +88,8 @@ export interface Services {
   readonly health: { readonly redis: DependencyHealth, readonly database: DependencyHealth }
   /** Dependencies that are down (empty when all answer). */
   unavailable (): Promise<string[]>
+  /** Lifecycle webhooks (webhooks.url), observing every connection; null when not configured. */
+  readonly webhooks: Webhooks | null
   close (): Promise<void>
 }
 
@@ -107,6 +111,27 @@ async function defaultUsersInDatabase (config: Config, identity: Identity): Prom
     if (await identity.verify(username, password)) found.push({ path: '/users', reason: `user ${username} in the database still has its built-in default password` })
   }
   return found
+}
+
+/** The node's name in webhook events: its host and process, so two nodes on one host differ. */
+export const nodeName = (): string => `${hostname()}:${process.pid}`
+
+function createWebhooks (config: Config, log: CoreLogger): Webhooks | null {
+  const { url, secret, batchSize, flushInterval, queueLimit, timeout, retry } = config.webhooks
+  if (url === null) return null
+  return new Webhooks({
+    url,
+    // A receiver of its own may have its own secret; the backend's otherwise, as for every call out.
+    secret: secret ?? config.backend.secret,
+    node: nodeName(),
+    batchSize,
+    flushIntervalMs: flushInterval,
+    queueLimit,
+    timeoutMs: timeout,
+    retry: { attempts: retry.attempts, minDelayMs: retry.minDelay, maxDelayMs: retry.maxDelay },
+    log,
+    onError: (err) => log.error({ err }, 'webhook delivery failed'),
+  })
 }
 
 export interface ServicesOptions {
@@ -151,6 +176,8 @@ export async function createServices (config: Config, log: CoreLogger, { product
     maxPerAddress: config.server.maxConnectionsPerAddress,
     onError: (err) => log.error({ err }, 'a revocation policy failed'),
   })
+  const webhooks = createWebhooks(config, log)
+  if (webhooks !== null) connections.observe(webhooks.observer)
   const revocations = new Revocations(hub, tokens, connections, (data) => log.warn({ data }, 'malformed revocation notice ignored'))
   // This node's name in presence and the connections API: unique per process, like connection ids.
   const node = randomId(6)
@@ -210,6 +237,7 @@ export async function createServices (config: Config, log: CoreLogger, { product
     insecureDefaults,
     accepting: true,
     health,
+    webhooks,
     onBackendCall: null,
     // A backend is made when a plugin registers; the listener is looked up per call, so metrics
     // wired at any point see every call.
@@ -224,7 +252,9 @@ export async function createServices (config: Config, log: CoreLogger, { product
     async close () {
       // Presence first: a graceful stop removes this node's entries while Redis is still there.
       await Promise.allSettled([presenceStore.close(), clusterConnections.stop()])
-      await Promise.allSettled([broker.close(), store.close(), counters.close(), database.close()])
+      // The webhooks' flush gets half the shutdown grace: the rest is the other closes' margin
+      // before serve() gives up and exits.
+      await Promise.allSettled([broker.close(), store.close(), counters.close(), database.close(), webhooks?.close(config.server.shutdownGrace / 2)])
     },
   }
   return services

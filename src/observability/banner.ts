@@ -1,6 +1,7 @@
 import { insecureSettings, productionCautions } from '../config/insecure-defaults.js'
 import type { Config } from '../config/schema.js'
 import { databaseUrl } from '../core/services.js'
+import { tryItLines } from './try-it.js'
 
 /** One line of the start-up banner; warnings are logged at warn level. */
 export interface BannerLine {
@@ -65,9 +66,11 @@ function protocols (config: Config, ws: string, http: string): string[] {
 
 /**
  * The start-up banner (issue 17): where the server listens, its docs, its protocols and their
- * endpoints, its storage, and a warning per built-in credential still in use (or, in
+ * endpoints, its storage, outside production how to try each protocol with the built-in
+ * credentials (`try-it.ts`), and a warning per built-in credential still in use (or, in
  * production, per setting to review). A function of the config alone, printed once by `serve`:
- * no secret is read into it, and URLs lose their user and password.
+ * no configured secret is read into it (only the schema's own demo credentials, while still in
+ * use), and URLs lose their user and password.
  */
 export function startupBanner (config: Config, listening: ListeningAddress, { production, version }: BannerOptions): BannerLine[] {
   const wildcard = WILDCARDS.has(listening.address)
@@ -81,6 +84,9 @@ export function startupBanner (config: Config, listening: ListeningAddress, { pr
   ]
   const warnings = production ? productionCautions(config) : insecureSettings(config)
   for (const { path, reason } of warnings) lines.push({ level: 'warn', text: `${production ? 'review before production' : 'insecure default'}: ${path}: ${reason}` })
+  // Last, where a newcomer looks first. Never in production: they name the built-in passwords,
+  // which production refuses anyway.
+  if (!production) for (const text of tryItLines(config, `ws://${host}`)) lines.push({ level: 'info', text })
   return lines
 }
 

@@ -73,7 +73,8 @@ t.test('bad access config names the key and the reason', async (t) => {
 t.test('production cautions: anonymous access left on allow, unsigned backend calls', async (t) => {
   const paths = (over: Record<string, unknown>) => productionCautions(loadConfig({ overrides: over })).map((c) => c.path)
   t.same(paths({}), ['/access/defaults/really'], 'Really hands out anonymous tokens; Telegraphy requires auth by default')
-  t.match(productionCautions(loadConfig())[0].reason, /anonymous token/)
+  t.match(productionCautions(loadConfig())[0].reason, /anonymous token \(POST \/auth\/anonymous\/\) and create objects in the built-in demo collection \/messages\/ \(list your own models\)/)
+  t.notMatch(productionCautions(loadConfig({ overrides: { protocols: { really: { models: {} } } } }))[0].reason, /demo collection/, 'own models: no demo collection to name')
   t.same(paths({ protocols: { telegraphy: { requireAuth: false } } }), ['/access/defaults/really', '/access/defaults/telegraphy'])
   t.same(paths({ protocols: { really: { enabled: false } } }), [], 'a disabled protocol has no clients')
   t.same(paths({ access: { defaults: { really: 'deny' } } }), [])
@@ -84,6 +85,14 @@ t.test('production cautions: anonymous access left on allow, unsigned backend ca
   t.same(unsigned.map((c) => c.path), ['/backend/secret'])
   t.match(unsigned[0].reason, 'protocols.syscache.backendUrl, protocols.webrocket.triggerUrl go unsigned')
   t.same(paths({ access: { defaults: { really: 'deny' } }, protocols: { syscache: { backendUrl: 'http://b/' } }, backend: { secret: 'x'.repeat(32) } }), [])
+  const hooks = { access: { defaults: { really: 'deny' } }, webhooks: { url: 'http://receiver/' } }
+  t.same(paths(hooks), ['/webhooks/secret'], 'unsigned webhook batches')
+  t.same(paths({ ...hooks, backend: { secret: 'x'.repeat(32) } }), [], 'signed with backend.secret')
+  t.same(paths({ ...hooks, webhooks: { url: 'http://receiver/', secret: 'y'.repeat(32) } }), [], 'signed with their own')
+  t.match(reasonOf(() => loadConfig({ overrides: { webhooks: { secret: 'short' } } })), 'config /webhooks/secret')
+  t.match(reasonOf(() => loadConfig({ overrides: { webhooks: { retry: { minDelay: 'soon' } } } })), 'config /webhooks/retry/minDelay: expected milliseconds or a duration')
+  t.same(loadConfig({ overrides: { webhooks: { flushInterval: '2s', retry: { maxDelay: '1m' } } } }).webhooks,
+    { url: null, secret: null, batchSize: 100, flushInterval: 2000, queueLimit: 10000, timeout: 5000, retry: { attempts: 5, minDelay: 1000, maxDelay: 60000 } }, 'durations in ms, defaults filled')
 })
 
 t.test('start-up: cautions are one warning in production, nothing elsewhere; never a refusal', async (t) => {

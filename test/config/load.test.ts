@@ -115,6 +115,14 @@ t.test('presence: durations, and a heartbeat under the ttl', async (t) => {
   t.equal(c.connections.timeout, 1000)
   t.same(loadConfig().presence, { enabled: true, ttl: 15_000, heartbeat: 5000 }, 'defaults')
   for (const presence of [{ ttl: '1s', heartbeat: '1s' }, { heartbeat: 0 }, { ttl: '1s', heartbeat: '5s' }]) {
-    t.throws(() => loadConfig({ overrides: { presence } }), { path: '/presence/heartbeat', reason: 'must be more than 0 and less than presence.ttl' })
+    t.throws(() => loadConfig({ overrides: { presence } }), { message: 'config /presence/heartbeat: must be more than 0 and less than presence.ttl' })
   }
+})
+
+t.test('the built-in Really model is there until a config lists its own models (issue 19)', async (t) => {
+  const builtIn = { '/messages/': { fields: { text: { type: 'string', required: true } } } }
+  t.same(loadConfig({ overrides: {} }).protocols.really.models, builtIn)
+  t.same(loadConfig({ overrides: { protocols: { really: { idleTimeout: '1m' } } } }).protocols.really.models, builtIn)
+  t.same(loadConfig({ overrides: { protocols: { really: { models: { '/notes/': { fields: {} } } } } } }).protocols.really.models, { '/notes/': { fields: {} } })
+  t.same(loadConfig({ overrides: { protocols: { really: { models: {} } } } }).protocols.really.models, {}, 'none at all')
 })

@@ -21,7 +21,7 @@ function offer (url: string, protocols: string[]): Promise<{ headers: IncomingMe
   })
 }
 
-// protocols.md: no endpoint speaks a subprotocol (plain JSON over WebSocket, §1.2, §2.2, §3.2,
+// docs/protocols: no endpoint speaks a subprotocol (plain JSON over WebSocket, §1.2, §2.2, §3.2,
 // §4.2; Engine.IO for DAS, §5.2), so none is ever answered, whatever the client offers.
 const ENDPOINTS = ['/syscache', '/webrocket/echo', '/telegraphy', '/v0.1/socket', '/socket.io/?EIO=4&transport=websocket', '/socket.io/?EIO=3&transport=websocket']
 

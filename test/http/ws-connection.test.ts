@@ -67,6 +67,32 @@ t.test('frames sent in one tick leave in one write', async (t) => {
   t.equal(client.ws.readyState, 1)
 })
 
+t.test('fan-out Buffers leave as one shared frame of every length class, in order with replies', async (t) => {
+  const h = await harness(t)
+  // ws clients offer permessage-deflate by default: the server must refuse it, since shared
+  // frames are written past ws's sender (src/http/websocket/ws-connection.ts).
+  const client = await WsClient.connect(h.url)
+  t.teardown(() => client.close())
+  t.equal(client.ws.extensions, '', 'no extension negotiated')
+  const { connection } = await h.accepted()
+  // 125/126 and 65535/65536 are where the length field grows (RFC 6455 §5.2).
+  const sizes = [0, 1, 125, 126, 127, 65535, 65536, 70000]
+  const payloads = sizes.map((size, i) => Buffer.from(String(i % 10).repeat(size)))
+  for (const [i, payload] of payloads.entries()) {
+    connection.send(payload)
+    connection.send(`reply ${i}`)
+    // The same Buffer again: the cached frame, not a stale one of the previous payload.
+    connection.send(payload)
+  }
+  for (const [i, payload] of payloads.entries()) {
+    t.equal(await client.next(), payload.toString(), `${payload.length} bytes`)
+    t.equal(await client.next(), `reply ${i}`)
+    t.equal(await client.next(), payload.toString(), `${payload.length} bytes again`)
+  }
+  t.equal(connection.traffic.framesOut, 3 * sizes.length)
+  t.equal(connection.traffic.bytesOut, 2 * sizes.reduce((a, b) => a + b, 0) + payloads.reduce((sum, _p, i) => sum + `reply ${i}`.length, 0))
+})
+
 t.test('an accepted socket keeps neither the upgrade response nor a listener per connection', async (t) => {
   const h = await harness(t)
   const client = await WsClient.connect(h.url)

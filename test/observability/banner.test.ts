@@ -22,6 +22,8 @@ t.test('where it listens, its docs, each protocol\'s endpoint and the storage', 
     'protocol really ws://localhost:8080/v0.1/socket',
     'protocol das Socket.IO http://localhost:8080/socket.io/ namespace /das',
     'storage: SQLite in memory (nothing is kept); in-process pub/sub and state (one node)',
+    'try really: initialize with the accessToken of POST /auth/anonymous/, then create in /messages/',
+    'try every protocol end to end: node examples/<protocol>.mjs (examples/README.md)',
   ])
   t.same(texts(lines, 'warn'), [], 'the test config holds no default credential')
 })
@@ -44,6 +46,9 @@ t.test('disabled protocols are left out; prefixes, versions and a specific addre
     'protocol really ws://[::1]:9000/rt/v0.1/socket, ws://[::1]:9000/rt/v0.2/socket',
     'protocol das Socket.IO http://[::1]:9000/sio/ namespace /ops',
     'storage: SQLite file /var/lib/switchboard/db.sqlite; in-process pub/sub and state (one node)',
+    'try webrocket: authenticate {"user":"joe","secret":"s3cret"} on ws://[::1]:9000/wr/echo',
+    'try really: initialize with the accessToken of POST /rt/auth/anonymous/, then create in /messages/',
+    'try every protocol end to end: node examples/<protocol>.mjs (examples/README.md)',
   ])
   const noVhosts = testConfig()
   noVhosts.protocols.webrocket.vhosts = {}
@@ -79,6 +84,49 @@ t.test('one warning line per built-in credential still in use, none of them hold
   t.equal(warnings.length, insecureSettings(config).length)
   t.match(warnings, [/^insecure default: \/auth\/jwtSecret: not set/, /^insecure default: \/users\/0\/password: user admin has a built-in default password/, /^insecure default: \/protocols\/webrocket\/vhosts\/~1echo\/users\/0\/secret: /])
   t.notMatch(warnings.join('\n'), /change-me|s3cret/)
+})
+
+t.test('outside production: how to try each protocol with the built-in credentials still in use', async (t) => {
+  const config = loadConfig({ overrides: { storage: { database: 'sqlite::memory:' } } })
+  const tries = texts(startupBanner(config, ANY, { production: false, version: '1' }), 'info').filter((l) => l.startsWith('try '))
+  t.same(tries, [
+    'try REST: POST /api/auth/login {"username":"admin","password":"change-me"}',
+    'try syscache: rpc/auth {"username":"admin","password":"change-me"} on ws://localhost:8080/syscache',
+    'try webrocket: authenticate {"user":"joe","secret":"s3cret"} on ws://localhost:8080/webrocket/echo',
+    'try telegraphy: CONNECT with an auth_token from POST /api/telegraphy/auth-tokens (Bearer token of admin; it lives 5s) on ws://localhost:8080/telegraphy',
+    'try really: initialize with the accessToken of POST /auth/anonymous/, then create in /messages/',
+    'try das: POST /oauth2/token grant_type=password username=admin password=change-me client_id=das_web_client, then authorization "Bearer <access_token>" on namespace /das',
+    'try every protocol end to end: node examples/<protocol>.mjs (examples/README.md)',
+  ])
+  t.same(config.protocols.really.models, { '/messages/': { fields: { text: { type: 'string', required: true } } } }, 'the default config has a Really model')
+})
+
+t.test('the try lines name only built-in values: changed credentials, clients and models drop out', async (t) => {
+  const config = loadConfig({
+    overrides: {
+      storage: { database: 'sqlite::memory:' },
+      users: [{ username: 'admin', password: 'my-own-password', admin: true }, { username: 'guest', password: 'change-me' }],
+      auth: { oauthClients: ['mobile'] },
+      protocols: { webrocket: { vhosts: { '/echo': { users: [{ name: 'joe', secret: 'my-own-secret', permissions: ['READ'] }] } } }, really: { models: { '/notes/': { fields: {} } } } },
+    },
+  })
+  const all = texts(startupBanner(config, ANY, { production: false, version: '1' }), 'info')
+  t.same(all.filter((l) => l.startsWith('try ')), [
+    'try really: initialize with the accessToken of POST /auth/anonymous/',
+    'try every protocol end to end: node examples/<protocol>.mjs (examples/README.md)',
+  ], 'a non-admin user with a built-in password is no example to give')
+  t.notMatch(all.join('\n'), /my-own|change-me|s3cret/)
+  const adminOnly = loadConfig({ overrides: { storage: { database: 'sqlite::memory:' }, auth: { oauthClients: ['mobile'] } } })
+  t.notOk(texts(startupBanner(adminOnly, ANY, { production: false, version: '1' })).some((l) => l.startsWith('try das')), 'no das line without das_web_client')
+  const nothing = testConfig({ protocols: { really: { enabled: false }, webrocket: { vhosts: { '/echo': { users: [] } } } } })
+  t.notOk(texts(startupBanner(nothing, ANY, { production: false, version: '1' })).some((l) => l.startsWith('try ')), 'nothing to try: no closing line either')
+})
+
+t.test('in production: no try lines at all', async (t) => {
+  const config = loadConfig({ overrides: { storage: { database: 'sqlite::memory:' } } })
+  const all = texts(startupBanner(config, ANY, { production: true, version: '1' }))
+  t.notOk(all.some((l) => l.startsWith('try ')))
+  t.notMatch(all.join('\n'), /change-me|s3cret|das_web_client/)
 })
 
 t.test('in production: the settings to review, anonymous access left on allow among them', async (t) => {

@@ -31,14 +31,16 @@ export function verifySignature (secret: string, timestamp: string | undefined, 
 
 /**
  * POSTs JSON to a backend, signed when a secret is configured (unsigned otherwise: `config
- * check` warns about that in production). Rejects on a timeout or no answer, as fetch does.
+ * check` warns about that in production). Rejects on a timeout or no answer, as fetch does, and
+ * when `abort` fires (a TimeoutError for the timeout, an AbortError for `abort`).
  */
-export function postSigned (url: string, payload: unknown, secret: string | null, timeoutMs: number): Promise<Response> {
+export function postSigned (url: string, payload: unknown, secret: string | null, timeoutMs: number, abort?: AbortSignal): Promise<Response> {
   const body = JSON.stringify(payload)
+  const timeout = AbortSignal.timeout(timeoutMs)
   return fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(secret === null ? {} : signatureHeaders(secret, body)) },
     body,
-    signal: AbortSignal.timeout(timeoutMs),
+    signal: abort === undefined ? timeout : AbortSignal.any([timeout, abort]),
   })
 }

@@ -80,6 +80,20 @@ export class SwitchboardMetrics {
     }
     const backend = new Histogram({ name: 'switchboard_backend_call_duration_seconds', help: 'Calls to a protocol backend, by outcome (ok, unknown, refused, rejected, failed)', labelNames: ['protocol', 'outcome'], buckets: BACKEND_BUCKETS, registers })
     services.onBackendCall = (protocol, outcome, ms) => backend.observe({ protocol, outcome }, ms / 1000)
+    const { webhooks } = services
+    if (webhooks !== null) {
+      new Counter({
+        name: 'switchboard_webhook_events_total', help: 'Lifecycle webhook events: delivered, dropped (queue full, or left at shutdown), failed (every retry failed)', labelNames: ['result'], registers,
+        collect () {
+          this.reset()
+          for (const result of ['delivered', 'dropped', 'failed'] as const) this.inc({ result }, webhooks.counts[result])
+        },
+      })
+      new Gauge({
+        name: 'switchboard_webhook_queue', help: 'Lifecycle webhook events waiting to be sent', registers,
+        collect () { this.set(webhooks.queued) },
+      })
+    }
     new Gauge({
       name: 'switchboard_dependency_up', help: 'Whether a dependency answers (database, store, broker), as /ready sees it', labelNames: ['dependency'], registers,
       async collect () {

@@ -3,7 +3,7 @@ import { WebSocketServer, type ServerOptions } from 'ws'
 /**
  * ws's `handleProtocols`: which of the subprotocols a client offers (`Sec-WebSocket-Protocol`)
  * the server speaks. None of the five endpoints speaks one — syscache, WebRocket, Telegraphy
- * and Really are plain JSON over WebSocket (protocols.md §1.2, §2.2–2.3, §3.2, §4.2) and
+ * and Really are plain JSON over WebSocket (docs/protocols: §1.2, §2.2–2.3, §3.2, §4.2) and
  * Engine.IO (DAS, §5.2) frames its own packets — so none is ever chosen. Left to itself ws
  * would echo the first one offered, telling the client the server speaks something it does
  * not; answered without the header, a client that requires its subprotocol fails the

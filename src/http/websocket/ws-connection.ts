@@ -25,6 +25,37 @@ function flushCorked (): void {
   corked.length = 0
 }
 
+/**
+ * The last fan-out payload and its whole WebSocket frame (header and payload, unmasked as a
+ * server's frames are): a hub message reaches every local subscriber in one loop, so one entry
+ * is enough for every socket after the first to write the same Buffer, built once per message.
+ */
+let lastPayload: Buffer | undefined
+let lastFrame: Buffer | undefined
+
+/** `payload` as one final text frame (RFC 6455 §5.2), shared by every socket it is written to. */
+export function textFrame (payload: Buffer): Buffer {
+  if (payload === lastPayload) return lastFrame!
+  const length = payload.length
+  const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10
+  const frame = Buffer.allocUnsafe(headerLength + length)
+  frame[0] = 0x81 // FIN, text
+  if (length < 126) {
+    frame[1] = length
+  } else if (length < 65536) {
+    frame[1] = 126
+    frame.writeUInt16BE(length, 2)
+  } else {
+    frame[1] = 127
+    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2)
+    frame.writeUInt32BE(length >>> 0, 6)
+  }
+  payload.copy(frame, headerLength)
+  lastPayload = payload
+  lastFrame = frame
+  return frame
+}
+
 /** A `ws` socket adapted to the core Connection, with the writer rules of design.md §4. */
 export class WsConnection implements Connection {
   principal: Principal | null = null
@@ -89,14 +120,31 @@ export class WsConnection implements Connection {
         setImmediate(flushCorked)
       }
     }
-    this.ws.send(frame, TEXT)
-    // Fan-out frames are Buffers (encoded once); only replies pay for measuring a string.
-    this.traffic.sent(typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length)
+    if (typeof frame === 'string') {
+      this.ws.send(frame, TEXT)
+      // Only replies are strings and pay for measuring one.
+      this.traffic.sent(Buffer.byteLength(frame))
+    } else {
+      this.#writeShared(frame)
+      this.traffic.sent(frame.length)
+    }
     if (this.ws.bufferedAmount > this.limits.sendBufferLimit) {
       // A consumer that does not read must not make the server buffer without bound.
       this.registry.slowConsumerClosed(this.protocol)
       this.close(1008, 'send buffer limit exceeded')
     }
+  }
+
+  /**
+   * A fan-out Buffer goes to the TCP socket as one frame built once for all subscribers, rather
+   * than through ws's sender, which builds a header and makes two writes per socket. Safe only
+   * because the server negotiates no extension (no permessage-deflate: src/app.ts leaves ws's
+   * default off), so nothing of ws's can be queued ahead of it: the socket's order is the
+   * connection's order. `bufferedAmount` counts these bytes, since ws reads the socket's.
+   */
+  #writeShared (payload: Buffer): void {
+    if (this.#socket) this.#socket.write(textFrame(payload))
+    else this.ws.send(payload, TEXT)
   }
 
   pauseReading (): void {

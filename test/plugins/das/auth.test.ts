@@ -3,7 +3,7 @@ import { startApp } from '../../helpers/app.js'
 import { ALICE } from '../../helpers/config.js'
 import { AUTH_WINDOW, authorizedClient, dasOverrides, oauthToken, openClient, type ClientVersion } from './das-client.js'
 
-// protocols.md §5.3, §5.5, §5.6, §5.8 items 1, 2, 5, 6, 12 — with socket.io-client 4.x and 2.x.
+// docs/protocols/das.md §5.3, §5.5, §5.6, §5.8 items 1, 2, 5, 6, 12 — with socket.io-client 4.x and 2.x.
 for (const version of [4, 2] as ClientVersion[]) {
   t.test(`socket.io-client ${version}.x`, async (t) => {
     const { url } = await startApp(t, dasOverrides())

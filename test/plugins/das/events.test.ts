@@ -4,7 +4,7 @@ import { ADMIN, ALICE } from '../../helpers/config.js'
 import { authorizedClient, dasOverrides, oauthToken, openClient, type ClientVersion, type DasClient } from './das-client.js'
 import { QUIET_LOCAL } from '../../helpers/quiet.js'
 
-// Server events of protocols.md §5.3 / §5.7 through the companion REST, with both client versions.
+// Server events of docs/protocols/das.md §5.3 / §5.7 through the companion REST, with both client versions.
 
 const point = (lon: number, lat: number) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: [lon, lat] } })
 const emit = (url: string, body: unknown) => request(url, 'POST', '/api/das/emit', { apiKey: TEST_API_KEY, body })

@@ -4,7 +4,7 @@ import { ALICE } from '../../helpers/config.js'
 import { authorizedClient, dasOverrides, oauthToken, openClient, type ClientVersion } from './das-client.js'
 import { QUIET_LOCAL } from '../../helpers/quiet.js'
 
-// Client messages of protocols.md §5.3 and their responses (§5.8 items 4, 9, 10), both client versions.
+// Client messages of docs/protocols/das.md §5.3 and their responses (§5.8 items 4, 9, 10), both client versions.
 for (const version of [4, 2] as ClientVersion[]) {
   t.test(`socket.io-client ${version}.x`, async (t) => {
     const { url } = await startApp(t, dasOverrides())

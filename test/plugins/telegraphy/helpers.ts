@@ -8,7 +8,7 @@ import { ALICE } from '../../helpers/config.js'
 import { serverFrames } from '../../helpers/server-frames.js'
 import { WsClient } from '../../helpers/ws-client.js'
 
-/** Shrunk timers for Telegraphy tests (protocols.md §3.6). */
+/** Shrunk timers for Telegraphy tests (docs/protocols/telegraphy.md §3.6). */
 export const telegraphyOverrides = (extra: Record<string, unknown> = {}) => ({
   protocols: {
     telegraphy: {
