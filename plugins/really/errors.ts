@@ -21,6 +21,8 @@ export const Errors = {
   modelUnknown: make(404, 'model.unknown'),
   parentMissing: make(404, 'object.parent.missing'),
   socketIdle: make(408, 'socket.idle'),
+  // Issue 20 (README, "Closed by an operator"): DELETE /api/connections/{id} or a user's connections.
+  socketClosed: make(410, 'socket.closed'),
   // [DEVIATION] (README, "Throttling"): an initialize refused unchecked after too many invalid tokens from the address.
   initializeThrottled: make(429, 'initialize.throttled'),
   objectGone: make(410, 'object.gone'),

@@ -48,6 +48,12 @@ async function really (app: FastifyInstance, { services, config }: PluginOptions
     accepted.onClose(() => session.socketClosed())
   })
 
+  // README "Closed by an operator": the `kicked` push of §4.7, with its own error, then the close.
+  services.clusterConnections.closeWith('really', (connection) => {
+    const session = sessions.get(connection)
+    if (session) session.closedByOperator()
+    else connection.close(1008, 'closed by an operator')
+  })
   await app.register(reallyRoutes, { services, config })
 }
 

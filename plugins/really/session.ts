@@ -252,6 +252,13 @@ export class ReallySession implements Revocable {
     this.#close(1008, 'token expired')
   }
 
+  /** An operator closed the connection (connections API): `kicked` with 410 `socket.closed`, then close (1008). */
+  closedByOperator (): void {
+    if (this.#closed) return
+    this.#send({ evt: 'kicked', error: Errors.socketClosed() })
+    this.#close(1008, 'closed by an operator')
+  }
+
   /** Spec §4.7: `kicked` (with upstream's 408 `socket.idle`) then close (1000). */
   #kick (): void {
     if (this.#closed) return

@@ -272,6 +272,11 @@ export class WebrocketSession implements Subscriber, VhostMember {
   /** §2.4 / §2.9 item 3: needs READ, value not inspected. */
   #logout (): void {
     if (!this.#can(READ)) return this.#send(ERRORS.ACCESS_DENIED)
+    // The socket stays open: its channels end one by one for the connection observers (presence).
+    const prefix = this.vhost.topicPrefix
+    for (const topic of this.ctx.subscriptions.topicsOf(this.connection)) {
+      if (topic.startsWith(prefix)) this.ctx.connections.unsubscribed(this.connection, this.#presenceChannel(topic.slice(prefix.length)))
+    }
     this.#leaveAll()
     this.#user = null
     this.#send(LOGGED_OUT)

@@ -141,6 +141,10 @@ export function resolveConfig (raw: Plain): Config {
   const config = normaliseUnits(ConfigSchema, value) as Config
   const problem = accessProblem(config)
   if (problem) throw new ConfigError(problem.path, problem.reason)
+  // A heartbeat as slow as the ttl lets every node expire between two beats.
+  if (config.presence.heartbeat === 0 || config.presence.heartbeat >= config.presence.ttl) {
+    throw new ConfigError('/presence/heartbeat', 'must be more than 0 and less than presence.ttl')
+  }
   // The file's form ('*', a list or null) becomes the list the code reads.
   const server = config.server as Omit<Config['server'], 'allowedOrigins'> & { allowedOrigins: '*' | string[] | null }
   server.allowedOrigins = resolveAllowedOrigins(server.allowedOrigins, server.cors.origins)

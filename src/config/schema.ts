@@ -272,6 +272,17 @@ export const MetricsSection = Section({
   apiKey: Type.Union([Type.String({ minLength: 8 }), Type.Null()], { default: null }),
 })
 
+// Presence (issue 20; README "Presence"): who is subscribed where, on every node. The heartbeat
+// also keeps this node among the live nodes the connections API asks.
+export const PresenceSection = Section({
+  // false: nothing recorded, the presence routes answer 404.
+  enabled: Type.Boolean({ default: true }),
+  // A node's entries (and its place among the live nodes) last this long without a heartbeat.
+  ttl: Duration('15s'),
+  // How often a node refreshes them; keep it well under ttl.
+  heartbeat: Duration('5s'),
+})
+
 // Lifecycle webhooks (README "Webhooks"): connection events POSTed in batches to `url`.
 export const WebhooksSection = Section({
   // null: no webhooks (nothing is queued or observed).
@@ -320,6 +331,11 @@ export const ConfigSchema = Type.Object({
   }),
   access: AccessSection,
   metrics: MetricsSection,
+  presence: PresenceSection,
+  connections: Section({
+    // How long the connections API waits for the other nodes' answers; the late ones are reported missing.
+    timeout: Duration('2s'),
+  }),
   webhooks: WebhooksSection,
 }, { additionalProperties: false })
 
@@ -333,4 +349,5 @@ export type ReallyConfig = Config['protocols']['really']
 export type DasConfig = Config['protocols']['das']
 export type AccessConfig = Config['access']
 export type MetricsConfig = Config['metrics']
+export type PresenceConfig = Config['presence']
 export type WebhooksConfig = Config['webhooks']

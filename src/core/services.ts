@@ -27,6 +27,12 @@ import { CredentialThrottle } from './throttle/credential-throttle.js'
 import { MemoryCounterStore } from './throttle/memory-counter-store.js'
 import { RedisCounterStore } from './throttle/redis-counter-store.js'
 import { Tokens } from './tokens/tokens.js'
+import { ConnectionDirectory } from './cluster/connection-directory.js'
+import { randomId } from './ids.js'
+import { MemoryPresenceStore } from './presence/memory-presence-store.js'
+import type { PresenceStore } from './presence/presence-store.js'
+import { PresenceTracker } from './presence/presence-tracker.js'
+import { RedisPresenceStore } from './presence/redis-presence-store.js'
 import { Webhooks } from './webhooks/webhooks.js'
 
 /** The little of a logger the core needs (pino fits). */
@@ -61,6 +67,10 @@ export interface Services {
   readonly revocations: Revocations
   /** Who may do what (issue 16): every protocol asks it once per action. */
   readonly access: Authorizer
+  /** Presence (issue 20): the store of every node's subscriptions and live nodes, fed by the tracker when enabled. */
+  readonly presence: { readonly enabled: boolean, readonly store: PresenceStore, readonly tracker: PresenceTracker }
+  /** Every node's connections, listed and closed across the cluster (the connections API). */
+  readonly clusterConnections: ConnectionDirectory
   /** Throttle counters, shared by every node when Redis is configured (REST rate limits use them too). */
   readonly counters: CounterStore
   /** The policy every credential check goes through (auth.throttle). */
@@ -169,6 +179,16 @@ export async function createServices (config: Config, log: CoreLogger, { product
   const webhooks = createWebhooks(config, log)
   if (webhooks !== null) connections.observe(webhooks.observer)
   const revocations = new Revocations(hub, tokens, connections, (data) => log.warn({ data }, 'malformed revocation notice ignored'))
+  // This node's name in presence and the connections API: unique per process, like connection ids.
+  const node = randomId(6)
+  const presenceTimers = { ttl: config.presence.ttl, heartbeat: config.presence.heartbeat }
+  const presenceStore: PresenceStore = redis
+    ? new RedisPresenceStore({ url: redis, prefix: `${config.storage.redisPrefix}presence:`, node, ...presenceTimers, onError: onRedisError, health: health.redis })
+    : new MemoryPresenceStore(node, presenceTimers)
+  const tracker = new PresenceTracker(presenceStore)
+  if (config.presence.enabled) connections.observe(tracker)
+  const clusterConnections = new ConnectionDirectory(hub, connections, presenceStore, tracker, config.connections.timeout,
+    (data) => log.warn({ data }, 'malformed connections message ignored'))
   // A user removed or disabled: its tokens and its connections on every node.
   identity.onRevoked((username) => revocations.revokeUser(username))
   const roles = new RoleDirectory(hub, database, log)
@@ -190,10 +210,12 @@ export async function createServices (config: Config, log: CoreLogger, { product
   try {
     await revocations.start()
     await roles.start()
+    await clusterConnections.start()
+    await presenceStore.start()
     await identity.syncConfigUsers(config.users)
     insecureDefaults.add(await defaultUsersInDatabase(config, identity))
   } catch (err) {
-    await Promise.allSettled([broker.close(), store.close(), database.close()])
+    await Promise.allSettled([presenceStore.close(), broker.close(), store.close(), database.close()])
     throw err
   }
 
@@ -207,6 +229,8 @@ export async function createServices (config: Config, log: CoreLogger, { product
     connections,
     subscriptions,
     revocations,
+    presence: { enabled: config.presence.enabled, store: presenceStore, tracker },
+    clusterConnections,
     access,
     counters,
     throttle,
@@ -226,6 +250,8 @@ export async function createServices (config: Config, log: CoreLogger, { product
       return Object.entries(await services.dependencies()).flatMap(([name, up]) => up ? [] : [name])
     },
     async close () {
+      // Presence first: a graceful stop removes this node's entries while Redis is still there.
+      await Promise.allSettled([presenceStore.close(), clusterConnections.stop()])
       // The webhooks' flush gets half the shutdown grace: the rest is the other closes' margin
       // before serve() gives up and exits.
       await Promise.allSettled([broker.close(), store.close(), counters.close(), database.close(), webhooks?.close(config.server.shutdownGrace / 2)])

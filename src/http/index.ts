@@ -5,6 +5,8 @@ import { installErrorHandler } from './errors.js'
 import { installJsonBodyParser } from './json-body.js'
 import { adminUserRoutes } from './routes/admin-users.js'
 import { authRoutes } from './routes/auth.js'
+import { connectionRoutes } from './routes/connections.js'
+import { presenceRoutes } from './routes/presence.js'
 import { metricsRoute } from './metrics/route.js'
 import { healthRoutes } from './routes/health.js'
 import { narrowedTokenRoutes } from './routes/narrowed-tokens.js'
@@ -65,4 +67,6 @@ export async function registerHttp (app: FastifyInstance, services: Services): P
   await app.register(narrowedTokenRoutes, { services })
   await app.register(adminUserRoutes, { services })
   await app.register(oauthRoutes, { services })
+  await app.register(connectionRoutes, { services })
+  await app.register(presenceRoutes, { services })
 }

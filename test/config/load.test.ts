@@ -109,6 +109,16 @@ t.test('invalid configs name the key and the reason', async (t) => {
   t.match(reasonOf(() => loadConfig({ file: join(dir, 'ok.yaml') })), '/auth/jwtSecret')
 })
 
+t.test('presence: durations, and a heartbeat under the ttl', async (t) => {
+  const c = loadConfig({ overrides: { presence: { ttl: '2s', heartbeat: '500ms' }, connections: { timeout: '1s' } } })
+  t.same(c.presence, { enabled: true, ttl: 2000, heartbeat: 500 })
+  t.equal(c.connections.timeout, 1000)
+  t.same(loadConfig().presence, { enabled: true, ttl: 15_000, heartbeat: 5000 }, 'defaults')
+  for (const presence of [{ ttl: '1s', heartbeat: '1s' }, { heartbeat: 0 }, { ttl: '1s', heartbeat: '5s' }]) {
+    t.throws(() => loadConfig({ overrides: { presence } }), { message: 'config /presence/heartbeat: must be more than 0 and less than presence.ttl' })
+  }
+})
+
 t.test('the built-in Really model is there until a config lists its own models (issue 19)', async (t) => {
   const builtIn = { '/messages/': { fields: { text: { type: 'string', required: true } } } }
   t.same(loadConfig({ overrides: {} }).protocols.really.models, builtIn)

@@ -104,6 +104,12 @@ export class ConnectionTopics {
     return this.#byConnection.get(connection)?.get(topic) !== undefined
   }
 
+  /** The connection's topics now, in the order they were joined. */
+  topicsOf (connection: Connection): string[] {
+    const topics = this.#byConnection.get(connection)
+    return topics === undefined ? [] : Array.from(topics.entries(), ([topic]) => topic)
+  }
+
   /** The connection's topics now (`switchboard_subscriptions` per connection). */
   countOf (connection: Connection): number {
     return this.#byConnection.get(connection)?.size ?? 0

@@ -1,18 +1,19 @@
-import { Redis } from 'ioredis'
+import { Redis, type RedisOptions } from 'ioredis'
 import type { DependencyHealth } from '../dependency-health.js'
 
 /**
  * One Redis connection that keeps reconnecting for ever: a node must survive a Redis restart and
  * resume by itself. Commands issued while Redis is away fail fast instead of queueing
- * without bound.
+ * without bound. `options` override these (a client whose commands must never run late).
  */
-export function connectRedis (url: string, name: string, health?: DependencyHealth): Redis {
+export function connectRedis (url: string, name: string, health?: DependencyHealth, options: RedisOptions = {}): Redis {
   const client = new Redis(url, {
     connectionName: name,
     lazyConnect: false,
     enableOfflineQueue: true,
     maxRetriesPerRequest: 1,
     retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
+    ...options,
   })
   // Every failed reconnect attempt is an 'error': the health tells the outage once.
   if (health) {
