@@ -15,6 +15,7 @@ export const syscacheRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
     preHandler: requireService(services),
     schema: {
       operationId: 'syscachePushEvent',
+      examples: { body: { state: 'running', jobs: 2 } },
       tags: ['syscache'],
       summary: 'Push a syscache event',
       description: `Keeps the JSON body as the last event of its type (replayed on subscribe) and pushes it to every

@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import { asyncApiDocument } from './docs/asyncapi/document.js'
 import { registerAsyncApiRoutes } from './docs/asyncapi/routes.js'
+import { withRouteExamples } from './docs/route-examples.js'
 import type { SocketChannel } from './docs/socket-channel.js'
 import { addSocketUpgrades } from './docs/socket-upgrades.js'
 import { ErrorReply } from './schemas.js'
@@ -42,6 +43,7 @@ export async function registerDocs (app: FastifyInstance, version: string, socke
       ],
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    transform: ({ schema, url }) => ({ schema: withRouteExamples(schema as Parameters<typeof withRouteExamples>[0]) as typeof schema, url }),
     transformObject: (documentObject) => {
       const openapi = (documentObject as { openapiObject: { paths: Record<string, Record<string, unknown>> } }).openapiObject
       addSocketUpgrades(openapi.paths, sockets)

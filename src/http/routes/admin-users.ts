@@ -12,6 +12,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     preHandler: guard,
     schema: {
       operationId: 'listUsers',
+      examples: { reply: { 200: [{ username: 'admin', email: null, admin: true, createdAt: '2026-01-01T12:00:00.000Z', disabled: false, roles: [] }] } },
       tags: ['admin'],
       summary: 'List users',
       security: serviceSecurity,
@@ -23,6 +24,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     preHandler: guard,
     schema: {
       operationId: 'createUser',
+      examples: { body: { username: 'alice', password: 'alice-secret', email: 'alice@example.com', roles: ['operator'] }, reply: { 201: { username: 'alice', email: 'alice@example.com', admin: false, createdAt: '2026-01-01T12:00:00.000Z', disabled: false, roles: ['operator'] } } },
       tags: ['admin'],
       summary: 'Create a user',
       security: serviceSecurity,
@@ -44,6 +46,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     preHandler: guard,
     schema: {
       operationId: 'setUserRoles',
+      examples: { body: { roles: ['operator'] }, reply: { 200: { username: 'alice', email: 'alice@example.com', admin: false, createdAt: '2026-01-01T12:00:00.000Z', disabled: false, roles: ['operator'] } } },
       tags: ['admin'],
       summary: 'Replace a user\'s roles; every node applies them to open connections at once',
       security: serviceSecurity,

@@ -8,6 +8,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   app.get('/health', {
     schema: {
       operationId: 'health',
+      examples: { reply: { 200: { status: 'ok', uptime: 3600.5, connections: { syscache: 0, webrocket: 2, telegraphy: 1, really: 0, das: 3 }, slowConsumersClosed: 0 } } },
       tags: ['ops'],
       summary: 'Liveness: the process answers',
       response: {
@@ -29,6 +30,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   app.get('/ready', {
     schema: {
       operationId: 'ready',
+      examples: { reply: { 200: { ready: true } } },
       tags: ['ops'],
       summary: 'Readiness: accepting connections and every dependency answers',
       response: {

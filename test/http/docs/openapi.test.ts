@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs'
+import { Ajv } from 'ajv'
 import t from 'tap'
 import { buildApp } from '../../../src/app.js'
 import { openapiConfig } from '../../../src/cli.js'
+import { withRouteExamples } from '../../../src/http/docs/route-examples.js'
 
 type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -54,4 +56,41 @@ t.test('the five socket endpoints are listed as their upgrade GET, with their to
     }
   }
   t.same(committed.paths['/webrocket/{vhost}'].get.parameters.map((p: Json) => [p.name, p.in]), [['vhost', 'path']])
+})
+
+t.test('every request body and every 2xx reply has an example its schema accepts', async (t) => {
+  // OpenAPI 3.0 schemas: `nullable` is Ajv's own keyword; formats are not what is checked here.
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false })
+  let count = 0
+  for (const { method, path, operation } of operations(committed)) {
+    const media: Array<[string, Json]> = [
+      ...Object.entries((operation.requestBody?.content ?? {}) as Json).map(([type, m]) => [`request ${type}`, m] as [string, Json]),
+      ...Object.entries(operation.responses as Json).filter(([code]) => code.startsWith('2'))
+        .flatMap(([code, reply]) => Object.entries((reply.content ?? {}) as Json).map(([type, m]) => [`${code} ${type}`, m] as [string, Json])),
+    ]
+    for (const [what, content] of media) {
+      count++
+      const where = `${method.toUpperCase()} ${path} ${what}`
+      // JSON bodies carry it on the media type; the text of /metrics on its string schema.
+      const example = content.example ?? content.schema.example
+      if (!t.ok(example !== undefined, `${where} has an example`)) continue
+      const validate = ajv.compile(content.schema)
+      t.ok(validate(example), `${where}: ${ajv.errorsText(validate.errors)}`)
+    }
+  }
+  t.ok(count > 40, `${count} bodies and replies`)
+})
+
+t.test('route examples go onto copies of the body and reply schemas', async (t) => {
+  const body = { type: 'object' }
+  const reply = { type: 'string' }
+  const schema = { body, response: { 200: reply }, examples: { body: { a: 1 }, reply: { 200: 'ok' } } }
+  const shown = withRouteExamples(schema)!
+  t.same(shown.body, { type: 'object', examples: [{ a: 1 }] })
+  t.same(shown.response!['200'], { type: 'string', examples: ['ok'] })
+  t.same(body, { type: 'object' }, 'the validation schema is left as it was')
+  t.equal(withRouteExamples(undefined), undefined)
+  const plain = { body }
+  t.equal(withRouteExamples(plain), plain, 'no examples: the same schema')
+  t.throws(() => withRouteExamples({ response: {}, examples: { reply: { 201: {} } } }), /status 201, which the route does not declare/)
 })
