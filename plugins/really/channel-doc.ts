@@ -61,7 +61,7 @@ const serverFrames: FrameTexts<typeof ServerFrames> = {
   error: {
     title: 'error',
     summary: 'A refused request, with its tag (none when the request had no usable tag).',
-    examples: [{ name: 'modelUnknown', summary: 'create with no model for the collection', payload: { tag: 3, r: '/users/', error: { code: 404, message: 'model.unknown' } } }],
+    examples: [{ name: 'modelUnknown', summary: 'create with no model for the collection', payload: { tag: 3, r: '/users/*/', error: { code: 404, message: 'model.unknown' } } }],
   },
   initialized: {
     title: 'initialized',
