@@ -4,14 +4,13 @@ import { ClientFrames, ServerFrames } from './messages.js'
 
 /**
  * The Really endpoint for the AsyncAPI document: every frame of messages.ts with an example.
- * `initialize` and `ping` work against the default config; the object commands need a model
- * (`protocols.really.models`, here `/users/` with a string field `name`): without one they get
- * `404 model.unknown`, which the examples say.
+ * They work against the default config, whose one model is `/messages/` (a required string
+ * field `text`); a collection with no model gets `404 model.unknown`.
  */
 
-const NEEDS_MODEL = 'Needs a model /users/ with a string field name in protocols.really.models (without one: 404 model.unknown)'
+const MODEL = 'The default config\'s model /messages/ (a config listing its own models replaces it)'
 const anonymous = { authType: 'anonymous', uid: '4811738211530241', data: {} }
-const ada = { _r: '/users/1/', _rev: 1, name: 'Ada' }
+const hello = { _r: '/messages/1/', _rev: 1, text: 'hello' }
 
 const clientFrames: FrameTexts<typeof ClientFrames> = {
   initialize: {
@@ -23,37 +22,37 @@ const clientFrames: FrameTexts<typeof ClientFrames> = {
   create: {
     title: 'create',
     summary: 'Create an object in a collection.',
-    examples: [{ name: 'user', summary: NEEDS_MODEL, payload: { tag: 3, cmd: 'create', r: '/users/', body: { name: 'Ada' } } }],
+    examples: [{ name: 'message', summary: MODEL, payload: { tag: 3, cmd: 'create', r: '/messages/', body: { text: 'hello' } } }],
   },
   get: {
     title: 'get',
     summary: 'Read one object (the fields asked for, or all).',
-    examples: [{ name: 'user', summary: NEEDS_MODEL, payload: { tag: 4, cmd: 'get', r: '/users/1/', cmdOpts: { fields: ['name'] } } }],
+    examples: [{ name: 'message', summary: MODEL, payload: { tag: 4, cmd: 'get', r: '/messages/1/', cmdOpts: { fields: ['text'] } } }],
   },
   update: {
     title: 'update',
     summary: 'Change fields of an object at a revision (ops set or addNumber).',
-    examples: [{ name: 'rename', summary: NEEDS_MODEL, payload: { tag: 5, cmd: 'update', r: '/users/1/', rev: 1, body: { ops: [{ op: 'set', key: 'name', value: 'Ada L.' }] } } }],
+    examples: [{ name: 'edit', summary: MODEL, payload: { tag: 5, cmd: 'update', r: '/messages/1/', rev: 1, body: { ops: [{ op: 'set', key: 'text', value: 'hello again' }] } } }],
   },
   delete: {
     title: 'delete',
     summary: 'Delete an object.',
-    examples: [{ name: 'user', summary: NEEDS_MODEL, payload: { tag: 6, cmd: 'delete', r: '/users/1/' } }],
+    examples: [{ name: 'message', summary: MODEL, payload: { tag: 6, cmd: 'delete', r: '/messages/1/' } }],
   },
   read: {
     title: 'read',
     summary: 'Query a collection (filter, pages, count); subscribe to be told of new objects.',
-    examples: [{ name: 'users', summary: NEEDS_MODEL, payload: { tag: 7, cmd: 'read', r: '/users/', cmdOpts: { limit: 10, subscribe: true } } }],
+    examples: [{ name: 'messages', summary: MODEL, payload: { tag: 7, cmd: 'read', r: '/messages/', cmdOpts: { limit: 10, subscribe: true } } }],
   },
   subscribe: {
     title: 'subscribe',
     summary: 'Be told of changes to objects from a revision on.',
-    examples: [{ name: 'user', summary: NEEDS_MODEL, payload: { tag: 8, cmd: 'subscribe', body: { subscriptions: [{ r: '/users/1/', rev: 1 }] } } }],
+    examples: [{ name: 'message', summary: MODEL, payload: { tag: 8, cmd: 'subscribe', body: { subscriptions: [{ r: '/messages/1/', rev: 1 }] } } }],
   },
   unsubscribe: {
     title: 'unsubscribe',
     summary: 'Stop being told of changes.',
-    examples: [{ name: 'user', payload: { tag: 9, cmd: 'unsubscribe', body: { subscriptions: ['/users/1/'] } } }],
+    examples: [{ name: 'message', payload: { tag: 9, cmd: 'unsubscribe', body: { subscriptions: ['/messages/1/'] } } }],
   },
 }
 
@@ -61,7 +60,7 @@ const serverFrames: FrameTexts<typeof ServerFrames> = {
   error: {
     title: 'error',
     summary: 'A refused request, with its tag (none when the request had no usable tag).',
-    examples: [{ name: 'modelUnknown', summary: 'create with no model for the collection', payload: { tag: 3, r: '/users/*/', error: { code: 404, message: 'model.unknown' } } }],
+    examples: [{ name: 'modelUnknown', summary: 'create in /users/, a collection with no model', payload: { tag: 3, r: '/users/*/', error: { code: 404, message: 'model.unknown' } } }],
   },
   initialized: {
     title: 'initialized',
@@ -69,44 +68,44 @@ const serverFrames: FrameTexts<typeof ServerFrames> = {
     examples: [{ name: 'anonymous', payload: { tag: 1, evt: 'initialized', body: { 'connection-handle': '17', user: anonymous, ...anonymous } } }],
   },
   pinged: { title: 'pinged', summary: 'The ping reply.', examples: [{ name: 'pinged', payload: { tag: 2, evt: 'pinged' } }] },
-  created: { title: 'create reply', summary: 'The new object.', examples: [{ name: 'user', payload: { tag: 3, r: '/users/1/', body: ada } }] },
-  got: { title: 'get reply', summary: 'The object and the fields returned.', examples: [{ name: 'user', payload: { tag: 4, r: '/users/1/', body: ada, meta: { fields: ['name'] } } }] },
-  updated: { title: 'update reply', summary: 'The object\'s new revision.', examples: [{ name: 'renamed', payload: { tag: 5, r: '/users/1/', rev: 2 } }] },
-  deleted: { title: 'delete reply', summary: 'The object is gone.', examples: [{ name: 'user', payload: { tag: 6, r: '/users/1/' } }] },
+  created: { title: 'create reply', summary: 'The new object.', examples: [{ name: 'message', payload: { tag: 3, r: '/messages/1/', body: hello } }] },
+  got: { title: 'get reply', summary: 'The object and the fields returned.', examples: [{ name: 'message', payload: { tag: 4, r: '/messages/1/', body: hello, meta: { fields: ['text'] } } }] },
+  updated: { title: 'update reply', summary: 'The object\'s new revision.', examples: [{ name: 'edited', payload: { tag: 5, r: '/messages/1/', rev: 2 } }] },
+  deleted: { title: 'delete reply', summary: 'The object is gone.', examples: [{ name: 'message', payload: { tag: 6, r: '/messages/1/' } }] },
   readReply: {
     title: 'read reply',
     summary: 'The objects found; meta.subscription when subscribe was asked.',
-    examples: [{ name: 'users', payload: { tag: 7, r: '/users/*/', body: { items: [{ body: ada, meta: { fields: ['name'] } }] }, meta: { subscription: '/users/*/' } } }],
+    examples: [{ name: 'messages', payload: { tag: 7, r: '/messages/*/', body: { items: [{ body: hello, meta: { fields: ['text'] } }] }, meta: { subscription: '/messages/*/' } } }],
   },
   subscriptions: {
     title: 'subscribe / unsubscribe reply',
     summary: 'The Rs now subscribed (or unsubscribed).',
-    examples: [{ name: 'user', payload: { tag: 8, body: { subscriptions: ['/users/1/'] } } }],
+    examples: [{ name: 'message', payload: { tag: 8, body: { subscriptions: ['/messages/1/'] } } }],
   },
   updatedPush: {
     title: 'updated (push)',
     summary: 'A subscribed object changed.',
-    examples: [{ name: 'renamed', payload: { r: '/users/1/', rev: 2, evt: 'updated', body: { name: { op: 'set', opValue: 'Ada L.', value: 'Ada L.' } }, meta: { opBy: anonymous } } }],
+    examples: [{ name: 'edited', payload: { r: '/messages/1/', rev: 2, evt: 'updated', body: { text: { op: 'set', opValue: 'hello again', value: 'hello again' } }, meta: { opBy: anonymous } } }],
   },
   deletedPush: {
     title: 'deleted (push)',
     summary: 'A subscribed object was deleted.',
-    examples: [{ name: 'user', payload: { r: '/users/1/', rev: 3, evt: 'deleted', meta: { opBy: anonymous } } }],
+    examples: [{ name: 'message', payload: { r: '/messages/1/', rev: 3, evt: 'deleted', meta: { opBy: anonymous } } }],
   },
   createdPush: {
     title: 'created (push)',
     summary: 'An object was created in a collection read with subscribe.',
-    examples: [{ name: 'user', payload: { r: '/users/*/', evt: 'created', body: { _r: '/users/2/', _rev: 1, name: 'Grace' }, meta: { opBy: anonymous } } }],
+    examples: [{ name: 'message', payload: { r: '/messages/*/', evt: 'created', body: { _r: '/messages/2/', _rev: 1, text: 'hi' }, meta: { opBy: anonymous } } }],
   },
   snapshotPush: {
     title: 'snapshot (push)',
     summary: 'The change log no longer reaches the subscribed revision: the object as it is now.',
-    examples: [{ name: 'user', payload: { r: '/users/1/', rev: 9, evt: 'snapshot', body: { _r: '/users/1/', _rev: 9, name: 'Ada' } } }],
+    examples: [{ name: 'message', payload: { r: '/messages/1/', rev: 9, evt: 'snapshot', body: { _r: '/messages/1/', _rev: 9, text: 'hello' } } }],
   },
   failedPush: {
     title: 'failed (push)',
     summary: 'A subscription could not start or stopped.',
-    examples: [{ name: 'missing', payload: { r: '/users/9/', evt: 'failed', error: { code: 404, message: 'object.missing' } } }],
+    examples: [{ name: 'missing', payload: { r: '/messages/9/', evt: 'failed', error: { code: 404, message: 'object.missing' } } }],
   },
   kicked: {
     title: 'kicked',
@@ -127,7 +126,7 @@ export function reallyChannel (config: ReallyConfig): SocketChannel {
     id: 'really',
     title: 'Really.io',
     description: 'Requests are {tag, cmd, …}; replies carry the request\'s tag, pushes carry evt and no tag. ' +
-      'initialize first, with an access token; objects are named by R paths such as /users/1/.',
+      'initialize first, with an access token; objects are named by R paths such as /messages/1/.',
     address: versioned ? `${config.prefix}/${only}/socket` : `${config.prefix}/{version}/socket`,
     parameters: versioned ? undefined : { version: { description: 'A protocol version (protocols.really.versions).', enum: config.versions } },
     token: {

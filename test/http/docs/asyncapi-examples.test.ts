@@ -52,7 +52,7 @@ t.test('the examples work as documented', async (t) => {
     t.same(await client.request(example('telegraphy', 'subscribe')), example('telegraphy', 'subscription'))
   })
 
-  t.test('really: an anonymous token, initialize, ping', async (t) => {
+  t.test('really: an anonymous token, initialize, ping, create and get', async (t) => {
     const token = await request(url, 'POST', '/auth/anonymous/', { body: {} })
     const client = await WsClient.connect(`${wsUrl}/v0.1/socket`, {}, serverFrames('really'))
     t.teardown(() => client.close())
@@ -60,7 +60,13 @@ t.test('the examples work as documented', async (t) => {
     initialize.accessToken = token.body.accessToken
     t.match(await client.request(initialize), { tag: 1, evt: 'initialized', body: { authType: 'anonymous' } })
     t.same(await client.request(example('really', 'ping')), example('really', 'pinged'))
-    t.same(await client.request(example('really', 'create')), example('really', 'error'), 'no model in the default config: as the example says')
+    // The default model /messages/: create, then get it by the R the reply names.
+    const created = await client.request(example('really', 'create'))
+    t.match(created, { tag: 3, r: /^\/messages\/\d+\/$/, body: { _rev: 1, text: 'hello' } })
+    const get = { ...example('really', 'get'), r: created.r }
+    t.same(await client.request(get), { ...example('really', 'got'), r: created.r, body: { ...example('really', 'got').body, _r: created.r } })
+    const unknown = { ...example('really', 'create'), r: '/users/' }
+    t.same(await client.request(unknown), example('really', 'error'), 'a collection with no model: as the error example says')
   })
 
   t.test('das: an OAuth token for das_web_client, authorization, echo', async (t) => {
