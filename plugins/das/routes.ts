@@ -44,6 +44,8 @@ export const dasRoutes: FastifyPluginAsyncTypebox<DasRoutesOptions> = async (app
   app.post('/api/das/emit', {
     preHandler: guard,
     schema: {
+      operationId: 'dasEmit',
+      examples: { body: { type: 'new_event', data: { id: 'c1f0b0a2-1', title: 'Example', event_type: 'arrest', priority: 200 } }, reply: { 202: { accepted: true } } },
       tags: ['das'],
       summary: 'Emit a DAS data event',
       description: 'Sends `{type, ...data, mid, trace_id}` as Socket.IO event `type` to the authenticated sockets ' +
@@ -69,6 +71,8 @@ export const dasRoutes: FastifyPluginAsyncTypebox<DasRoutesOptions> = async (app
   app.post('/api/das/subject-updates', {
     preHandler: guard,
     schema: {
+      operationId: 'dasSubjectUpdate',
+      examples: { body: { subject: { id: 'subject-1', name: 'Truck 1', last_position: { type: 'Feature', geometry: { type: 'Point', coordinates: [36.8, -1.3] }, properties: {} } } }, reply: { 202: { accepted: true } } },
       tags: ['das'],
       summary: 'Publish a subject_update',
       description: 'Sends `{"type":"subject_update","data":{...subject, track?}}` to every authenticated socket ' +

@@ -24,6 +24,8 @@ export const reallyRoutes: FastifyPluginAsyncTypebox<PluginOptions<ReallyConfig>
   app.post(`${prefix}/auth/anonymous/`, {
     config: credentialRouteLimit(services),
     schema: {
+      operationId: 'reallyAnonymousToken',
+      examples: { body: { nickname: 'guest' }, reply: { 200: { authType: 'anonymous', accessToken: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhZG1pbiIsImV4cCI6MTc2NzI3MjQwMH0.7yTqk3vVmZ0bW9fN2xQv8c1sLk4gHn5pR6eJ2aD0uYo' } } },
       tags: ['really'],
       summary: 'Issue an anonymous Really access token',
       description: 'The optional JSON body becomes the token\'s `data` claim: at most `limits.anonymousDataSize` bytes of JSON ' +
@@ -48,6 +50,8 @@ export const reallyRoutes: FastifyPluginAsyncTypebox<PluginOptions<ReallyConfig>
   app.post(`${prefix}/auth/password/login/`, {
     config: credentialRouteLimit(services),
     schema: {
+      operationId: 'reallyPasswordLogin',
+      examples: { body: { username: 'admin', password: 'change-me' }, reply: { 200: { authType: 'password', accessToken: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhZG1pbiIsImV4cCI6MTc2NzI3MjQwMH0.7yTqk3vVmZ0bW9fN2xQv8c1sLk4gHn5pR6eJ2aD0uYo' } } },
       tags: ['really'],
       summary: 'Log in with email or username and password for a Really access token',
       body: Type.Object({

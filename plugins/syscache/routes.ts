@@ -14,6 +14,8 @@ export const syscacheRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
   app.post('/api/syscache/events/:type', {
     preHandler: requireService(services),
     schema: {
+      operationId: 'syscachePushEvent',
+      examples: { body: { state: 'running', jobs: 2 } },
       tags: ['syscache'],
       summary: 'Push a syscache event',
       description: `Keeps the JSON body as the last event of its type (replayed on subscribe) and pushes it to every

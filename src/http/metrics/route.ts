@@ -6,6 +6,9 @@ import { matchesKey } from '../auth/guards.js'
 import { errorRef } from '../schemas.js'
 import { CONTENT_TYPE, SwitchboardMetrics } from './switchboard-metrics.js'
 
+/** An excerpt of the exposition, for the OpenAPI document. */
+const METRICS_EXAMPLE = '# HELP switchboard_connections Open connections\n# TYPE switchboard_connections gauge\nswitchboard_connections{protocol="webrocket"} 2\n'
+
 /** The key a scraper presented: `Authorization: Bearer KEY` (Prometheus' own `authorization`) or `X-API-Key`. */
 function presentedKey (request: FastifyRequest): string | undefined {
   const key = request.headers['x-api-key']
@@ -28,12 +31,13 @@ export const metricsRoute: FastifyPluginAsyncTypebox<{ services: Services, proto
 
   app.get(path, {
     schema: {
+      operationId: 'metrics',
       tags: ['ops'],
       summary: 'Prometheus metrics of this node (switchboard_* series, text format)',
       description: 'Open unless metrics.apiKey is set; then `Authorization: Bearer KEY` or `X-API-Key: KEY`. README "Observability" lists the series.',
       ...(apiKey === null ? {} : { security: [{ apiKey: [] }, { bearerAuth: [] }] }),
       response: {
-        200: { description: 'Prometheus text exposition format 0.0.4', content: { [CONTENT_TYPE]: { schema: Type.String() } } },
+        200: { description: 'Prometheus text exposition format 0.0.4', content: { [CONTENT_TYPE]: { schema: Type.String({ example: METRICS_EXAMPLE }) } } },
         401: errorRef,
       },
     },

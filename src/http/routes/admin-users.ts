@@ -11,6 +11,8 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
   app.get('/api/admin/users', {
     preHandler: guard,
     schema: {
+      operationId: 'listUsers',
+      examples: { reply: { 200: [{ username: 'admin', email: null, admin: true, createdAt: '2026-01-01T12:00:00.000Z', disabled: false, roles: [] }] } },
       tags: ['admin'],
       summary: 'List users',
       security: serviceSecurity,
@@ -21,6 +23,8 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
   app.post('/api/admin/users', {
     preHandler: guard,
     schema: {
+      operationId: 'createUser',
+      examples: { body: { username: 'alice', password: 'alice-secret', email: 'alice@example.com', roles: ['operator'] }, reply: { 201: { username: 'alice', email: 'alice@example.com', admin: false, createdAt: '2026-01-01T12:00:00.000Z', disabled: false, roles: ['operator'] } } },
       tags: ['admin'],
       summary: 'Create a user',
       security: serviceSecurity,
@@ -41,6 +45,8 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
   app.put('/api/admin/users/:username/roles', {
     preHandler: guard,
     schema: {
+      operationId: 'setUserRoles',
+      examples: { body: { roles: ['operator'] }, reply: { 200: { username: 'alice', email: 'alice@example.com', admin: false, createdAt: '2026-01-01T12:00:00.000Z', disabled: false, roles: ['operator'] } } },
       tags: ['admin'],
       summary: 'Replace a user\'s roles; every node applies them to open connections at once',
       security: serviceSecurity,
@@ -57,6 +63,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
   app.delete('/api/admin/users/:username', {
     preHandler: guard,
     schema: {
+      operationId: 'deleteUser',
       tags: ['admin'],
       summary: 'Remove a user; every token issued to it stops working',
       security: serviceSecurity,

@@ -22,6 +22,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
   app.post('/api/auth/login', {
     config: credentialRouteLimit(services),
     schema: {
+      operationId: 'login',
+      examples: { body: { username: 'admin', password: 'change-me' }, reply: { 200: { access_token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhZG1pbiIsImV4cCI6MTc2NzI3MjQwMH0.7yTqk3vVmZ0bW9fN2xQv8c1sLk4gHn5pR6eJ2aD0uYo', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt_6f1c0b9e2d8a4c7f9b3e5a1d0c2f4e6a' } } },
       tags: ['auth'],
       summary: 'Log in with a username and password',
       body: Type.Object({ username: Type.String({ minLength: 1 }), password: Type.String({ minLength: 1 }) }),
@@ -37,6 +39,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
   app.post('/api/auth/refresh', {
     config: credentialRouteLimit(services),
     schema: {
+      operationId: 'refreshToken',
+      examples: { body: { refresh_token: 'rt_6f1c0b9e2d8a4c7f9b3e5a1d0c2f4e6a' }, reply: { 200: { access_token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhZG1pbiIsImV4cCI6MTc2NzI3MjQwMH0.7yTqk3vVmZ0bW9fN2xQv8c1sLk4gHn5pR6eJ2aD0uYo', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt_0a2c4e6b8d1f3a5c7e9b0d2f4a6c8e1b' } } },
       tags: ['auth'],
       summary: 'Trade a refresh token (single use) for a new token pair',
       body: Type.Object({ refresh_token: Type.String({ minLength: 1 }) }),
@@ -54,6 +58,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
   app.get('/api/auth/me', {
     preHandler: requireBearer(services),
     schema: {
+      operationId: 'whoAmI',
+      examples: { reply: { 200: { username: 'admin', admin: true } } },
       tags: ['auth'],
       summary: 'Who the bearer token belongs to',
       security: bearerSecurity,

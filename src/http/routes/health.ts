@@ -7,6 +7,8 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
 
   app.get('/health', {
     schema: {
+      operationId: 'health',
+      examples: { reply: { 200: { status: 'ok', uptime: 3600.5, connections: { syscache: 0, webrocket: 2, telegraphy: 1, really: 0, das: 3 }, slowConsumersClosed: 0 } } },
       tags: ['ops'],
       summary: 'Liveness: the process answers',
       response: {
@@ -27,6 +29,8 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
 
   app.get('/ready', {
     schema: {
+      operationId: 'ready',
+      examples: { reply: { 200: { ready: true } } },
       tags: ['ops'],
       summary: 'Readiness: accepting connections and every dependency answers',
       response: {

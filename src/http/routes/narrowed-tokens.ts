@@ -14,6 +14,8 @@ export const narrowedTokenRoutes: FastifyPluginAsyncTypebox<{ services: Services
   app.post('/api/auth/tokens', {
     preHandler: requireService(services),
     schema: {
+      operationId: 'issueNarrowedToken',
+      examples: { body: { username: 'alice', channels: ['webrocket:/echo:hello'], expiresIn: 600 }, reply: { 200: { access_token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhZG1pbiIsImV4cCI6MTc2NzI3MjQwMH0.7yTqk3vVmZ0bW9fN2xQv8c1sLk4gHn5pR6eJ2aD0uYo', token_type: 'Bearer', expires_in: 600, channels: ['webrocket:/echo:hello'] } } },
       tags: ['auth'],
       summary: 'Mint a narrowed access token for a user (service only; claims can only narrow)',
       description: '`roles`: the only roles that count for the token, among the user\'s own (`admin` for an admin). ' +

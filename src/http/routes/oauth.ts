@@ -47,6 +47,8 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
   app.post('/oauth2/token', {
     config: credentialRouteLimit(services),
     schema: {
+      operationId: 'oauthToken',
+      examples: { body: { grant_type: 'password', username: 'admin', password: 'change-me', client_id: 'das_web_client' }, reply: { 200: { access_token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhZG1pbiIsImV4cCI6MTc2NzI3MjQwMH0.7yTqk3vVmZ0bW9fN2xQv8c1sLk4gHn5pR6eJ2aD0uYo', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt_6f1c0b9e2d8a4c7f9b3e5a1d0c2f4e6a' } } },
       tags: ['oauth'],
       summary: 'OAuth 2.0 token endpoint (password and refresh_token grants)',
       description: 'Form-encoded (RFC 6749) or JSON body. `client_id` must be one of `auth.oauthClients`.',
@@ -93,6 +95,8 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
   app.post('/oauth2/revoke_token/', {
     config: credentialRouteLimit(services),
     schema: {
+      operationId: 'oauthRevokeToken',
+      examples: { body: { token: 'rt_6f1c0b9e2d8a4c7f9b3e5a1d0c2f4e6a', token_type_hint: 'refresh_token', client_id: 'das_web_client' } },
       tags: ['oauth'],
       summary: 'Revoke an access or refresh token (RFC 7009)',
       consumes: ['application/x-www-form-urlencoded', 'application/json'],
