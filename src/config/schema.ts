@@ -270,6 +270,11 @@ export const MetricsSection = Section({
   apiKey: Type.Union([Type.String({ minLength: 8 }), Type.Null()], { default: null }),
 })
 
+// The browser console at GET /console (README "Browser console"); false: no route (404).
+export const ConsoleSection = Section({
+  enabled: Type.Boolean({ default: true }),
+})
+
 export const ConfigSchema = Type.Object({
   server: ServerSection,
   limits: LimitsSection,
@@ -297,6 +302,7 @@ export const ConfigSchema = Type.Object({
   }),
   access: AccessSection,
   metrics: MetricsSection,
+  console: ConsoleSection,
 }, { additionalProperties: false })
 
 export type Config = Static<typeof ConfigSchema>

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Services } from '../core/services.js'
 import { registerBearerVerification } from './auth/bearer-jwt.js'
+import { consoleRoutes } from './console/route.js'
 import { installErrorHandler } from './errors.js'
 import { installJsonBodyParser } from './json-body.js'
 import { adminUserRoutes } from './routes/admin-users.js'
@@ -65,4 +66,5 @@ export async function registerHttp (app: FastifyInstance, services: Services): P
   await app.register(narrowedTokenRoutes, { services })
   await app.register(adminUserRoutes, { services })
   await app.register(oauthRoutes, { services })
+  if (services.config.console.enabled) await app.register(consoleRoutes)
 }
