@@ -17,4 +17,12 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
     rules: { 'no-console': 'off' },
   },
+  {
+    // The browser console's modules: plain JavaScript that runs in the page as it is.
+    files: ['web/console/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(['document', 'location', 'fetch', 'URLSearchParams', 'WebSocket', 'sessionStorage']
+        .map((name) => [name, 'readonly'])),
+    },
+  },
 )
