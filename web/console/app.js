@@ -42,20 +42,26 @@ function showChannel () {
   const channel = current()
   $('parameters').replaceChildren(...channel.parameters.map((parameter) => {
     const label = document.createElement('label')
+    label.title = parameter.description
     const input = document.createElement('input')
     input.id = `parameter-${parameter.name}`
     input.value = parameter.value
     input.addEventListener('input', () => { parameter.value = input.value; showAddress() })
-    label.append(`${parameter.name} `, input)
+    // The values the document lists (WebRocket: the configured vhosts) as suggestions.
+    const choices = document.createElement('datalist')
+    choices.id = `${input.id}-choices`
+    input.setAttribute('list', choices.id)
+    choices.append(...parameter.choices.map((value) => Object.assign(document.createElement('option'), { value })))
+    label.append(`${parameter.name} `, input, choices)
     return label
   }))
   showAddress()
 
   const op = channel.token
   const sources = TOKEN_SOURCES[channel.id] ?? []
-  $('token-how').textContent = op
-    ? `Token from ${op.method} ${op.path}${op.operationId ? ` (${op.operationId})` : ''}:`
-    : sources.length > 0 ? 'Token:' : 'No token: this protocol authenticates inside the socket (see the templates).'
+  $('token-how').textContent = channel.tokenDescription || (op
+    ? `Token from ${op.method} ${op.path}${op.operationId ? ` (${op.operationId})` : ''}.`
+    : 'No token: this protocol authenticates inside the socket (see the templates).')
   $('token-buttons').replaceChildren(...sources.map((source) => {
     const button = document.createElement('button')
     button.type = 'button'
@@ -109,6 +115,7 @@ function fillTemplate () {
   if (template === undefined) return
   $('frame').value = JSON.stringify(withToken(template.payload, tokens.get(channel.id)).payload, null, 2)
   $('event').value = template.event
+  $('template-summary').textContent = template.summary
 }
 
 function send (text, event) {
@@ -180,7 +187,7 @@ async function start () {
   $('channel').replaceChildren(...channels.map((channel) => {
     const option = document.createElement('option')
     option.value = channel.id
-    option.textContent = channel.id
+    option.textContent = channel.title === channel.id ? channel.id : `${channel.id} (${channel.title})`
     return option
   }))
   showChannel()

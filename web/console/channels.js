@@ -19,9 +19,18 @@ function resolve (doc, node) {
   return node
 }
 
-function parameterDefault (channel, name) {
-  const parameter = resolve({}, channel.parameters?.[name]) ?? {}
-  return parameter.default ?? parameter.examples?.[0] ?? FALLBACK_PARAMETERS[name] ?? ''
+/** An address parameter: its starting value and the values the document lists (for a datalist). */
+function parameterOf (doc, channel, name) {
+  const parameter = resolve(doc, channel.parameters?.[name]) ?? {}
+  const choices = parameter.enum ?? parameter.examples ?? []
+  return { name, value: parameter.default ?? choices[0] ?? FALLBACK_PARAMETERS[name] ?? '', choices, description: parameter.description ?? '' }
+}
+
+/** "title: example" for the dropdown, the example's name left out where it only repeats the title. */
+function labelOf (message, example) {
+  const title = message.title ?? message.name
+  const same = (name) => name === undefined || [title, message.name].some((n) => String(n).toLowerCase() === String(name).toLowerCase())
+  return same(example.name) ? title : `${title}: ${example.name}`
 }
 
 /** Templates of the frames a client sends on each channel id: operations with action `receive`. */
@@ -37,8 +46,13 @@ function clientTemplates (doc) {
       const message = resolve(doc, resolve(doc, ref))
       if (message === undefined) continue
       for (const example of message.examples ?? []) {
-        const label = example.name === undefined || example.name === message.name ? message.name : `${message.name}: ${example.name}`
-        templates.push({ label, event: message.name, payload: example.payload })
+        templates.push({
+          label: labelOf(message, example),
+          // Socket.IO: the event the payload goes with (the message's name, unless the document says).
+          event: message['x-socketio-event'] ?? message.name,
+          summary: example.summary ?? message.summary ?? '',
+          payload: example.payload,
+        })
       }
     }
     byChannel.set(id, templates)
@@ -47,17 +61,20 @@ function clientTemplates (doc) {
 }
 
 /**
- * The channels of the document: `{ id, address, parameters: [{name, value}], namespace (DAS's
- * Socket.IO namespace, else null), token (x-token: {operationId, method, path} or null), templates }`.
+ * The channels of the document: `{ id, title, address, parameters: [{name, value, choices,
+ * description}], namespace (DAS's Socket.IO namespace, else null), token (x-token:
+ * {operationId, method, path} or null), tokenDescription, templates }`.
  */
 export function channelsOf (doc) {
   const templates = clientTemplates(doc)
   return Object.entries(doc.channels ?? {}).map(([id, channel]) => ({
     id,
+    title: channel.title ?? id,
     address: channel.address ?? '',
-    parameters: Array.from((channel.address ?? '').matchAll(/\{([^}]+)\}/g), ([, name]) => ({ name, value: parameterDefault(channel, name) })),
+    parameters: Array.from((channel.address ?? '').matchAll(/\{([^}]+)\}/g), ([, name]) => parameterOf(doc, channel, name)),
     namespace: channel['x-socketio-namespace'] ?? null,
     token: channel['x-token'] ?? null,
+    tokenDescription: channel['x-token-description'] ?? '',
     templates: templates.get(id) ?? [],
   }))
 }
