@@ -65,6 +65,10 @@ t.test('the console does a round trip with every protocol, talking only to its o
   t.same((await page.locator('#channel option').allTextContents()).map((text) => text.split(' ')[0]), ['syscache', 'webrocket', 'telegraphy', 'really', 'das'], 'one channel per socket endpoint')
 
   await page.fill('#username', ADMIN.username)
+  await page.fill('#password', 'wrong')
+  await page.click('#login button[type="submit"]')
+  await logLine(page, 'error', 'POST /api/auth/login: 401')
+  t.equal(await page.textContent('#login-state'), 'not logged in', 'a refused login is shown as such')
   await page.fill('#password', ADMIN.password)
   await page.click('#login button[type="submit"]')
   await page.locator('#login-state', { hasText: `logged in as ${ADMIN.username}` }).waitFor({ timeout: WAIT })

@@ -32,6 +32,9 @@ $('login').addEventListener('submit', async (event) => {
     sessionStorage.setItem('switchboard.username', session.username)
     log.note(`logged in as ${session.username}; the access token lasts ${reply.expires_in} s`)
   } catch (err) {
+    // A failed login ends the previous one: the page never shows a user it could not log in.
+    session.accessToken = null
+    sessionStorage.removeItem('switchboard.accessToken')
     log.note(err.message, true)
   }
   showLogin()
