@@ -17,10 +17,16 @@ import { chooseNoSubprotocol } from './http/websocket/subprotocols.js'
 import { keepUpgradeResponses } from './http/websocket/upgrade-response.js'
 import { connectionLog } from './observability/connection-log.js'
 import { version } from './version.js'
+import type { SocketChannel } from './http/docs/socket-channel.js'
+import { dasChannel } from '../plugins/das/channel-doc.js'
 import das from '../plugins/das/index.js'
+import { reallyChannel } from '../plugins/really/channel-doc.js'
 import really from '../plugins/really/index.js'
+import { syscacheChannel } from '../plugins/syscache/channel-doc.js'
 import syscache from '../plugins/syscache/index.js'
+import { telegraphyChannel } from '../plugins/telegraphy/channel-doc.js'
 import telegraphy from '../plugins/telegraphy/index.js'
+import { webrocketChannel } from '../plugins/webrocket/channel-doc.js'
 import webrocket from '../plugins/webrocket/index.js'
 
 declare module 'fastify' {
@@ -36,6 +42,20 @@ export interface BuildOptions {
   logStream?: DestinationStream
   /** Refuse built-in defaults instead of warning about them (default: NODE_ENV=production). */
   production?: boolean
+}
+
+/**
+ * The socket endpoints of the enabled protocols, each as its plugin describes it, in the order
+ * the plugins register: the AsyncAPI channels and the OpenAPI upgrade GETs (src/http/docs).
+ */
+export function socketChannels (protocols: Config['protocols']): SocketChannel[] {
+  const channels: SocketChannel[] = []
+  if (protocols.syscache.enabled) channels.push(syscacheChannel(protocols.syscache))
+  if (protocols.webrocket.enabled) channels.push(webrocketChannel(protocols.webrocket))
+  if (protocols.telegraphy.enabled) channels.push(telegraphyChannel(protocols.telegraphy))
+  if (protocols.really.enabled) channels.push(reallyChannel(protocols.really))
+  if (protocols.das.enabled) channels.push(dasChannel(protocols.das))
+  return channels
 }
 
 /**
@@ -69,7 +89,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   try {
     await registerCors(app, config.server.cors)
     await registerSecurityHeaders(app)
-    await registerDocs(app, version)
+    await registerDocs(app, version, socketChannels(config.protocols))
     await app.register(websocket, {
       // Every socket is in services.connections (acceptWebSocket), so ws's own client set (a Set
       // entry and a close listener per connection) is not kept.

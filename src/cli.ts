@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import pino from 'pino'
-import { buildApp } from './app.js'
+import { buildApp, socketChannels } from './app.js'
 import { productionCautions } from './config/insecure-defaults.js'
 import { loadConfig } from './config/load.js'
 import { checkStartsUp } from './cli/config-check.js'
@@ -14,7 +14,10 @@ import { parseDuration } from './config/units.js'
 import { checkNarrowing } from './core/access/narrowing.js'
 import { StartupFailure, SwitchboardError } from './core/errors.js'
 import { createServices, type Services } from './core/services.js'
+import { asyncApiDocument } from './http/docs/asyncapi/document.js'
+import { asyncApiJson } from './http/docs/asyncapi/routes.js'
 import { serve } from './serve.js'
+import { version } from './version.js'
 
 const usage = `usage: switchboard <command>
   serve [--config FILE]                         run the server
@@ -31,6 +34,7 @@ const usage = `usage: switchboard <command>
                                                 narrow it (roles among the user's, resource globs); needs
                                                 auth.jwtSecret (or JWT_SECRET), the server's secret
   openapi [--out FILE]                          print (or write) the OpenAPI document
+  asyncapi [--out FILE]                         print (or write) the AsyncAPI document of the socket endpoints
   config check FILE                             run every check start-up runs on a config file (NODE_ENV=production:
                                                 also refuse built-in passwords and a missing or short JWT secret,
                                                 and warn about anonymous access left on allow and unsigned backend calls)
@@ -190,6 +194,13 @@ export async function main (argv: string[], env: NodeJS.ProcessEnv = process.env
         await app.ready()
         const document = `${JSON.stringify(app.swagger(), null, 2)}\n`
         await app.close()
+        if (values.out) writeFileSync(values.out, document)
+        else process.stdout.write(document)
+        return 0
+      }
+      case 'asyncapi': {
+        // From the plugins' channel descriptions for the default config: no app needed.
+        const document = asyncApiJson(asyncApiDocument(socketChannels(openapiConfig().protocols), { version }))
         if (values.out) writeFileSync(values.out, document)
         else process.stdout.write(document)
         return 0

@@ -60,6 +60,16 @@ export type EventFilter = Static<typeof EventFilterMessage>
 export type PatrolFilter = Static<typeof PatrolFilterMessage>
 export type EchoMessage = Static<typeof EchoMessage>
 
+/** Every event a client can send, by event name, with the schema of its one argument (§5.3). */
+export const ClientEvents = {
+  authorization: AuthorizationMessage,
+  bbox: BboxMessage,
+  event_filter: EventFilterMessage,
+  patrol_filter: PatrolFilterMessage,
+  echo: EchoMessage,
+} satisfies Record<string, TSchema>
+export type ClientEventName = keyof typeof ClientEvents
+
 // ---- server → client -------------------------------------------------------------------
 
 const closed = { additionalProperties: false }

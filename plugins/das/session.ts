@@ -8,7 +8,7 @@ import { findReservedKey, valueDepthExceeds } from '../../src/core/limits/index.
 import { parseBbox } from './filters.js'
 import {
   checks, DATA_EVENT_TYPES, firstError, UNTRACED_TYPES,
-  type Bbox, type EventFilter, type PatrolFilter,
+  type Bbox, type ClientEventName, type EventFilter, type PatrolFilter,
 } from './messages.js'
 import type { ReceiveGate } from './receive-gate.js'
 
@@ -131,8 +131,8 @@ export class DasSession implements Revocable {
    */
   #authorizing: Promise<void> = Promise.resolve()
 
-  /** Client message handlers by event name; any other event is ignored (§5.4). */
-  readonly handlers: Readonly<Record<string, (arg: unknown) => void | Promise<void>>> = {
+  /** Client message handlers by event name (one per `ClientEvents` schema); any other event is ignored (§5.4). */
+  readonly handlers: Readonly<Record<ClientEventName, (arg: unknown) => void | Promise<void>>> = {
     authorization: (arg) => this.#refusedInput('authorization', arg) ? undefined : this.#nextAuthorization(arg),
     bbox: (arg) => this.#refusedInput('bbox', arg) ? undefined : this.#onBbox(arg),
     event_filter: (arg) => this.#refusedInput('event_filter', arg) ? undefined : this.#onEventFilter(arg),

@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import { ValueErrorType } from '@sinclair/typebox/errors'
 import type { CommandError } from './errors.js'
@@ -68,6 +68,26 @@ export type ReadRequest = Static<typeof ReadRequest>
 export type ReadOptions = Static<typeof ReadOptions>
 export type SubscribeRequest = Static<typeof SubscribeRequest>
 export type UnsubscribeRequest = Static<typeof UnsubscribeRequest>
+
+/** A command after `initialize`: the envelope with its `cmd` pinned and the command's own fields. */
+const command = (cmd: string, fields: TObject = Type.Object({})) =>
+  Type.Object({ ...Envelope.properties, cmd: Type.Literal(cmd), ...fields.properties })
+
+/**
+ * Every frame a client can send, by name (§4.4, §4.5): the session checks the envelope, then
+ * the command's own schema. `cmd` is matched case-insensitively; the lower case is documented.
+ */
+export const ClientFrames = {
+  initialize: Type.Object({ ...InitializeRequest.properties, cmd: Type.Literal('initialize') }),
+  ping: command('ping'),
+  create: command('create', CreateRequest),
+  get: command('get', GetRequest),
+  update: command('update', UpdateRequest),
+  delete: command('delete', DeleteRequest),
+  read: command('read', ReadRequest),
+  subscribe: command('subscribe', SubscribeRequest),
+  unsubscribe: command('unsubscribe', UnsubscribeRequest),
+} satisfies Record<string, TSchema>
 
 // ---- server → client --------------------------------------------------------------------
 
@@ -166,7 +186,7 @@ export const ServerFrames = {
   got: GetReply,
   updated: UpdateReply,
   deleted: DeleteReply,
-  read: ReadReply,
+  readReply: ReadReply,
   subscriptions: SubscriptionsReply,
   updatedPush: UpdatedPush,
   deletedPush: DeletedPush,

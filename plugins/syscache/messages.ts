@@ -34,6 +34,28 @@ export const EventNames = Type.Union([Type.String(), Type.Array(Type.String(), {
 /** `sysadm/<class>` requests carry an object with an `action` (§1.4 #10). */
 export const ClassArgs = Type.Object({ action: Type.String() })
 
+/** A request of one `namespace`/`name` carrying `args`: the envelope with both names pinned. */
+const request = (namespace: TSchema, name: TSchema, args: TSchema, description: string) =>
+  Type.Object({ ...Envelope.properties, namespace, name, args }, { description })
+const rpc = Type.Literal('rpc')
+const AnyArgs = Envelope.properties.args
+
+/**
+ * Every request a client can send, by name (§1.4): the envelope above with its args schema. The
+ * session checks the envelope, then the args its handler needs; these records document that.
+ */
+export const ClientFrames = {
+  auth: request(rpc, Type.Literal('auth'), AuthArgs, 'log in with a password; the reply carries a token'),
+  authToken: request(rpc, Type.Literal('auth_token'), AuthTokenArgs, 'log in again with a token'),
+  authClear: request(rpc, Type.Literal('auth_clear'), AnyArgs, 'log out: the token dies everywhere (no reply)'),
+  identify: request(rpc, Type.Literal('identify'), AnyArgs, 'what answers (no token needed)'),
+  query: request(rpc, Type.Literal('query'), AnyArgs, 'which classes the caller may use'),
+  subscribe: request(Type.Literal('events'), Type.Literal('subscribe'), EventNames, 'listen to event types'),
+  unsubscribe: request(Type.Literal('events'), Type.Literal('unsubscribe'), EventNames, 'stop listening'),
+  sysadm: request(Type.Literal('sysadm'), Envelope.properties.name, ClassArgs, 'call a class (sysadm/systemmanager is built in)'),
+  rpcClass: request(rpc, Envelope.properties.name, AnyArgs, 'any other rpc name: forwarded to the backend'),
+} satisfies Record<string, TSchema>
+
 // ---- server → client (what session.ts and frames.ts really send) ----------------------------
 
 const closed = { additionalProperties: false }

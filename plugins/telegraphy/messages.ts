@@ -38,6 +38,20 @@ export type SubscribeArgs = Static<typeof SubscribeArgs>
 export const UnsubscribeArgs = Type.Object({ event_name: EventName, filters: Type.Optional(Filters) })
 export type UnsubscribeArgs = Static<typeof UnsubscribeArgs>
 
+/** The MANAGEMENT envelope with its `message` pinned and its args schema. */
+const request = (message: string, args: TSchema) => Type.Object({ message: Type.Literal(message), id: Envelope.properties.id, args })
+
+/** Every request a client can send, by name (§3.4): what the session checks, frame by frame. */
+export const ClientFrames = {
+  connect: request('CONNECT', ConnectArgs),
+  reconnect: Type.Union([
+    Type.Object({ message: Type.Literal('RECONNECT'), id: Envelope.properties.id, session_token: SessionToken, args: Envelope.properties.args }),
+    request('RECONNECT', ReconnectArgs),
+  ], { description: 'the session token at the top level (as the seed sends it) or in args' }),
+  subscribe: request('SUBSCRIBE', SubscribeArgs),
+  unsubscribe: request('UNSUBSCRIBE', UnsubscribeArgs),
+} satisfies Record<string, TSchema>
+
 export const checkEnvelope = TypeCompiler.Compile(Envelope)
 export const checkConnect = TypeCompiler.Compile(ConnectArgs)
 export const checkReconnect = TypeCompiler.Compile(ReconnectArgs)
