@@ -67,6 +67,7 @@ t.test('the console does a round trip with every protocol, talking only to its o
   await logLine(page, 'note', 'POST /api/auth/login → 200')
 
   await t.test('syscache: rpc/auth in the socket, then a request', async (t) => {
+    await page.click('#clear') // each protocol's lines alone: no earlier line can satisfy a wait
     await page.selectOption('#channel', 'syscache')
     await openSocket(page)
     // The example logs in as the default admin; this server's admin has another password.
@@ -79,6 +80,7 @@ t.test('the console does a round trip with every protocol, talking only to its o
   })
 
   await t.test('WebRocket: authenticate as joe on /echo, subscribe', async (t) => {
+    await page.click('#clear')
     await page.selectOption('#channel', 'webrocket')
     t.match(await page.inputValue('#parameter-vhost'), /^\/?echo$/, 'the vhost defaults to /echo')
     t.equal(await page.textContent('#address'), `ws://127.0.0.1:${port}/webrocket/echo`)
@@ -91,6 +93,7 @@ t.test('the console does a round trip with every protocol, talking only to its o
   })
 
   await t.test('Telegraphy: one-time token, CONNECT on open, SUBSCRIBE', async (t) => {
+    await page.click('#clear')
     await page.selectOption('#channel', 'telegraphy')
     await page.click('#token-buttons button')
     await logLine(page, 'note', 'POST /api/telegraphy/auth-tokens → 201')
@@ -104,6 +107,7 @@ t.test('the console does a round trip with every protocol, talking only to its o
   })
 
   await t.test('Really: password token put into the initialize template, then a ping', async (t) => {
+    await page.click('#clear')
     await page.selectOption('#channel', 'really')
     await page.uncheck('#auto-auth')
     await page.click('#token-buttons button:has-text("password")')
@@ -121,6 +125,7 @@ t.test('the console does a round trip with every protocol, talking only to its o
   })
 
   await t.test('DAS: OAuth token, socket.io-client 4.x, authorization on connect', async (t) => {
+    await page.click('#clear')
     await page.selectOption('#channel', 'das')
     await page.click('#token-buttons button')
     await logLine(page, 'note', 'POST /oauth2/token → 200')
