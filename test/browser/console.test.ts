@@ -136,6 +136,41 @@ t.test('the console does a round trip with every protocol, talking only to its o
     t.pass('authorized')
   })
 
+  await t.test('templates: where the token goes, $refs followed, addresses filled', async (t) => {
+    // The page's own module, run in the page (a string: it is plain browser JavaScript).
+    const result = await page.evaluate(`import('/console/channels.js').then(({ channelsOf, pathOf, withToken }) => ({
+      filled: withToken({ list: [{ authorization: 'Bearer x' }], args: { auth_token: 'x' }, session_token: 'x', n: 1 }, 'T'),
+      noToken: withToken({ accessToken: 'x' }, undefined),
+      notString: withToken({ token: 5 }, 'T'),
+      channels: channelsOf({
+        channels: { c: { address: '/p/{vhost}', parameters: { vhost: { $ref: '#/components/parameters/v' } }, messages: {} } },
+        operations: {
+          in: { action: 'receive', channel: { $ref: '#/channels/c' }, messages: [{ $ref: '#/components/messages/a' }, { $ref: '#/components/messages/loop' }] },
+          out: { action: 'send', channel: { $ref: '#/channels/c' }, messages: [{ $ref: '#/components/messages/a' }] },
+        },
+        components: {
+          parameters: { v: { enum: ['one', 'two'] } },
+          messages: { a: { name: 'a', title: 'A', examples: [{ name: 'a', payload: 1 }, { name: 'other', summary: 's', payload: 2 }] }, loop: { $ref: '#/components/messages/loop' } },
+        },
+      }),
+      path: pathOf({ address: '/webrocket/{vhost}' }, { vhost: '/echo' }),
+    }))`) as Record<string, unknown>
+    t.same(result.filled, { payload: { list: [{ authorization: 'Bearer T' }], args: { auth_token: 'T' }, session_token: 'x', n: 1 }, used: true }, 'Bearer kept, nested fields, a session token left alone')
+    t.same(result.noToken, { payload: { accessToken: 'x' }, used: false }, 'no token held: the example as it is')
+    t.same(result.notString, { payload: { token: 5 }, used: false })
+    t.same(result.channels, [{
+      id: 'c',
+      title: 'c',
+      address: '/p/{vhost}',
+      parameters: [{ name: 'vhost', value: 'one', choices: ['one', 'two'], description: '' }],
+      namespace: null,
+      token: null,
+      tokenDescription: '',
+      templates: [{ label: 'A', event: 'a', summary: '', payload: 1 }, { label: 'A: other', event: 'a', summary: 's', payload: 2 }],
+    }], 'receive operations only; a $ref loop gives no template')
+    t.equal(result.path, '/webrocket/echo', 'a vhost\'s leading slash dropped')
+  })
+
   await t.test('clear empties the log', async (t) => {
     await page.click('#clear')
     t.equal(await page.locator('#log li').count(), 0)
