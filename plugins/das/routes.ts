@@ -44,6 +44,7 @@ export const dasRoutes: FastifyPluginAsyncTypebox<DasRoutesOptions> = async (app
   app.post('/api/das/emit', {
     preHandler: guard,
     schema: {
+      operationId: 'dasEmit',
       tags: ['das'],
       summary: 'Emit a DAS data event',
       description: 'Sends `{type, ...data, mid, trace_id}` as Socket.IO event `type` to the authenticated sockets ' +
@@ -69,6 +70,7 @@ export const dasRoutes: FastifyPluginAsyncTypebox<DasRoutesOptions> = async (app
   app.post('/api/das/subject-updates', {
     preHandler: guard,
     schema: {
+      operationId: 'dasSubjectUpdate',
       tags: ['das'],
       summary: 'Publish a subject_update',
       description: 'Sends `{"type":"subject_update","data":{...subject, track?}}` to every authenticated socket ' +

@@ -24,6 +24,7 @@ export const reallyRoutes: FastifyPluginAsyncTypebox<PluginOptions<ReallyConfig>
   app.post(`${prefix}/auth/anonymous/`, {
     config: credentialRouteLimit(services),
     schema: {
+      operationId: 'reallyAnonymousToken',
       tags: ['really'],
       summary: 'Issue an anonymous Really access token',
       description: 'The optional JSON body becomes the token\'s `data` claim: at most `limits.anonymousDataSize` bytes of JSON ' +
@@ -48,6 +49,7 @@ export const reallyRoutes: FastifyPluginAsyncTypebox<PluginOptions<ReallyConfig>
   app.post(`${prefix}/auth/password/login/`, {
     config: credentialRouteLimit(services),
     schema: {
+      operationId: 'reallyPasswordLogin',
       tags: ['really'],
       summary: 'Log in with email or username and password for a Really access token',
       body: Type.Object({

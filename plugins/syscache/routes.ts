@@ -14,6 +14,7 @@ export const syscacheRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
   app.post('/api/syscache/events/:type', {
     preHandler: requireService(services),
     schema: {
+      operationId: 'syscachePushEvent',
       tags: ['syscache'],
       summary: 'Push a syscache event',
       description: `Keeps the JSON body as the last event of its type (replayed on subscribe) and pushes it to every

@@ -38,6 +38,7 @@ export const telegraphyRoutes: FastifyPluginAsyncTypebox<{ services: Services, g
     // Token issue is a credential route: under the per-address request budget (README).
     config: credentialRouteLimit(services),
     schema: {
+      operationId: 'issueTelegraphyAuthToken',
       tags: ['telegraphy'],
       summary: 'Issue a one-time auth token for CONNECT',
       description: 'A user (Bearer) gets a token for itself, narrowed like its access token; a service (X-API-Key or admin Bearer) may name any user. Single use, valid `authTokenTtl`.',
@@ -73,6 +74,7 @@ export const telegraphyRoutes: FastifyPluginAsyncTypebox<{ services: Services, g
     preHandler: requireBearer(services),
     config: credentialRouteLimit(services),
     schema: {
+      operationId: 'telegraphyGetToken',
       tags: ['telegraphy'],
       summary: 'Upstream-compatible token view (django_telegraphy.views.get_token)',
       security: bearerSecurity,
@@ -86,6 +88,7 @@ export const telegraphyRoutes: FastifyPluginAsyncTypebox<{ services: Services, g
   app.post('/api/telegraphy/events', {
     preHandler: requireService(services),
     schema: {
+      operationId: 'telegraphyEmitEvent',
       tags: ['telegraphy'],
       summary: 'Emit an event to its subscribers on every node',
       description: 'meta defaults: event_type "custom", verbose_name = name, timestamp = now (ISO 8601, UTC). With sendUnregistered off, an unregistered name is dropped (emitted: false). An admin Bearer is held to the access rules (`publish` on the event name, 403 when denied); an API key is not.',

@@ -63,6 +63,7 @@ export const webrocketRoutes: FastifyPluginAsyncTypebox<{ services: Services, db
   app.get('/api/webrocket/vhosts', {
     preHandler: service,
     schema: {
+      operationId: 'webrocketListVhosts',
       tags, security, summary: 'List vhosts (upstream list_vhosts)',
       response: { 200: Type.Object({ vhosts: Type.Array(Type.Object({ path: Type.String(), users: Type.Integer(), channels: Type.Integer() })) }), ...errors(401, 403) },
     },
@@ -71,6 +72,7 @@ export const webrocketRoutes: FastifyPluginAsyncTypebox<{ services: Services, db
   app.post('/api/webrocket/vhosts', {
     preHandler: service,
     schema: {
+      operationId: 'webrocketCreateVhost',
       tags, security, summary: 'Add a vhost (upstream add_vhost); the reply holds its access token',
       body: Type.Object({ path: VhostPath, users: Type.Optional(Type.Array(WebrocketUser)) }, { additionalProperties: false }),
       response: { 201: Type.Object({ path: Type.String(), accessToken: Type.String() }), ...errors(400, 401, 403, 409) },
@@ -87,6 +89,7 @@ export const webrocketRoutes: FastifyPluginAsyncTypebox<{ services: Services, db
   app.get('/api/webrocket/vhosts/:vhost', {
     preHandler: manager,
     schema: {
+      operationId: 'webrocketGetVhost',
       tags, security, summary: 'Show a vhost (upstream show_vhost)', params: VhostParams,
       response: { 200: Type.Object({ path: Type.String(), users: Type.Array(UserView), channels: Type.Integer() }), ...errors(401, 403, 404) },
     },
@@ -99,6 +102,7 @@ export const webrocketRoutes: FastifyPluginAsyncTypebox<{ services: Services, db
   app.delete('/api/webrocket/vhosts/:vhost', {
     preHandler: service,
     schema: {
+      operationId: 'webrocketDeleteVhost',
       tags, security, summary: 'Delete a vhost, its users and channels; its connections are closed (1001)', params: VhostParams,
       response: { 204: Type.Null(), ...errors(401, 403, 404) },
     },
@@ -112,6 +116,7 @@ export const webrocketRoutes: FastifyPluginAsyncTypebox<{ services: Services, db
   app.put('/api/webrocket/vhosts/:vhost/token', {
     preHandler: manager,
     schema: {
+      operationId: 'webrocketRegenerateVhostToken',
       tags, security, summary: 'Regenerate the vhost access token (upstream regenerate_vhost_token)', params: VhostParams,
       response: { 200: TokenReply, ...errors(401, 403, 404) },
     },
@@ -124,6 +129,7 @@ export const webrocketRoutes: FastifyPluginAsyncTypebox<{ services: Services, db
   app.get('/api/webrocket/vhosts/:vhost/channels', {
     preHandler: manager,
     schema: {
+      operationId: 'webrocketListChannels',
       tags, security, summary: 'List channels (upstream list_channels)', params: VhostParams,
       response: { 200: Type.Object({ channels: Type.Array(Type.String()) }), ...errors(401, 403, 404) },
     },
@@ -132,6 +138,7 @@ export const webrocketRoutes: FastifyPluginAsyncTypebox<{ services: Services, db
   app.post('/api/webrocket/vhosts/:vhost/channels', {
     preHandler: manager,
     schema: {
+      operationId: 'webrocketCreateChannel',
       tags, security, summary: 'Add a channel (upstream add_channel); 200 if it existed', params: VhostParams,
       body: Type.Object({ name: ChannelName }, { additionalProperties: false }),
       response: { 200: Type.Object({ name: Type.String() }), 201: Type.Object({ name: Type.String() }), ...errors(400, 401, 403, 404) },
@@ -146,6 +153,7 @@ export const webrocketRoutes: FastifyPluginAsyncTypebox<{ services: Services, db
   app.delete('/api/webrocket/vhosts/:vhost/channels', {
     preHandler: manager,
     schema: {
+      operationId: 'webrocketDeleteChannels',
       tags, security, summary: 'Delete every channel (upstream clear_channels); subscribers stop receiving them', params: VhostParams,
       response: { 204: Type.Null(), ...errors(401, 403, 404) },
     },
@@ -159,6 +167,7 @@ export const webrocketRoutes: FastifyPluginAsyncTypebox<{ services: Services, db
   app.delete('/api/webrocket/vhosts/:vhost/channels/:channel', {
     preHandler: manager,
     schema: {
+      operationId: 'webrocketDeleteChannel',
       tags, security, summary: 'Delete a channel (upstream delete_channel); its subscribers stop receiving it',
       params: Type.Composite([VhostParams, Type.Object({ channel: Type.String() })]),
       response: { 204: Type.Null(), ...errors(401, 403, 404) },
@@ -174,6 +183,7 @@ export const webrocketRoutes: FastifyPluginAsyncTypebox<{ services: Services, db
   app.get('/api/webrocket/vhosts/:vhost/users', {
     preHandler: manager,
     schema: {
+      operationId: 'webrocketListUsers',
       tags, security, summary: 'List the vhost users and their permissions', params: VhostParams,
       response: { 200: Type.Object({ users: Type.Array(UserView) }), ...errors(401, 403, 404) },
     },
@@ -185,6 +195,7 @@ export const webrocketRoutes: FastifyPluginAsyncTypebox<{ services: Services, db
   app.post('/api/webrocket/vhosts/:vhost/users', {
     preHandler: manager,
     schema: {
+      operationId: 'webrocketCreateUser',
       tags, security, summary: 'Add a vhost user; 409 if the name is taken', params: VhostParams, body: NewUserBody,
       response: { 201: UserView, ...errors(400, 401, 403, 404, 409) },
     },
@@ -201,6 +212,7 @@ export const webrocketRoutes: FastifyPluginAsyncTypebox<{ services: Services, db
   app.put('/api/webrocket/vhosts/:vhost/users/:name', {
     preHandler: manager,
     schema: {
+      operationId: 'webrocketPutUser',
       tags, security, summary: 'Create or replace a vhost user (secret and permissions)',
       params: Type.Composite([VhostParams, Type.Object({ name: Type.String({ minLength: 1, maxLength: 255 }) })]), body: UserBody,
       response: { 200: UserView, 201: UserView, ...errors(400, 401, 403, 404) },
@@ -218,6 +230,7 @@ export const webrocketRoutes: FastifyPluginAsyncTypebox<{ services: Services, db
   app.delete('/api/webrocket/vhosts/:vhost/users/:name', {
     preHandler: manager,
     schema: {
+      operationId: 'webrocketDeleteUser',
       tags, security, summary: 'Remove a vhost user; its connections are closed (1008)',
       params: Type.Composite([VhostParams, Type.Object({ name: Type.String() })]),
       response: { 204: Type.Null(), ...errors(401, 403, 404) },
@@ -233,6 +246,7 @@ export const webrocketRoutes: FastifyPluginAsyncTypebox<{ services: Services, db
   app.post('/api/webrocket/vhosts/:vhost/broadcast', {
     preHandler: manager,
     schema: {
+      operationId: 'webrocketBroadcast',
       tags, security, summary: 'Broadcast {event, channel, data} to the channel subscribers on every node; the channel must exist',
       params: VhostParams,
       body: Type.Object({ channel: ChannelName, event: Type.String({ minLength: 1 }), data: Type.Optional(Type.Unknown()) }, { additionalProperties: false }),

@@ -28,6 +28,7 @@ export const metricsRoute: FastifyPluginAsyncTypebox<{ services: Services, proto
 
   app.get(path, {
     schema: {
+      operationId: 'metrics',
       tags: ['ops'],
       summary: 'Prometheus metrics of this node (switchboard_* series, text format)',
       description: 'Open unless metrics.apiKey is set; then `Authorization: Bearer KEY` or `X-API-Key: KEY`. README "Observability" lists the series.',

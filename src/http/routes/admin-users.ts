@@ -11,6 +11,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
   app.get('/api/admin/users', {
     preHandler: guard,
     schema: {
+      operationId: 'listUsers',
       tags: ['admin'],
       summary: 'List users',
       security: serviceSecurity,
@@ -21,6 +22,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
   app.post('/api/admin/users', {
     preHandler: guard,
     schema: {
+      operationId: 'createUser',
       tags: ['admin'],
       summary: 'Create a user',
       security: serviceSecurity,
@@ -41,6 +43,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
   app.put('/api/admin/users/:username/roles', {
     preHandler: guard,
     schema: {
+      operationId: 'setUserRoles',
       tags: ['admin'],
       summary: 'Replace a user\'s roles; every node applies them to open connections at once',
       security: serviceSecurity,
@@ -57,6 +60,7 @@ export const adminUserRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
   app.delete('/api/admin/users/:username', {
     preHandler: guard,
     schema: {
+      operationId: 'deleteUser',
       tags: ['admin'],
       summary: 'Remove a user; every token issued to it stops working',
       security: serviceSecurity,

@@ -22,6 +22,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
   app.post('/api/auth/login', {
     config: credentialRouteLimit(services),
     schema: {
+      operationId: 'login',
       tags: ['auth'],
       summary: 'Log in with a username and password',
       body: Type.Object({ username: Type.String({ minLength: 1 }), password: Type.String({ minLength: 1 }) }),
@@ -37,6 +38,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
   app.post('/api/auth/refresh', {
     config: credentialRouteLimit(services),
     schema: {
+      operationId: 'refreshToken',
       tags: ['auth'],
       summary: 'Trade a refresh token (single use) for a new token pair',
       body: Type.Object({ refresh_token: Type.String({ minLength: 1 }) }),
@@ -54,6 +56,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
   app.get('/api/auth/me', {
     preHandler: requireBearer(services),
     schema: {
+      operationId: 'whoAmI',
       tags: ['auth'],
       summary: 'Who the bearer token belongs to',
       security: bearerSecurity,

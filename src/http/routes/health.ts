@@ -7,6 +7,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
 
   app.get('/health', {
     schema: {
+      operationId: 'health',
       tags: ['ops'],
       summary: 'Liveness: the process answers',
       response: {
@@ -27,6 +28,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
 
   app.get('/ready', {
     schema: {
+      operationId: 'ready',
       tags: ['ops'],
       summary: 'Readiness: accepting connections and every dependency answers',
       response: {

@@ -14,6 +14,7 @@ export const narrowedTokenRoutes: FastifyPluginAsyncTypebox<{ services: Services
   app.post('/api/auth/tokens', {
     preHandler: requireService(services),
     schema: {
+      operationId: 'issueNarrowedToken',
       tags: ['auth'],
       summary: 'Mint a narrowed access token for a user (service only; claims can only narrow)',
       description: '`roles`: the only roles that count for the token, among the user\'s own (`admin` for an admin). ' +

@@ -47,6 +47,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
   app.post('/oauth2/token', {
     config: credentialRouteLimit(services),
     schema: {
+      operationId: 'oauthToken',
       tags: ['oauth'],
       summary: 'OAuth 2.0 token endpoint (password and refresh_token grants)',
       description: 'Form-encoded (RFC 6749) or JSON body. `client_id` must be one of `auth.oauthClients`.',
@@ -93,6 +94,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
   app.post('/oauth2/revoke_token/', {
     config: credentialRouteLimit(services),
     schema: {
+      operationId: 'oauthRevokeToken',
       tags: ['oauth'],
       summary: 'Revoke an access or refresh token (RFC 7009)',
       consumes: ['application/x-www-form-urlencoded', 'application/json'],

@@ -7,6 +7,7 @@ import { buildApp, socketChannels } from '../../../src/app.js'
 import { openapiConfig } from '../../../src/cli.js'
 import { loadConfig } from '../../../src/config/load.js'
 import { asyncApiDocument } from '../../../src/http/docs/asyncapi/document.js'
+import { addSocketUpgrades } from '../../../src/http/docs/socket-upgrades.js'
 import { version } from '../../../src/version.js'
 import * as das from '../../../plugins/das/messages.js'
 import * as really from '../../../plugins/really/messages.js'
@@ -115,6 +116,10 @@ t.test('the channels follow the config', async (t) => {
     },
   })
   const built = asyncApiDocument(socketChannels(config.protocols), { version }) as Json
+  const paths: Record<string, Json> = {}
+  addSocketUpgrades(paths, socketChannels(config.protocols))
+  t.same(paths['/rio/{version}/socket']!.get.parameters[0].schema, { type: 'string', enum: ['v0.1', 'v0.2'] })
+  t.notOk(paths['/io/']!.get.parameters, 'no path parameters')
   t.same(Object.keys(built.channels), ['webrocket', 'telegraphy', 'really', 'das'])
   t.equal(built.channels.webrocket.address, '/wr/{vhost}')
   t.match(built.channels.telegraphy['x-token-description'], /requireAuth off/)

@@ -53,8 +53,8 @@ function channel (id: string, c: Json, operations: Json, components: Json): stri
   const namespace = c['x-socketio-namespace'] === undefined ? '' : ` — Socket.IO namespace <code>${escape(c['x-socketio-namespace'])}</code>`
   const parameters = c.parameters === undefined ? '' : `<p>Parameters:</p>${pretty(c.parameters)}`
   const byAction = (action: string, heading: string): string => {
-    const op = Object.values(operations).find((o) => (o as Json).action === action && ((o as Json).channel as Json).$ref === `#/channels/${id}`) as Json | undefined
-    if (!op) return ''
+    // Every channel has both operations (document.ts).
+    const op = operations[`${id}.${action}`] as Json
     const refs = (op.messages as Array<{ $ref: string }>).map((m) => (c.messages as Record<string, { $ref: string }>)[m.$ref.split('/').pop()!]!.$ref)
     return `<h3>${heading}</h3>${refs.map((ref) => message(ref, components)).join('')}`
   }
