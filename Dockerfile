@@ -12,6 +12,7 @@ COPY scripts ./scripts
 COPY src ./src
 COPY plugins ./plugins
 COPY bench ./bench
+COPY web ./web
 RUN npm run build
 # Production dependencies only, and of better-sqlite3 only its compiled `.node`: its SQLite
 # sources, object files and static library (~30 MB) served the compiler.
@@ -27,6 +28,8 @@ COPY --from=build /app/node_modules ./node_modules
 # The server and the plugins; not the bench, not the build script (node runs dist directly).
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/plugins ./dist/plugins
+# The browser console's page and modules, served as they are (README "Browser console").
+COPY --from=build /app/web ./web
 # An init as PID 1 (Debian's static tini, so the runtime stage needs no apt): it hands SIGTERM
 # from `docker stop` to node and reaps zombies. `-s` keeps it quiet under compose's `init: true`.
 COPY --from=build /usr/bin/tini-static /usr/bin/tini

@@ -25,4 +25,12 @@ export default tseslint.config(
     },
     rules: { 'no-console': 'off' },
   },
+  {
+    // The browser console's modules: plain JavaScript that runs in the page as it is.
+    files: ['web/console/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(['document', 'location', 'fetch', 'URLSearchParams', 'WebSocket', 'sessionStorage']
+        .map((name) => [name, 'readonly'])),
+    },
+  },
 )

@@ -304,6 +304,11 @@ export const WebhooksSection = Section({
   }),
 })
 
+// The browser console at GET /console (README "Browser console"); false: no route (404).
+export const ConsoleSection = Section({
+  enabled: Type.Boolean({ default: true }),
+})
+
 export const ConfigSchema = Type.Object({
   server: ServerSection,
   limits: LimitsSection,
@@ -337,6 +342,7 @@ export const ConfigSchema = Type.Object({
     timeout: Duration('2s'),
   }),
   webhooks: WebhooksSection,
+  console: ConsoleSection,
 }, { additionalProperties: false })
 
 export type Config = Static<typeof ConfigSchema>

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Services } from '../core/services.js'
 import { registerBearerVerification } from './auth/bearer-jwt.js'
+import { consoleRoutes } from './console/route.js'
 import { installErrorHandler } from './errors.js'
 import { installJsonBodyParser } from './json-body.js'
 import { adminUserRoutes } from './routes/admin-users.js'
@@ -69,4 +70,5 @@ export async function registerHttp (app: FastifyInstance, services: Services): P
   await app.register(oauthRoutes, { services })
   await app.register(connectionRoutes, { services })
   await app.register(presenceRoutes, { services })
+  if (services.config.console.enabled) await app.register(consoleRoutes)
 }

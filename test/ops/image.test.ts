@@ -35,6 +35,6 @@ t.test('the runtime stage holds only what runs, pruned as the README says', asyn
   for (const step of steps) t.ok(buildStage.includes(step), `the Dockerfile does: ${step}`)
   t.match(buildStage, /npm prune --omit=dev/)
   const copied = runtime.split('\n').filter((l) => l.startsWith('COPY ')).map((l) => l.split(/\s+/).at(-2))
-  t.same(copied, ['/app/package.json', '/app/node_modules', '/app/dist/src', '/app/dist/plugins', '/usr/bin/tini-static'], 'no bench, no scripts, no sources')
+  t.same(copied, ['/app/package.json', '/app/node_modules', '/app/dist/src', '/app/dist/plugins', '/app/web', '/usr/bin/tini-static'], 'no bench, no scripts, no sources (web/: the console\'s static files)')
   t.match(section, /node_modules` comes to \d+ MB/, 'the README states the size')
 })
