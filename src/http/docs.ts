@@ -35,6 +35,8 @@ export async function registerDocs (app: FastifyInstance, version: string, socke
         { name: 'oauth', description: 'OAuth 2.0 token and revocation endpoints (DAS clients)' },
         { name: 'admin', description: 'User administration (service credentials)' },
         { name: 'ops', description: 'Health and readiness' },
+        { name: 'connections', description: 'Every node\'s connections, listed and closed (service credentials)' },
+        { name: 'presence', description: 'Who is subscribed to a channel now, every node' },
         { name: 'syscache', description: 'sysadm / syscache protocol' },
         { name: 'webrocket', description: 'WebRocket protocol' },
         { name: 'telegraphy', description: 'Telegraphy protocol' },

@@ -28,6 +28,20 @@ export const connectionRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
     preHandler: guard,
     schema: {
       tags: ['connections'],
+      operationId: 'listConnections',
+      examples: {
+        reply: {
+          200: {
+            connections: [{
+              id: 'c1f', node: 'n4k2x9', protocol: 'webrocket', user: 'joe', address: '203.0.113.7', connectedSince: 1796270400000,
+              subscriptions: ['/echo/hello'], framesIn: 3, framesOut: 42, bytesIn: 180, bytesOut: 4200,
+            }],
+            nextCursor: 'c1f',
+            incomplete: false,
+            missingNodes: [],
+          },
+        },
+      },
       summary: 'List the connections of every node, ordered by id, a page at a time',
       description: `\`limit\`: 1 to ${MAX_PAGE} (default ${DEFAULT_PAGE}); \`cursor\`: the \`nextCursor\` of the previous page. ` +
         '`user` matches the core user, or a WebRocket vhost user\'s name.',
@@ -54,6 +68,7 @@ export const connectionRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
     preHandler: guard,
     schema: {
       tags: ['connections'],
+      operationId: 'closeConnection',
       summary: 'Close a connection on whichever node holds it, in its protocol\'s own way',
       security: serviceSecurity,
       params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 256 }) }),
@@ -71,6 +86,8 @@ export const connectionRoutes: FastifyPluginAsyncTypebox<{ services: Services }>
     preHandler: guard,
     schema: {
       tags: ['connections'],
+      operationId: 'closeUserConnections',
+      examples: { reply: { 200: { closed: 2, incomplete: false, missingNodes: [] } } },
       summary: 'Close every connection of a user on every node, each in its protocol\'s own way',
       description: 'The user stays able to connect again: to keep it out, disable or remove it.',
       security: serviceSecurity,

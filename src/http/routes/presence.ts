@@ -45,6 +45,17 @@ export const presenceRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
     preHandler: guard,
     schema: {
       tags: ['presence'],
+      operationId: 'getPresence',
+      examples: {
+        reply: {
+          200: {
+            protocol: 'webrocket',
+            channel: '/echo/hello',
+            users: ['joe'],
+            connections: [{ id: 'c1f', user: 'joe', node: 'n4k2x9' }, { id: 'c20', user: 'joe', node: 'p7q1m3' }],
+          },
+        },
+      },
       summary: 'The users and connections subscribed to a channel now, on every node',
       description: 'Channels: WebRocket `/vhost/channel`, Telegraphy the event name, syscache the event type, ' +
         'Really the R (object or collection path), DAS the namespace. The channel is URL-encoded in the path. ' +
@@ -72,6 +83,8 @@ export const presenceRoutes: FastifyPluginAsyncTypebox<{ services: Services }> =
     preHandler: guard,
     schema: {
       tags: ['presence'],
+      operationId: 'getPresenceStats',
+      examples: { reply: { 200: { protocol: 'webrocket', channel: '/echo/hello', connections: 2, users: 1 } } },
       summary: 'How many connections and distinct users are subscribed to a channel now, on every node',
       security: serviceSecurity,
       params: Params,
