@@ -12,7 +12,8 @@ import { runCluster } from './scenarios/cluster.js'
 import { runConnections } from './scenarios/connections.js'
 import { runFanout } from './scenarios/fanout.js'
 import { CONNECTION_SUBJECTS, FANOUT_SUBJECTS, sizes } from './scenarios/options.js'
-import { GeneratorPool, unavailable } from './lib/fleet.js'
+import { unavailable } from './lib/availability.js'
+import { GeneratorPool } from './lib/fleet.js'
 
 const SCENARIOS = ['fanout', 'memory', 'connrate', 'cluster'] as const
 type Scenario = typeof SCENARIOS[number]

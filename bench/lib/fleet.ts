@@ -5,7 +5,6 @@ import { Child } from './ipc.js'
 import type { ProcessStats } from './stats.js'
 import type { SubjectName } from './wire.js'
 import { WIRES } from './wire.js'
-import { loadUws } from '../subjects/uws-server.js'
 
 const script = (name: string) => fileURLToPath(new URL(`../${name}`, import.meta.url))
 
@@ -14,13 +13,6 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export interface ServerStats extends ProcessStats { connections: number }
 export interface GeneratorMark extends ProcessStats { received: number, subscribers: number, dropped: number, samples: number[] }
 export interface ConnectResult { opened: number, failed: number, ms: number, firstError: string | null }
-
-/** Why `subject` cannot run on this machine (uWebSockets.js without a binary that loads), or null. */
-export function unavailable (subject: SubjectName): string | null {
-  if (WIRES[subject].server !== 'uws') return null
-  const loaded = loadUws()
-  return 'error' in loaded ? loaded.error : null
-}
 
 export class ServerProcess {
   private constructor (readonly child: Child, readonly port: number) {}

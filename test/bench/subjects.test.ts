@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
-import { unavailable } from '../../bench/lib/fleet.js'
+import { unavailable } from '../../bench/lib/availability.js'
 import { CHANNEL, CREDENTIALS, dasAck, payload, subscribeSteps, WIRES, type Step, type SubjectName } from '../../bench/lib/wire.js'
 import { benchOverrides } from '../../bench/subjects/switchboard.js'
 import { textFrame } from '../../bench/subjects/prebuilt-frame.js'
