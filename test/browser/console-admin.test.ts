@@ -193,6 +193,16 @@ t.test('the admin view lists, shows presence, publishes to and closes a WebRocke
     })
   })
 
+  await t.test('every publish route takes its template as it is', async (t) => {
+    for (const route of await page.locator('#publish-route option').evaluateAll((options) => options.map((o) => (o as unknown as { value: string }).value))) {
+      await page.click('#clear')
+      await page.selectOption('#publish-route', route)
+      await page.click('#publish button[type="submit"]')
+      await logLine(page, 'note', 'published: ')
+      t.equal(await page.locator('#log li.error').count(), 0, route)
+    }
+  })
+
   await t.test('rendering: data stays text, incomplete pages are flagged, counts per node', async (t) => {
     const result = await page.evaluate(`Promise.all([import('/console/admin-connections.js'), import('/console/admin-publish.js'), import('/console/admin.js'), import('/console/admin-presence.js')])
       .then(([{ rowOf, summaryOf, coverageOf, since }, { publishPath, PUBLISH_ROUTES }, { credentialsOf }, { presencePath }]) => {
