@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { Page } from 'playwright-core'
-import { request, startApp, TEST_API_KEY } from '../helpers/app.js'
+import { request, sharedClusterOverrides, startApp, TEST_API_KEY } from '../helpers/app.js'
 import { ADMIN, ALICE } from '../helpers/config.js'
 import { launchChromium, skipWithoutChromium } from '../helpers/browser.js'
 import { eventually, WsClient } from '../helpers/ws-client.js'
@@ -245,3 +245,44 @@ t.test('the admin view lists, shows presence, publishes to and closes a WebRocke
   t.same(requests.filter((r) => new URL(r).origin !== origin), [], 'every request went to the server\'s origin')
   t.same(cspViolations, [], 'no Content-Security-Policy violation')
 })
+
+t.test('two nodes with Redis: the console on A lists, publishes to and closes a client on B', { skip: skipWithoutChromium }, async (t) => {
+  const shared = await sharedClusterOverrides(t)
+  const a = await startApp(t, shared)
+  const b = await startApp(t, shared)
+  const client = await WsClient.connect(`${b.wsUrl}/webrocket/echo`)
+  t.teardown(() => client.close())
+  t.same(await client.request({ authenticate: { user: 'joe', secret: 's3cret' } }), { authenticated: 'joe' })
+  t.same(await client.request({ subscribe: { channel: 'hello' } }), { subscribed: 'hello' })
+  const [held] = (await request(b.url, 'GET', '/api/connections', { apiKey: TEST_API_KEY })).body.connections
+
+  const browser = await launchChromium(t)
+  const page = await browser.newPage()
+  const requests: string[] = []
+  page.on('request', (r) => requests.push(r.url()))
+  await page.goto(`${a.url}/console`)
+  await page.locator('body[data-ready="true"]').waitFor({ timeout: WAIT })
+  await page.fill('#admin-key', TEST_API_KEY)
+  await page.click('#admin-refresh')
+  await listed(page, 1)
+  const [[id, node]] = await rows(page)
+  t.same({ id, node }, { id: held.id, node: held.node }, 'B\'s connection, listed on A')
+  t.equal(node, b.app.services.clusterConnections.node, 'held by B')
+  t.not(node, a.app.services.clusterConnections.node)
+  t.same(await page.locator('#admin-summary li').allTextContents(), [`webrocket on ${held.node}: 1`])
+
+  await page.selectOption('#presence-protocol', 'webrocket')
+  await page.fill('#presence-channel', '/echo/hello')
+  await page.click('#presence button[type="submit"]')
+  await page.locator('#presence-connections tr', { hasText: held.node }).waitFor({ timeout: WAIT })
+
+  await page.selectOption('#publish-route', 'webrocket')
+  await page.click('#publish button[type="submit"]')
+  t.match(await client.json(WAIT), { event: 'greeting', channel: 'hello', data: { text: 'hi' } }, 'published on A, received on B')
+
+  await page.click(`#admin-connections tr[data-id="${held.id}"] button.close-connection`)
+  t.equal((await client.closed(WAIT)).code, 1008, 'closed on B from A')
+  await logLine(page, 'note', `closed webrocket connection ${held.id} of joe on ${held.node}`)
+  t.same(requests.filter((r) => new URL(r).origin !== new URL(a.url).origin), [], 'every request went to A')
+})
+
