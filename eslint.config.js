@@ -29,7 +29,7 @@ export default tseslint.config(
     // The browser console's modules: plain JavaScript that runs in the page as it is.
     files: ['web/console/**/*.js'],
     languageOptions: {
-      globals: Object.fromEntries(['document', 'location', 'fetch', 'URLSearchParams', 'WebSocket', 'sessionStorage']
+      globals: Object.fromEntries(['document', 'location', 'fetch', 'URLSearchParams', 'WebSocket', 'sessionStorage', 'setInterval', 'clearInterval']
         .map((name) => [name, 'readonly'])),
     },
   },

@@ -12,7 +12,7 @@ t.test('GET /console: the page, its modules and the Socket.IO client, under the 
   t.match(page.headers.get('content-security-policy'), /script-src 'self'(;|$)/, 'scripts from this server only')
   t.equal((await request(url, 'GET', '/console/')).status, 200, 'with a trailing slash too')
 
-  for (const file of ['app.js', 'channels.js', 'log.js', 'rest.js', 'sockets.js', 'style.css']) {
+  for (const file of ['app.js', 'admin.js', 'admin-connections.js', 'admin-presence.js', 'admin-publish.js', 'channels.js', 'dom.js', 'log.js', 'rest.js', 'sockets.js', 'style.css']) {
     const reply = await request(url, 'GET', `/console/${file}`)
     t.equal(reply.status, 200, file)
     t.match(reply.headers.get('content-type'), file.endsWith('.js') ? /^(text|application)\/javascript/ : /^text\/css/, `${file} type`)

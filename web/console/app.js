@@ -1,6 +1,7 @@
 // The console page: wires the form controls to the AsyncAPI channels, the REST calls and the
 // socket. State lives in this module (and the access token in sessionStorage, so a reload keeps
 // the login); nothing is sent anywhere but this server.
+import { startAdmin } from './admin.js'
 import { channelsOf, pathOf, withToken } from './channels.js'
 import { frameLog } from './log.js'
 import { logIn, TOKEN_SOURCES } from './rest.js'
@@ -13,6 +14,8 @@ const session = { accessToken: sessionStorage.getItem('switchboard.accessToken')
 const tokens = new Map() // channel id → its protocol token
 let channels = []
 let socket = null
+
+const admin = startAdmin({ $, log, accessToken: () => session.accessToken })
 
 const current = () => channels.find((c) => c.id === $('channel').value)
 const isSocketIo = (channel) => channel.namespace !== null
@@ -38,6 +41,7 @@ $('login').addEventListener('submit', async (event) => {
     log.note(err.message, true)
   }
   showLogin()
+  admin.showCredentials()
 })
 
 /** Address, parameters, token buttons and templates of the chosen channel. */

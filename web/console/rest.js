@@ -1,9 +1,12 @@
 // The REST calls of the console, all to this server (relative URLs): log in, and each
 // protocol's token. Every call and its status go to the log.
 
-/** One REST call; resolves with the parsed body, rejects with the server's message. */
-export async function call (log, method, path, { json, form, bearer } = {}) {
-  const headers = {}
+/**
+ * One REST call; resolves with the parsed body, rejects with the server's message. `headers`
+ * adds credentials (the admin view's X-API-Key); `quiet` logs only a failure (auto-refresh).
+ */
+export async function call (log, method, path, { json, form, bearer, headers: extra, quiet = false } = {}) {
+  const headers = { ...extra }
   let body
   if (form !== undefined) {
     headers['content-type'] = 'application/x-www-form-urlencoded'
@@ -17,7 +20,7 @@ export async function call (log, method, path, { json, form, bearer } = {}) {
   const text = await response.text()
   let parsed = text
   try { parsed = JSON.parse(text) } catch { /* not JSON: kept as text */ }
-  log.note(`${method} ${path} → ${response.status}`, !response.ok)
+  if (!quiet || !response.ok) log.note(`${method} ${path} → ${response.status}`, !response.ok)
   if (!response.ok) {
     const reason = parsed?.message ?? parsed?.error_description ?? parsed?.error ?? text
     throw new Error(`${method} ${path}: ${response.status} ${reason}`)
