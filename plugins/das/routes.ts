@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify'
 import { SwitchboardError } from '../../src/core/errors.js'
 import type { Services } from '../../src/core/services.js'
 import { requireService, serviceSecurity } from '../../src/http/auth/guards.js'
+import { refuseWhileCongested } from '../../src/http/fanout-admission.js'
 import { errors } from '../../src/http/schemas.js'
 import { DATA_EVENT_TYPES, EmitRequestBody, isDataEventType, SubjectUpdateBody, type Delivery } from './messages.js'
 import { groupResource } from './receive-gate.js'
@@ -41,8 +42,10 @@ export const dasRoutes: FastifyPluginAsyncTypebox<DasRoutesOptions> = async (app
     }
   }
 
+  const admission = refuseWhileCongested(services.outbound)
+
   app.post('/api/das/emit', {
-    preHandler: guard,
+    preHandler: [guard, admission],
     schema: {
       operationId: 'dasEmit',
       examples: { body: { type: 'new_event', data: { id: 'c1f0b0a2-1', title: 'Example', event_type: 'arrest', priority: 200 } }, reply: { 202: { accepted: true } } },
@@ -54,7 +57,7 @@ export const dasRoutes: FastifyPluginAsyncTypebox<DasRoutesOptions> = async (app
         'given, only when it may receive them). Supported types: ' + DATA_EVENT_TYPES.join(', ') + '. ' + PUBLISH_RULE,
       security: serviceSecurity,
       body: EmitRequestBody,
-      response: { 202: Accepted, ...errors(400, 401, 403) },
+      response: { 202: Accepted, ...errors(400, 401, 403, 503) },
     },
   }, async (request, reply) => {
     const { type, data, sid, username, subjectGroups } = request.body
@@ -69,7 +72,7 @@ export const dasRoutes: FastifyPluginAsyncTypebox<DasRoutesOptions> = async (app
   })
 
   app.post('/api/das/subject-updates', {
-    preHandler: guard,
+    preHandler: [guard, admission],
     schema: {
       operationId: 'dasSubjectUpdate',
       examples: { body: { subject: { id: 'subject-1', name: 'Truck 1', last_position: { type: 'Feature', geometry: { type: 'Point', coordinates: [36.8, -1.3] }, properties: {} } } }, reply: { 202: { accepted: true } } },
@@ -81,7 +84,7 @@ export const dasRoutes: FastifyPluginAsyncTypebox<DasRoutesOptions> = async (app
         'given). Seed 004, protocols.md §5.7. ' + PUBLISH_RULE,
       security: serviceSecurity,
       body: SubjectUpdateBody,
-      response: { 202: Accepted, ...errors(400, 401, 403) },
+      response: { 202: Accepted, ...errors(400, 401, 403, 503) },
     },
   }, async (request, reply) => {
     const { subject, track, trackUsers, subjectGroups } = request.body

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { SwitchboardError } from '../../src/core/errors.js'
 import type { Services } from '../../src/core/services.js'
 import { requireService, serviceSecurity } from '../../src/http/auth/guards.js'
+import { refuseWhileCongested } from '../../src/http/fanout-admission.js'
 import { findReservedKey } from '../../src/core/limits/index.js'
 import { assertName } from '../../src/http/names.js'
 import { errors } from '../../src/http/schemas.js'
@@ -12,7 +13,7 @@ import { EVENT_TYPES, isEventType } from './frames.js'
 /** Companion REST of syscache (design.md §3): how a server-side application pushes events (spec §1.8). */
 export const syscacheRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   app.post('/api/syscache/events/:type', {
-    preHandler: requireService(services),
+    preHandler: [requireService(services), refuseWhileCongested(services.outbound)],
     schema: {
       operationId: 'syscachePushEvent',
       examples: { body: { state: 'running', jobs: 2 } },
@@ -23,7 +24,7 @@ connection subscribed to that type, on every node. Known types: ${EVENT_TYPES.jo
       security: serviceSecurity,
       params: Type.Object({ type: Type.String({ description: EVENT_TYPES.join(' | ') }) }),
       body: Type.Unknown({ description: 'the event payload, any JSON value' }),
-      response: { 204: Type.Null(), ...errors(400, 401, 403, 404) },
+      response: { 204: Type.Null(), ...errors(400, 401, 403, 404, 503) },
     },
   }, async (request, reply) => {
     const { type } = request.params

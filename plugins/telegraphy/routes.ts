@@ -4,6 +4,7 @@ import { SwitchboardError } from '../../src/core/errors.js'
 import type { Services } from '../../src/core/services.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { bearerSecurity, requireBearer, requireService, serviceSecurity } from '../../src/http/auth/guards.js'
+import { refuseWhileCongested } from '../../src/http/fanout-admission.js'
 import { mayPublish } from '../../src/http/auth/publish-access.js'
 import { assertName } from '../../src/http/names.js'
 import { errors, Username } from '../../src/http/schemas.js'
@@ -88,7 +89,7 @@ export const telegraphyRoutes: FastifyPluginAsyncTypebox<{ services: Services, g
   })
 
   app.post('/api/telegraphy/events', {
-    preHandler: requireService(services),
+    preHandler: [requireService(services), refuseWhileCongested(services.outbound)],
     schema: {
       operationId: 'telegraphyEmitEvent',
       examples: { body: { name: 'demo.Item', data: { id: 1, state: 'new' } }, reply: { 202: { emitted: true } } },
@@ -105,7 +106,7 @@ export const telegraphyRoutes: FastifyPluginAsyncTypebox<{ services: Services, g
         }, { additionalProperties: true }), Type.Null()])),
         data: Type.Record(Type.String(), Type.Unknown()),
       }),
-      response: { 202: Type.Object({ emitted: Type.Boolean() }), ...errors(400, 401, 403) },
+      response: { 202: Type.Object({ emitted: Type.Boolean() }), ...errors(400, 401, 403, 503) },
     },
   }, async (request, reply) => {
     const { name, meta, data } = request.body

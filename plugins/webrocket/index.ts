@@ -55,6 +55,7 @@ const webrocket: FastifyPluginAsync<PluginOptions<WebrocketConfig>> = async (app
     access: services.access,
     createChannels: config.createChannels === 'MANAGE' ? MANAGE : READ,
     connections: services.connections,
+    outbound: services.outbound,
     onError,
   }
   // The vhost found before the upgrade rides on the request to the handler (a WeakMap entry per

@@ -5,6 +5,7 @@ import { WebrocketUser } from '../../src/config/schema.js'
 import { SwitchboardError } from '../../src/core/errors.js'
 import type { Services } from '../../src/core/services.js'
 import { requireService, serviceSecurity } from '../../src/http/auth/guards.js'
+import { refuseWhileCongested } from '../../src/http/fanout-admission.js'
 import { mayPublish } from '../../src/http/auth/publish-access.js'
 import { assertName } from '../../src/http/names.js'
 import { errors } from '../../src/http/schemas.js'
@@ -253,14 +254,14 @@ export const webrocketRoutes: FastifyPluginAsyncTypebox<{ services: Services, db
   })
 
   app.post('/api/webrocket/vhosts/:vhost/broadcast', {
-    preHandler: manager,
+    preHandler: [manager, refuseWhileCongested(services.outbound)],
     schema: {
       operationId: 'webrocketBroadcast',
       examples: { body: { channel: 'hello', event: 'greeting', data: { text: 'hi' } }, reply: { 200: { broadcasted: 'hello' } } },
       tags, security, summary: 'Broadcast {event, channel, data} to the channel subscribers on every node; the channel must exist',
       params: VhostParams,
       body: Type.Object({ channel: ChannelName, event: Type.String({ minLength: 1 }), data: Type.Optional(Type.Unknown()) }, { additionalProperties: false }),
-      response: { 200: Type.Object({ broadcasted: Type.String() }), ...errors(400, 401, 403, 404) },
+      response: { 200: Type.Object({ broadcasted: Type.String() }), ...errors(400, 401, 403, 404, 503) },
     },
   }, async (request) => {
     const { channel, event, data } = request.body

@@ -5,6 +5,7 @@ import type { LimitsConfig } from '../../src/config/schema.js'
 import type { BackendReply, Backend } from '../../src/core/backend/backend.js'
 import type { Connection, Frame } from '../../src/core/connection.js'
 import type { ConnectionRegistry } from '../../src/core/connection-registry.js'
+import type { OutboundPressure } from '../../src/core/limits/outbound-pressure.js'
 import { InboundFrames, PAUSE_READING } from '../../src/core/inbound-frames.js'
 import type { ConnectionTopics } from '../../src/core/hub/connection-topics.js'
 import type { Hub, Subscriber } from '../../src/core/hub/hub.js'
@@ -36,6 +37,8 @@ export interface SessionContext {
   createChannels: number
   /** Told of each successful authenticate (connection logs, metrics): vhost users are no core users. */
   connections: Pick<ConnectionRegistry, 'identified' | 'subscribed' | 'unsubscribed'>
+  /** The fan-out's admission control: a broadcast waits while the node's sockets hold too much unread. */
+  outbound: Pick<OutboundPressure, 'congested' | 'relieved'>
   onError (err: unknown): void
 }
 
@@ -245,6 +248,10 @@ export class WebrocketSession implements Subscriber, VhostMember {
     const decision = this.#may('publish', channel)
     if (decision !== true && !(await decision)) return this.#send(ERRORS.ACCESS_DENIED)
     if (!this.vhost.channels.has(channel) && !(await this.vhost.hasChannel(channel))) return this.#send(ERRORS.CHANNEL_NOT_FOUND)
+    // Past saturation the broadcast waits, and so do the frames behind it: once enough queue,
+    // this client stops being read, and TCP slows it down (issue 21).
+    if (this.ctx.outbound.congested) await this.ctx.outbound.relieved()
+    if (this.#closed) return
     // Not awaited: local subscribers are served synchronously inside publish, and waiting for
     // Redis would cap one client's broadcast rate at one per round trip.
     this.ctx.hub.publishRaw(this.vhost.topicPrefix + channel, JSON.stringify(data)).catch(this.ctx.onError)

@@ -60,6 +60,12 @@ export const ServerSection = Section({
   // How long a socket closed for policy reasons may take to finish its close handshake
   // before it is destroyed (a consumer that stopped reading never finishes it).
   closeTimeout: Duration('2s'),
+  // Fan-out admission control (README "Operation"): once this node's sockets hold this many
+  // bytes their clients have not read, publishers wait (0 = never) until it is back under half,
+  // measured every backlogRecheck, or for backlogMaxWait at most.
+  backlogLimit: Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: sizePattern })], { default: '32mb', 'x-unit': 'size' }) as unknown as TUnsafe<number>,
+  backlogRecheck: Duration('20ms'),
+  backlogMaxWait: Duration('5s'),
 })
 
 export const StorageSection = Section({

@@ -41,6 +41,12 @@ export interface Connection {
    */
   readonly traffic: ConnectionTraffic
   readonly open: boolean
+  /**
+   * Bytes sent that the client has not read yet, as far as the transport can tell (a WebSocket's
+   * unsent queue); absent where the transport does not say. The fan-out's admission control
+   * (core/limits/outbound-pressure.ts) sums it.
+   */
+  readonly unreadBytes?: number
   send (frame: Frame): void
   close (code: number, reason?: string): void
   /**

@@ -34,6 +34,8 @@ import type { PresenceStore } from './presence/presence-store.js'
 import { PresenceTracker } from './presence/presence-tracker.js'
 import { RedisPresenceStore } from './presence/redis-presence-store.js'
 import { Webhooks } from './webhooks/webhooks.js'
+import { outboundPressureOf } from './limits/node-backlog.js'
+import type { OutboundPressure } from './limits/outbound-pressure.js'
 
 /** The little of a logger the core needs (pino fits). */
 export interface CoreLogger {
@@ -90,6 +92,8 @@ export interface Services {
   unavailable (): Promise<string[]>
   /** Lifecycle webhooks (webhooks.url), observing every connection; null when not configured. */
   readonly webhooks: Webhooks | null
+  /** The fan-out's admission control (server.backlogLimit): publishers wait while it is congested. */
+  readonly outbound: OutboundPressure
   close (): Promise<void>
 }
 
@@ -178,6 +182,7 @@ export async function createServices (config: Config, log: CoreLogger, { product
   })
   const webhooks = createWebhooks(config, log)
   if (webhooks !== null) connections.observe(webhooks.observer)
+  const outbound = outboundPressureOf(config.server, connections)
   const revocations = new Revocations(hub, tokens, connections, (data) => log.warn({ data }, 'malformed revocation notice ignored'))
   // This node's name in presence and the connections API: unique per process, like connection ids.
   const node = randomId(6)
@@ -238,6 +243,7 @@ export async function createServices (config: Config, log: CoreLogger, { product
     accepting: true,
     health,
     webhooks,
+    outbound,
     onBackendCall: null,
     // A backend is made when a plugin registers; the listener is looked up per call, so metrics
     // wired at any point see every call.
@@ -250,6 +256,7 @@ export async function createServices (config: Config, log: CoreLogger, { product
       return Object.entries(await services.dependencies()).flatMap(([name, up]) => up ? [] : [name])
     },
     async close () {
+      outbound.close()
       // Presence first: a graceful stop removes this node's entries while Redis is still there.
       await Promise.allSettled([presenceStore.close(), clusterConnections.stop()])
       // The webhooks' flush gets half the shutdown grace: the rest is the other closes' margin

@@ -94,6 +94,18 @@ export class SwitchboardMetrics {
         collect () { this.set(webhooks.queued) },
       })
     }
+    const { outbound } = services
+    new Counter({
+      name: 'switchboard_outbound_congestions_total', help: 'Times publishers were held back because the sockets held server.backlogLimit unread', registers,
+      collect () {
+        this.reset()
+        this.inc(outbound.congestions)
+      },
+    })
+    new Gauge({
+      name: 'switchboard_outbound_backlog_bytes', help: 'Bytes the sockets held unread at the last fan-out flush (or recheck while congested)', registers,
+      collect () { this.set(outbound.backlog) },
+    })
     new Gauge({
       name: 'switchboard_dependency_up', help: 'Whether a dependency answers (database, store, broker), as /ready sees it', labelNames: ['dependency'], registers,
       async collect () {

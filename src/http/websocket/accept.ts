@@ -4,7 +4,7 @@ import type { ConnectionRegistry } from '../../core/connection-registry.js'
 import { sequentialIds } from '../../core/ids.js'
 import type { Services } from '../../core/services.js'
 import { releaseUpgradeResponse } from './upgrade-response.js'
-import { WsConnection } from './ws-connection.js'
+import { WsConnection, type WriterLimits } from './ws-connection.js'
 
 type TextHandler = (text: string) => void | Promise<void>
 type CloseHandler = (code: number) => void
@@ -17,6 +17,16 @@ export interface AcceptedSocket {
 }
 
 const ACCEPTED = Symbol('switchboard.accepted')
+// One limits object per app, shared by its connections (not an object per connection).
+const limitsOf = new WeakMap<Services, WriterLimits>()
+function writerLimits (services: Services): WriterLimits {
+  let limits = limitsOf.get(services)
+  if (!limits) {
+    const { sendBufferLimit, closeTimeout } = services.config.server
+    limitsOf.set(services, limits = { sendBufferLimit, closeTimeout, pressure: services.outbound })
+  }
+  return limits
+}
 // Connection ids name a connection in logs and to backends; they are not secrets.
 const connectionId = sequentialIds()
 type AcceptingSocket = WebSocket & { [ACCEPTED]?: Accepted }
@@ -35,8 +45,7 @@ export function acceptWebSocket (socket: WebSocket, request: FastifyRequest, pro
   // is released; otherwise it is the socket's peer, read only if a protocol asks for it.
   const address = server.trustProxy === false ? undefined : request.ip
   // The TCP socket under `ws` (the upgrade's, which ws took over): corked per tick, asked its peer.
-  const connection = new WsConnection(connectionId(), protocol, address, socket, request.raw.socket,
-    { sendBufferLimit: server.sendBufferLimit, closeTimeout: server.closeTimeout }, services.connections)
+  const connection = new WsConnection(connectionId(), protocol, address, socket, request.raw.socket, writerLimits(services), services.connections)
   services.connections.add(connection, { userAgent: request.headers['user-agent'] })
   releaseUpgradeResponse(request)
   const accepted = new Accepted(connection, services.connections, request.server.log)

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net'
 import type { WebSocket } from 'ws'
 import { ConnectionTraffic, type Connection, type Frame, type Principal } from '../../core/connection.js'
 import type { AddressSlot, ConnectionRegistry } from '../../core/connection-registry.js'
+import type { OutboundPressure } from '../../core/limits/outbound-pressure.js'
 import { takeSlot } from './address-slot.js'
 
 export interface WriterLimits {
@@ -9,6 +10,8 @@ export interface WriterLimits {
   sendBufferLimit: number
   /** How long a closing socket may take before it is destroyed. */
   closeTimeout: number
+  /** Told, after each flush, the bytes the flushed sockets still hold (the fan-out's admission control). */
+  pressure: OutboundPressure
 }
 
 // Every frame of the five protocols is JSON text; Buffers are text frames encoded once for fan-out.
@@ -21,7 +24,21 @@ const corked: WsConnection[] = []
 let flushScheduled = false
 function flushCorked (): void {
   flushScheduled = false
-  for (let i = 0; i < corked.length; i++) corked[i].uncork()
+  // Summed per node (several apps share this module in tests; one in a server): a fan-out writes
+  // to every subscriber in one tick, so this is the node's backlog as its publish left it.
+  let pressure: OutboundPressure | undefined
+  let backlog = 0
+  for (let i = 0; i < corked.length; i++) {
+    const connection = corked[i]
+    connection.uncork()
+    if (connection.limits.pressure !== pressure) {
+      pressure?.observe(backlog)
+      pressure = connection.limits.pressure
+      backlog = 0
+    }
+    backlog += connection.unreadBytes
+  }
+  pressure?.observe(backlog)
   corked.length = 0
 }
 
@@ -78,7 +95,7 @@ export class WsConnection implements Connection {
     address: string | undefined,
     private readonly ws: WebSocket,
     socket: Socket | undefined,
-    private readonly limits: WriterLimits,
+    readonly limits: WriterLimits,
     private readonly registry: ConnectionRegistry,
   ) {
     this.#socket = socket
@@ -106,6 +123,11 @@ export class WsConnection implements Connection {
 
   /** Bytes accepted but not yet handed to the kernel. */
   get bufferedAmount (): number {
+    return this.ws.bufferedAmount
+  }
+
+  /** What the admission control sums: the bytes the kernel has not taken yet. */
+  get unreadBytes (): number {
     return this.ws.bufferedAmount
   }
 
