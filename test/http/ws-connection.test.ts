@@ -93,6 +93,24 @@ t.test('fan-out Buffers leave as one shared frame of every length class, in orde
   t.equal(connection.traffic.bytesOut, 2 * sizes.reduce((a, b) => a + b, 0) + payloads.reduce((sum, _p, i) => sum + `reply ${i}`.length, 0))
 })
 
+t.test('fan-out bytes past server.backlogLimit within one tick congest the node before the flush', async (t) => {
+  const h = await harness(t, { server: { backlogLimit: 64 * 1024, backlogRecheck: 5 } })
+  const client = await WsClient.connect(h.url)
+  t.teardown(() => client.close())
+  const { connection } = await h.accepted()
+  const { outbound } = h.app.services
+  const frame = Buffer.from('y'.repeat(1024))
+  for (let i = 0; i < 63; i++) connection.send(frame)
+  t.notOk(outbound.congested, '63 KiB written this tick: under the limit')
+  for (let i = 0; i < 2; i++) connection.send(frame)
+  t.ok(outbound.congested, 'past it: congested at once, in the same tick')
+  t.equal(outbound.congestions, 1)
+  // The client reads everything: the backlog drains and publishers may go on.
+  for (let i = 0; i < 65; i++) await client.next()
+  await outbound.relieved()
+  t.notOk(outbound.congested)
+})
+
 t.test('an accepted socket keeps neither the upgrade response nor a listener per connection', async (t) => {
   const h = await harness(t)
   const client = await WsClient.connect(h.url)

@@ -39,7 +39,12 @@ export class OutboundPressure {
   /** The backlog last measured, in bytes. */
   backlog = 0
 
-  constructor (private readonly options: OutboundPressureOptions) {}
+  /** Bytes unread past which publishers wait (0 = never). */
+  readonly limit: number
+
+  constructor (private readonly options: OutboundPressureOptions) {
+    this.limit = options.limit
+  }
 
   get congested (): boolean {
     return this.#congested
@@ -50,7 +55,10 @@ export class OutboundPressure {
     return this.#relief
   }
 
-  /** The transport's figure after a flush: the bytes the sockets it wrote to still hold. */
+  /**
+   * The transport's figure after a flush: the bytes the sockets it wrote to still hold; or,
+   * during a tick, the bytes written since the last flush, once they pass the limit by themselves.
+   */
   observe (backlog: number): void {
     this.backlog = backlog
     if (this.#congested || this.options.limit === 0 || backlog <= this.options.limit) return

@@ -22,8 +22,13 @@ const OPEN = 1
 // socket gets in one tick leaves in one write (design.md §4).
 const corked: WsConnection[] = []
 let flushScheduled = false
+// Fan-out bytes written since the last flush. A tick can hold many publishes (a publisher's
+// frames arrive in batches and are handled in one go): past the limit, the node is congested at
+// once, so the publishes behind wait instead of queuing gigabytes before the flush sees them.
+let tickBytes = 0
 function flushCorked (): void {
   flushScheduled = false
+  tickBytes = 0
   // Summed per node (several apps share this module in tests; one in a server): a fan-out writes
   // to every subscriber in one tick, so this is the node's backlog as its publish left it.
   let pressure: OutboundPressure | undefined
@@ -149,6 +154,9 @@ export class WsConnection implements Connection {
     } else {
       this.#writeShared(frame)
       this.traffic.sent(frame.length)
+      tickBytes += frame.length
+      const { pressure } = this.limits
+      if (tickBytes > pressure.limit && pressure.limit > 0) pressure.observe(tickBytes)
     }
     if (this.ws.bufferedAmount > this.limits.sendBufferLimit) {
       // A consumer that does not read must not make the server buffer without bound.
