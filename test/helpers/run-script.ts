@@ -8,7 +8,12 @@ export interface ScriptResult { code: number | null, out: string, err: string }
  * README's shell blocks, which are run as a newcomer would run them.
  */
 export function runScript (command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<ScriptResult> {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  return runToExit(command, args, { ...process.env, ...env }, timeoutMs)
+}
+
+/** `command` with exactly the environment `env`, to its exit (bounded), with what it printed. */
+export function runToExit (command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<ScriptResult> {
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let err = ''
   child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })

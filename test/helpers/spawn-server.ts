@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import { ENV_KEYS } from '../../src/config/load.js'
+import { runToExit, type ScriptResult } from './run-script.js'
 
 /**
  * The test process's environment (coverage of the child included) without the variables that
@@ -15,25 +16,8 @@ function childEnv (set: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
  * Runs the built server (`node dist/src/server.js`, as the image does) or CLI to its exit,
  * bounded, and hands back its exit code and everything it printed.
  */
-export function runBuilt (script: 'server' | 'cli', args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<{ code: number | null, out: string, err: string }> {
-  const child = spawn(process.execPath, [`dist/src/${script}.js`, ...args], {
-    env: childEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  let err = ''
-  child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
-  child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString() })
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`${script} ${args.join(' ')} still running after ${timeoutMs} ms:\n${out}${err}`))
-    }, timeoutMs)
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      resolve({ code, out, err })
-    })
-  })
+export function runBuilt (script: 'server' | 'cli', args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<ScriptResult> {
+  return runToExit(process.execPath, [`dist/src/${script}.js`, ...args], childEnv(env), timeoutMs)
 }
 
 export interface LogLine { level: number, msg: string, [key: string]: unknown }
