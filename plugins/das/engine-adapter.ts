@@ -1,3 +1,4 @@
+import type { Socket as TcpSocket } from 'node:net'
 import type { Socket } from 'socket.io'
 
 /**
@@ -19,7 +20,18 @@ export interface EnginePacket {
 /** The `ws` socket under engine.io's WebSocket transport (`transport.socket`, private). */
 interface TransportWebSocket {
   bufferedAmount: number
+  readyState: number
   terminate (): void
+  /** ws privates: the TCP socket, the negotiated extensions, the sender and its queue. */
+  _socket: TcpSocket | null
+  _extensions: Record<string, unknown>
+  _sender: { _state: number, _queue: unknown[] } | null
+}
+
+/** socket.io's ack bookkeeping: `Socket#acks` (private) and `Namespace#_ids` (internal). */
+interface AckPrivates {
+  acks: Map<number, (...args: unknown[]) => void>
+  nsp: { _ids: number }
 }
 
 interface Privates {
@@ -105,4 +117,46 @@ export function closeTransport (conn: EngineConnection, closeTimeout: number): v
 export function boundPollingClose (conn: EngineConnection, closeTimeout: number): void {
   const { transport } = privates(conn)
   if (transport.name === 'polling') transport.closeTimeout = closeTimeout
+}
+
+function isEmpty (record: object): boolean {
+  for (const key in record) if (Object.hasOwn(record, key)) return false
+  return true
+}
+
+const WS_OPEN = 1
+const WS_SENDER_DEFAULT = 0
+
+/**
+ * The TCP socket under a WebSocket-transport connection when a frame written straight to it
+ * leaves in the connection's order, else null (send through engine.io): the connection is open,
+ * engine.io holds no packet (`writeBuffer` empty: an earlier packet would be overtaken), ws
+ * negotiated no extension (a frame of ours must not be compressed or framed otherwise) and its
+ * sender queues nothing (`_state` DEFAULT, `_queue` empty: ws writes everything else straight
+ * to the same socket, so what it sent before is already ahead of ours in the socket).
+ * Long-polling, and a connection still upgrading from it, get null.
+ */
+export function directSocketOf (conn: EngineConnection): TcpSocket | null {
+  if (conn.readyState !== 'open') return null
+  const { writeBuffer } = privates(conn)
+  if (writeBuffer.length !== 0) return null
+  const ws = webSocketOf(conn)
+  if (!ws || ws.readyState !== WS_OPEN) return null
+  const sender = ws._sender
+  if (!sender || sender._state !== WS_SENDER_DEFAULT || sender._queue.length !== 0) return null
+  if (!isEmpty(ws._extensions)) return null
+  const socket = ws._socket
+  return socket && socket.writable ? socket : null
+}
+
+/**
+ * Registers `ack` for the next ack id of the socket's namespace, as `Socket#emit` does for an
+ * emit whose last argument is a function: the client's ACK packet with that id reaches it
+ * through socket.io's own `onack`. Returns the id to put in the packet.
+ */
+export function registerAck (socket: Socket, ack: (...args: unknown[]) => void): number {
+  const privates = socket as unknown as AckPrivates
+  const id = privates.nsp._ids++
+  privates.acks.set(id, ack)
+  return id
 }

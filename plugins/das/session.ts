@@ -10,6 +10,7 @@ import {
   checks, DATA_EVENT_TYPES, firstError, UNTRACED_TYPES,
   type Bbox, type ClientEventName, type EventFilter, type PatrolFilter,
 } from './messages.js'
+import { SharedPayload, type EventTail } from './event-encoding.js'
 import type { ReceiveGate } from './receive-gate.js'
 
 /** The little of a Socket.IO socket a session needs (tests may pass a fake). */
@@ -50,6 +51,11 @@ export interface SessionOptions {
    * reconnects by itself (engine-adapter.ts `closeTransport`).
    */
   closeTransport (session: DasSession): void
+  /**
+   * Writes a data event whose payload was encoded once per delivery (event-writer.ts). Without
+   * it (tests with a fake socket), a SharedPayload cannot be delivered and registry.ts builds objects.
+   */
+  writeEvent?: (event: string, shared: SharedPayload, tail: EventTail, ack?: (traceId?: unknown) => void) => void
   log: SessionLogger
   now?: () => number
   /** Deepest nesting a client message may have (`limits.maxDepth`, issue 14); 64 when not given. */
@@ -231,21 +237,32 @@ export class DasSession implements Revocable {
   /**
    * Sends one data event (§5.3): adds this socket's next `mid` for the type and, except for
    * `service_status`, a `trace_id` that the client must acknowledge within `traceTtl`.
-   * `payload` must be an object built for this socket alone (it is completed in place).
+   * `payload` must be an object built for this socket alone (it is completed in place), or
+   * a SharedPayload when `writesShared`.
    */
-  deliver (type: string, payload: Json): void {
+  deliver (type: string, payload: Json | SharedPayload): void {
     if (this.#closed) return
     const mid = (this.#mids.get(type) ?? 0) + 1
     this.#mids.set(type, mid)
+    const traceId = UNTRACED_TYPES.has(type) ? undefined : this.#nextTraceId()
+    if (traceId !== undefined) this.#traces.set(traceId, this.#now())
+    if (payload instanceof SharedPayload) {
+      // Encoded once for every socket of the delivery: only `mid` and `trace_id` are this socket's.
+      this.options.writeEvent!(type, payload, { mid, traceId }, traceId === undefined ? undefined : this.#onAck)
+      return
+    }
     payload.mid = mid
-    if (UNTRACED_TYPES.has(type)) {
+    if (traceId === undefined) {
       this.socket.emit(type, payload)
       return
     }
-    const traceId = this.#nextTraceId()
     payload.trace_id = traceId
-    this.#traces.set(traceId, this.#now())
     this.socket.emit(type, payload, this.#onAck)
+  }
+
+  /** True when deliveries may come as SharedPayload (the session has a writer for them). */
+  get writesShared (): boolean {
+    return this.options.writeEvent !== undefined
   }
 
   /** True when a trace waited longer than `ttl` ms for its acknowledgement (§5.5). */
