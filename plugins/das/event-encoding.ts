@@ -33,12 +33,35 @@ export interface EventTail {
   traceId?: string
 }
 
+// A fan-out writes one event type on one namespace to every socket: its encoded name and the
+// packet's start are kept for the next socket.
+let lastEvent = ''
+let lastEventJson = '""'
+let lastNsp = ''
+let lastStart = '2'
+
+function eventName (event: string): string {
+  if (event !== lastEvent) {
+    lastEventJson = JSON.stringify(event)
+    lastEvent = event
+  }
+  return lastEventJson
+}
+
+function eventStart (nsp: string): string {
+  if (nsp !== lastNsp) {
+    lastStart = nsp !== '/' ? `2${nsp},` : '2'
+    lastNsp = nsp
+  }
+  return lastStart
+}
+
 /**
  * The Socket.IO EVENT packet (`2<nsp>,<ack id>[<event>,<payload>]`) exactly as socket.io-parser's
  * `encodeAsString` writes it for `socket.emit(event, payload, ack)`, before the payload and after it.
  */
 function packetParts (nsp: string, ackId: number | undefined, event: string, shared: SharedPayload, tail: EventTail): [string, string] {
-  const prefix = `2${nsp !== '/' ? `${nsp},` : ''}${ackId ?? ''}[${JSON.stringify(event)},`
+  const prefix = `${eventStart(nsp)}${ackId ?? ''}[${eventName(event)},`
   let suffix = `${shared.empty ? '' : ','}"mid":${tail.mid}`
   if (tail.traceId !== undefined) suffix += `,"trace_id":${JSON.stringify(tail.traceId)}`
   return [prefix, `${suffix}}]`]

@@ -10,7 +10,7 @@ import { socketIoCors } from '../../src/http/cors.js'
 import { NoSubprotocolWebSocketServer } from '../../src/http/websocket/subprotocols.js'
 import { DasConnection } from './connection.js'
 import { DeliveryFeed, publishDelivery, type FeedContext } from './delivery-feed.js'
-import { boundPollingClose, closeTransport, packetBytes, transportBufferedBytes, writeBufferBytes, type EngineConnection, type EnginePacket } from './engine-adapter.js'
+import { boundPollingClose, closeTransport, packetBytes, takeAcks, transportBufferedBytes, writeBufferBytes, type EngineConnection, type EnginePacket } from './engine-adapter.js'
 import { EventWriter } from './event-writer.js'
 import type { Delivery } from './messages.js'
 import { capOutbound } from './outbound-cap.js'
@@ -140,6 +140,8 @@ async function das (app: FastifyInstance, { services, config }: DasPluginOptions
     const unread = () => transportBufferedBytes(engineConnection) + writeBufferBytes(engineConnection)
     const connection = new DasConnection(session, socket.handshake.address, unread)
     const writer = new EventWriter(socket, connection.traffic, services.outbound)
+    // One acknowledgement comes back per data event: read past socket.io's general decoder.
+    takeAcks(socket)
     const feed = new DeliveryFeed(session, connection, feedContext)
     sessions.add(session)
     services.connections.add(connection, { userAgent: socket.handshake.headers['user-agent'] })

@@ -12,6 +12,7 @@ import {
 } from './messages.js'
 import { SharedPayload, type EventTail } from './event-encoding.js'
 import type { ReceiveGate } from './receive-gate.js'
+import { TraceQueue } from './trace-queue.js'
 
 /** The little of a Socket.IO socket a session needs (tests may pass a fake). */
 export interface SessionSocket {
@@ -125,8 +126,8 @@ export class DasSession implements Revocable {
   eventFilter: EventFilter | null = null
   patrolFilter: PatrolFilter | null = null
   readonly #mids = new Map<string, number>()
-  /** trace_id → when it was sent; insertion order = send order, so the first is the oldest. */
-  readonly #traces = new Map<string, number>()
+  /** The trace_ids waiting for their acknowledgement, with when each was sent, oldest first. */
+  readonly #traces = new TraceQueue()
   #lastTraceMicros = 0
   readonly #timers: NodeJS.Timeout[] = []
   #closed = false
@@ -245,7 +246,7 @@ export class DasSession implements Revocable {
     const mid = (this.#mids.get(type) ?? 0) + 1
     this.#mids.set(type, mid)
     const traceId = UNTRACED_TYPES.has(type) ? undefined : this.#nextTraceId()
-    if (traceId !== undefined) this.#traces.set(traceId, this.#now())
+    if (traceId !== undefined) this.#traces.add(traceId, this.#now())
     if (payload instanceof SharedPayload) {
       // Encoded once for every socket of the delivery: only `mid` and `trace_id` are this socket's.
       this.options.writeEvent!(type, payload, { mid, traceId }, traceId === undefined ? undefined : this.#onAck)
@@ -267,8 +268,8 @@ export class DasSession implements Revocable {
 
   /** True when a trace waited longer than `ttl` ms for its acknowledgement (§5.5). */
   hasExpiredTrace (ttl: number): boolean {
-    for (const sentAt of this.#traces.values()) return this.#now() - sentAt >= ttl
-    return false
+    const sentAt = this.#traces.oldest()
+    return sentAt !== undefined && this.#now() - sentAt >= ttl
   }
 
   get pendingTraces (): number {
@@ -277,7 +278,7 @@ export class DasSession implements Revocable {
 
   // Shared by every traced emit of this socket: the ack carries the trace_id it confirms.
   readonly #onAck = (traceId?: unknown): void => {
-    if (typeof traceId === 'string') this.#traces.delete(traceId)
+    if (typeof traceId === 'string') this.#traces.ack(traceId)
   }
 
   /** `trace-<sid>-<unix time float>` as upstream, kept unique per socket (µs, strictly increasing). */

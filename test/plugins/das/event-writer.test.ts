@@ -15,7 +15,8 @@ import { authorizedClient, dasOverrides, oauthToken, type ClientVersion } from '
 // connection's order, acknowledged through socket.io, counted and capped.
 
 const LIMIT = 256 * 1024
-const overrides = () => ({ ...dasOverrides({ authWindow: 0 }), server: { sendBufferLimit: LIMIT, closeTimeout: 200 } })
+// No auth window, and no connect_ack among the frames the raw clients compare.
+const overrides = () => ({ ...dasOverrides({ authWindow: 0, connectAckDelay: 60_000 }), server: { sendBufferLimit: LIMIT, closeTimeout: 200 } })
 
 /** A raw WebSocket client on /das (Engine.IO v4 or v3) and the server's socket for it. */
 async function rawClient (t: Test, app: FastifyInstance, wsUrl: string, eio: 3 | 4): Promise<{ client: WsClient, socket: Socket }> {
