@@ -6,33 +6,42 @@ import { directSocketOf, registerAck } from './engine-adapter.js'
 import { eventFrame, eventPacket, framePayloadBytes, type EventTail, type SharedPayload } from './event-encoding.js'
 import { checkOutbound } from './outbound-cap.js'
 
-// TCP sockets corked during this tick; one setImmediate uncorks them all, so the data events a
-// socket gets in one tick leave in one write (design.md §4, as WsConnection's writer).
+// TCP sockets corked during this tick, each with its node's admission control; one setImmediate
+// uncorks them all, so the data events a socket gets in one tick leave in one write (design.md
+// §4, as WsConnection's writer).
 const corked: TcpSocket[] = []
+const corkedPressure: OutboundPressure[] = []
 let flushScheduled = false
-let flushPressure: OutboundPressure | undefined
 // Bytes written since the last flush: a tick can hold many publishes (WsConnection, same rule).
 let tickBytes = 0
 
 function flushCorked (): void {
   flushScheduled = false
   tickBytes = 0
-  // The DAS sockets' backlog as this tick's fan-out left it (the admission control's figure).
+  // Each node's DAS backlog as this tick's fan-out left it (several apps share this module in
+  // tests; one in a server).
+  let pressure: OutboundPressure | undefined
   let backlog = 0
   for (let i = 0; i < corked.length; i++) {
     const socket = corked[i]
     socket.uncork()
+    if (corkedPressure[i] !== pressure) {
+      pressure?.observe(backlog)
+      pressure = corkedPressure[i]
+      backlog = 0
+    }
     backlog += socket.writableLength
   }
+  pressure?.observe(backlog)
   corked.length = 0
-  flushPressure?.observe(backlog)
+  corkedPressure.length = 0
 }
 
 function corkForTick (socket: TcpSocket, pressure: OutboundPressure): void {
   if (socket.writableCorked > 0) return
   socket.cork()
   corked.push(socket)
-  flushPressure = pressure
+  corkedPressure.push(pressure)
   if (!flushScheduled) {
     flushScheduled = true
     setImmediate(flushCorked)
