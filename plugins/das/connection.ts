@@ -20,7 +20,12 @@ export class DasConnection implements Connection {
   /** Counted at the Engine.IO connection (plugins/das/index.ts): every packet, replies included. */
   readonly traffic = new ConnectionTraffic()
 
-  constructor (private readonly session: DasSession, readonly remoteAddress: string) {}
+  constructor (private readonly session: DasSession, readonly remoteAddress: string, private readonly unread: () => number = () => 0) {}
+
+  /** Bytes the Engine.IO connection holds for its client (the admission control sums them). */
+  get unreadBytes (): number {
+    return this.unread()
+  }
 
   get id (): string {
     return this.session.id

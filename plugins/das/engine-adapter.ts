@@ -1,3 +1,4 @@
+import type { Socket as TcpSocket } from 'node:net'
 import type { Socket } from 'socket.io'
 
 /**
@@ -19,7 +20,18 @@ export interface EnginePacket {
 /** The `ws` socket under engine.io's WebSocket transport (`transport.socket`, private). */
 interface TransportWebSocket {
   bufferedAmount: number
+  readyState: number
   terminate (): void
+  /** ws privates: the TCP socket, the negotiated extensions, the sender and its queue. */
+  _socket: TcpSocket | null
+  _extensions: Record<string, unknown>
+  _sender: { _state: number, _queue: unknown[] } | null
+}
+
+/** socket.io's ack bookkeeping: `Socket#acks` (private) and `Namespace#_ids` (internal). */
+interface AckPrivates {
+  acks: Map<number, (...args: unknown[]) => void>
+  nsp: { _ids: number }
 }
 
 interface Privates {
@@ -105,4 +117,104 @@ export function closeTransport (conn: EngineConnection, closeTimeout: number): v
 export function boundPollingClose (conn: EngineConnection, closeTimeout: number): void {
   const { transport } = privates(conn)
   if (transport.name === 'polling') transport.closeTimeout = closeTimeout
+}
+
+function isEmpty (record: object): boolean {
+  for (const key in record) if (Object.hasOwn(record, key)) return false
+  return true
+}
+
+const WS_OPEN = 1
+const WS_SENDER_DEFAULT = 0
+
+/**
+ * The TCP socket under a WebSocket-transport connection when a frame written straight to it
+ * leaves in the connection's order, else null (send through engine.io): the connection is open,
+ * engine.io holds no packet (`writeBuffer` empty: an earlier packet would be overtaken), ws
+ * negotiated no extension (a frame of ours must not be compressed or framed otherwise) and its
+ * sender queues nothing (`_state` DEFAULT, `_queue` empty: ws writes everything else straight
+ * to the same socket, so what it sent before is already ahead of ours in the socket).
+ * Long-polling, and a connection still upgrading from it, get null.
+ */
+export function directSocketOf (conn: EngineConnection): TcpSocket | null {
+  if (conn.readyState !== 'open') return null
+  const { writeBuffer } = privates(conn)
+  if (writeBuffer.length !== 0) return null
+  const ws = webSocketOf(conn)
+  if (!ws || ws.readyState !== WS_OPEN) return null
+  const sender = ws._sender
+  if (!sender || sender._state !== WS_SENDER_DEFAULT || sender._queue.length !== 0) return null
+  if (!isEmpty(ws._extensions)) return null
+  const socket = ws._socket
+  return socket && socket.writable ? socket : null
+}
+
+/**
+ * Registers `ack` for the next ack id of the socket's namespace, as `Socket#emit` does for an
+ * emit whose last argument is a function: the client's ACK packet with that id reaches it
+ * through socket.io's own `onack`. Returns the id to put in the packet.
+ */
+export function registerAck (socket: Socket, ack: (...args: unknown[]) => void): number {
+  const privates = socket as unknown as AckPrivates
+  const id = privates.nsp._ids++
+  privates.acks.set(id, ack)
+  return id
+}
+
+/** socket.io's Client privates the ack fast path uses. */
+interface ClientPrivates {
+  conn: EngineConnection
+  /** Bound in socket.io's Client#setup and listening to the connection's `data`. */
+  ondata (data: unknown): void
+  nsps: Map<string, Socket>
+  /** Set while a binary packet's attachments arrive (then text packets are an error for socket.io to raise). */
+  decoder: { reconstructor?: unknown }
+}
+
+// `3<nsp>,<id>["<string with nothing to unescape>"]`: an ACK of one plain string — what a data
+// event's acknowledgement is (the trace_id). A namespace of one plain segment, so that its name
+// is the same whether socket.io reads it as is (EIO=4) or as a URL path (EIO=3).
+// JSON strings hold no raw control characters: those are for socket.io to reject.
+// eslint-disable-next-line no-control-regex
+const PLAIN_ACK = /^3(?:(\/[A-Za-z0-9_-]*),)?(\d+)\["([^"\\\u0000-\u001f]*)"\]$/
+const fastAckClients = new WeakSet<object>()
+
+/**
+ * Hands the client's acknowledgements of plain strings straight to the registered callback, as
+ * socket.io's `Socket#onack` would (`acks.get(id)`, called with the socket as `this`, then
+ * deleted). socket.io would first run its general decoder (JSON.parse, validation) and defer
+ * each packet to the next tick: with one acknowledgement per data event, the DAS fan-out
+ * receives as many packets as it sends. The ack runs synchronously, so it may overtake a packet
+ * received just before it whose handling socket.io deferred; acks only clear traces. Anything
+ * else (other packets, escapes, binary attachments being reassembled) goes to socket.io as before.
+ * Once per Engine.IO connection, whatever namespaces it opens.
+ */
+export function takeAcks (socket: Socket): void {
+  const client = socket.client as unknown as ClientPrivates
+  if (fastAckClients.has(client)) return
+  fastAckClients.add(client)
+  const ondata = client.ondata
+  const listener = (data: unknown): void => {
+    if (typeof data === 'string' && data.charCodeAt(0) === 0x33 && !client.decoder.reconstructor && plainAck(client, data)) return
+    ondata(data)
+  }
+  client.conn.removeListener('data', ondata)
+  client.conn.on('data', listener)
+  // socket.io removes its own listener when the client closes; this one goes with it.
+  client.conn.once('close', () => client.conn.removeListener('data', listener))
+}
+
+function plainAck (client: ClientPrivates, data: string): boolean {
+  const match = PLAIN_ACK.exec(data)
+  if (match === null) return false
+  const socket = client.nsps.get(match[1] ?? '/')
+  if (socket === undefined) return false
+  const { acks } = socket as unknown as AckPrivates
+  const id = Number(match[2])
+  const ack = acks.get(id)
+  if (typeof ack === 'function') {
+    ack.call(socket, match[3])
+    acks.delete(id)
+  }
+  return true
 }

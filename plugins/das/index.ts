@@ -10,7 +10,8 @@ import { socketIoCors } from '../../src/http/cors.js'
 import { NoSubprotocolWebSocketServer } from '../../src/http/websocket/subprotocols.js'
 import { DasConnection } from './connection.js'
 import { DeliveryFeed, publishDelivery, type FeedContext } from './delivery-feed.js'
-import { boundPollingClose, closeTransport, packetBytes, type EngineConnection, type EnginePacket } from './engine-adapter.js'
+import { boundPollingClose, closeTransport, packetBytes, takeAcks, transportBufferedBytes, writeBufferBytes, type EngineConnection, type EnginePacket } from './engine-adapter.js'
+import { EventWriter } from './event-writer.js'
 import type { Delivery } from './messages.js'
 import { capOutbound } from './outbound-cap.js'
 import { ReceiveGate } from './receive-gate.js'
@@ -130,10 +131,17 @@ async function das (app: FastifyInstance, { services, config }: DasPluginOptions
       },
       // Graceful shutdown (DasConnection.close with 1001): the client reconnects to the next node.
       closeTransport: () => closeTransport(engineConnection, closeTimeout),
+      // Data events encoded once per delivery, written past socket.io (event-writer.ts).
+      writeEvent: (event, shared, tail, ack) => writer.write(event, shared, tail, ack),
       log,
       maxDepth: services.config.limits.maxDepth,
     })
-    const connection = new DasConnection(session, socket.handshake.address)
+    // What the connection holds unread, for the admission control's measure (node-backlog.ts).
+    const unread = () => transportBufferedBytes(engineConnection) + writeBufferBytes(engineConnection)
+    const connection = new DasConnection(session, socket.handshake.address, unread)
+    const writer = new EventWriter(socket, connection.traffic, services.outbound)
+    // One acknowledgement comes back per data event: read past socket.io's general decoder.
+    takeAcks(socket)
     const feed = new DeliveryFeed(session, connection, feedContext)
     sessions.add(session)
     services.connections.add(connection, { userAgent: socket.handshake.headers['user-agent'] })

@@ -1,4 +1,5 @@
 import { eventMatches, insideBbox, patrolMatches } from './filters.js'
+import { SharedPayload } from './event-encoding.js'
 import type { Delivery } from './messages.js'
 import type { DasSession } from './session.js'
 
@@ -8,18 +9,43 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 /** Deletions must reach every targeted socket whatever its bbox, so clients can drop stale items. */
 const UNFILTERED = new Set(['delete_event', 'delete_patrol', 'delete_message', 'service_status', 'count_event'])
 
+type SubjectDelivery = Extract<Delivery, { kind: 'subject' }>
+
+/** Seed `subject_update`: `track` goes only to the users it names (all when it names none). */
+const seesTrack = (session: DasSession, delivery: SubjectDelivery): boolean =>
+  delivery.track !== undefined && (delivery.trackUsers === undefined || delivery.trackUsers.includes(session.user?.username ?? ''))
+
+function subjectPayload (delivery: SubjectDelivery, withTrack: boolean): Json {
+  const data: Json = { ...delivery.subject }
+  if (withTrack) data.track = delivery.track
+  return { type: 'subject_update', data }
+}
+
+// A delivery's subject payloads, encoded once per variant (without, with track) for all sockets.
+const sharedSubjects = new WeakMap<Delivery, Array<SharedPayload | undefined>>()
+
+/**
+ * payloadFor, encoded once for every socket that gets the same payload: a seed
+ * `subject_update` (the bulk of DAS traffic) is the same for every socket inside the bbox but
+ * for `track`. Other deliveries are built per socket (their filters rewrite them).
+ */
+function sharedPayloadFor (session: DasSession, delivery: Delivery): Json | SharedPayload | null {
+  if (delivery.kind !== 'subject') return payloadFor(session, delivery)
+  if (!insideBbox(session.bbox, delivery.subject)) return null
+  const variant = seesTrack(session, delivery) ? 1 : 0
+  let variants = sharedSubjects.get(delivery)
+  if (variants === undefined) sharedSubjects.set(delivery, variants = [])
+  return (variants[variant] ??= new SharedPayload(subjectPayload(delivery, variant === 1)))
+}
+
 /**
  * The payload one socket gets for a delivery, or null when its bbox or filters exclude it
  * (§5.3, §5.7). Always a fresh object: `mid` and `trace_id` are added per socket.
  */
 export function payloadFor (session: DasSession, delivery: Delivery): Json | null {
   if (delivery.kind === 'subject') {
-    // Seed `subject_update`: bbox on the subject's last position; `track` only for authorised users.
     if (!insideBbox(session.bbox, delivery.subject)) return null
-    const data: Json = { ...delivery.subject }
-    const allowed = delivery.trackUsers === undefined || delivery.trackUsers.includes(session.user?.username ?? '')
-    if (delivery.track !== undefined && allowed) data.track = delivery.track
-    return { type: 'subject_update', data }
+    return subjectPayload(delivery, seesTrack(session, delivery))
   }
   const { type, data } = delivery
   if (!UNFILTERED.has(type) && !insideBbox(session.bbox, data)) return null
@@ -65,7 +91,7 @@ export function deliverTo (session: DasSession, delivery: Delivery): boolean {
       return false
     }
   }
-  const payload = payloadFor(session, delivery)
+  const payload = session.writesShared ? sharedPayloadFor(session, delivery) : payloadFor(session, delivery)
   if (!payload) return false
   session.deliver(typeOf(delivery), payload)
   return true

@@ -10,7 +10,9 @@ import {
   checks, DATA_EVENT_TYPES, firstError, UNTRACED_TYPES,
   type Bbox, type ClientEventName, type EventFilter, type PatrolFilter,
 } from './messages.js'
+import { SharedPayload, type EventTail } from './event-encoding.js'
 import type { ReceiveGate } from './receive-gate.js'
+import { TraceQueue } from './trace-queue.js'
 
 /** The little of a Socket.IO socket a session needs (tests may pass a fake). */
 export interface SessionSocket {
@@ -50,6 +52,11 @@ export interface SessionOptions {
    * reconnects by itself (engine-adapter.ts `closeTransport`).
    */
   closeTransport (session: DasSession): void
+  /**
+   * Writes a data event whose payload was encoded once per delivery (event-writer.ts). Without
+   * it (tests with a fake socket), a SharedPayload cannot be delivered and registry.ts builds objects.
+   */
+  writeEvent?: (event: string, shared: SharedPayload, tail: EventTail, ack?: (traceId?: unknown) => void) => void
   log: SessionLogger
   now?: () => number
   /** Deepest nesting a client message may have (`limits.maxDepth`, issue 14); 64 when not given. */
@@ -119,8 +126,8 @@ export class DasSession implements Revocable {
   eventFilter: EventFilter | null = null
   patrolFilter: PatrolFilter | null = null
   readonly #mids = new Map<string, number>()
-  /** trace_id → when it was sent; insertion order = send order, so the first is the oldest. */
-  readonly #traces = new Map<string, number>()
+  /** The trace_ids waiting for their acknowledgement, with when each was sent, oldest first. */
+  readonly #traces = new TraceQueue()
   #lastTraceMicros = 0
   readonly #timers: NodeJS.Timeout[] = []
   #closed = false
@@ -231,27 +238,38 @@ export class DasSession implements Revocable {
   /**
    * Sends one data event (§5.3): adds this socket's next `mid` for the type and, except for
    * `service_status`, a `trace_id` that the client must acknowledge within `traceTtl`.
-   * `payload` must be an object built for this socket alone (it is completed in place).
+   * `payload` must be an object built for this socket alone (it is completed in place), or
+   * a SharedPayload when `writesShared`.
    */
-  deliver (type: string, payload: Json): void {
+  deliver (type: string, payload: Json | SharedPayload): void {
     if (this.#closed) return
     const mid = (this.#mids.get(type) ?? 0) + 1
     this.#mids.set(type, mid)
+    const traceId = UNTRACED_TYPES.has(type) ? undefined : this.#nextTraceId()
+    if (traceId !== undefined) this.#traces.add(traceId, this.#now())
+    if (payload instanceof SharedPayload) {
+      // Encoded once for every socket of the delivery: only `mid` and `trace_id` are this socket's.
+      this.options.writeEvent!(type, payload, { mid, traceId }, traceId === undefined ? undefined : this.#onAck)
+      return
+    }
     payload.mid = mid
-    if (UNTRACED_TYPES.has(type)) {
+    if (traceId === undefined) {
       this.socket.emit(type, payload)
       return
     }
-    const traceId = this.#nextTraceId()
     payload.trace_id = traceId
-    this.#traces.set(traceId, this.#now())
     this.socket.emit(type, payload, this.#onAck)
+  }
+
+  /** True when deliveries may come as SharedPayload (the session has a writer for them). */
+  get writesShared (): boolean {
+    return this.options.writeEvent !== undefined
   }
 
   /** True when a trace waited longer than `ttl` ms for its acknowledgement (§5.5). */
   hasExpiredTrace (ttl: number): boolean {
-    for (const sentAt of this.#traces.values()) return this.#now() - sentAt >= ttl
-    return false
+    const sentAt = this.#traces.oldest()
+    return sentAt !== undefined && this.#now() - sentAt >= ttl
   }
 
   get pendingTraces (): number {
@@ -260,7 +278,7 @@ export class DasSession implements Revocable {
 
   // Shared by every traced emit of this socket: the ack carries the trace_id it confirms.
   readonly #onAck = (traceId?: unknown): void => {
-    if (typeof traceId === 'string') this.#traces.delete(traceId)
+    if (typeof traceId === 'string') this.#traces.ack(traceId)
   }
 
   /** `trace-<sid>-<unix time float>` as upstream, kept unique per socket (µs, strictly increasing). */

@@ -55,10 +55,11 @@ function flushCorked (): void {
 let lastPayload: Buffer | undefined
 let lastFrame: Buffer | undefined
 
-/** `payload` as one final text frame (RFC 6455 §5.2), shared by every socket it is written to. */
-export function textFrame (payload: Buffer): Buffer {
-  if (payload === lastPayload) return lastFrame!
-  const length = payload.length
+/**
+ * A Buffer holding one final, unmasked text frame (RFC 6455 §5.2) of a `length`-byte payload:
+ * its header written, the payload left to fill from the returned offset.
+ */
+export function allocTextFrame (length: number): { frame: Buffer, offset: number } {
   const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10
   const frame = Buffer.allocUnsafe(headerLength + length)
   frame[0] = 0x81 // FIN, text
@@ -72,7 +73,14 @@ export function textFrame (payload: Buffer): Buffer {
     frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2)
     frame.writeUInt32BE(length >>> 0, 6)
   }
-  payload.copy(frame, headerLength)
+  return { frame, offset: headerLength }
+}
+
+/** `payload` as one final text frame (RFC 6455 §5.2), shared by every socket it is written to. */
+export function textFrame (payload: Buffer): Buffer {
+  if (payload === lastPayload) return lastFrame!
+  const { frame, offset } = allocTextFrame(payload.length)
+  payload.copy(frame, offset)
   lastPayload = payload
   lastFrame = frame
   return frame

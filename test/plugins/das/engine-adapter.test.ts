@@ -1,7 +1,9 @@
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
+import type { Socket } from 'socket.io'
 import {
-  boundPollingClose, closeTransport, dropConnection, packetBytes, transportBufferedBytes, writeBufferBytes, type EngineConnection,
+  boundPollingClose, closeTransport, directSocketOf, dropConnection, packetBytes, registerAck, transportBufferedBytes, writeBufferBytes,
+  type EngineConnection,
 } from '../../../plugins/das/engine-adapter.js'
 import { startApp } from '../../helpers/app.js'
 import { stopReading } from '../../helpers/never-reading.js'
@@ -147,4 +149,52 @@ t.test('polling transport: packets wait in the write buffer; a close waits for a
   other.close()
   await eventually(() => other.readyState === 'closed', 1000, 'closed after 50 ms')
   t.ok(Date.now() - at >= 40, 'after the bound, not at once')
+})
+
+/** The server's /das socket of the only connection. */
+async function dasSocket (app: FastifyInstance): Promise<Socket> {
+  const nsp = app.das.io.of('/das')
+  await eventually(() => nsp.sockets.size === 1, 2000, 'namespace socket')
+  return [...nsp.sockets.values()][0]
+}
+
+t.test('directSocketOf: the TCP socket under an idle WebSocket; null while engine.io holds packets, and on long-polling', async (t) => {
+  const { app, url, wsUrl } = await startApp(t, overrides())
+  const { client, conn } = await webSocketClient(t, app, wsUrl)
+  const tcp = directSocketOf(conn)
+  const clientSocket = (client.ws as unknown as { _socket: { localPort: number } })._socket
+  t.equal(tcp?.remotePort, clientSocket.localPort, 'the socket the client is connected to')
+  stopReading(client)
+  await writeUntil(conn, () => writeBufferBytes(conn) > 0)
+  t.equal(directSocketOf(conn), null, 'a packet waits in engine.io: a frame written now would overtake it')
+
+  const accepted = nextConnection(app)
+  await (await fetch(`${url}/socket.io/?EIO=4&transport=polling`, { signal: AbortSignal.timeout(2000) })).text()
+  t.equal(directSocketOf(await accepted), null, 'long-polling')
+})
+
+t.test('registerAck takes the namespace\'s next ack id; a plain acknowledgement skips socket.io\'s decoder and reaches it', async (t) => {
+  const { app, wsUrl } = await startApp(t, overrides())
+  const { client } = await webSocketClient(t, app, wsUrl)
+  const socket = await dasSocket(app)
+  let decoded = 0
+  ;(socket.client as unknown as { decoder: { on (e: string, f: () => void): void } }).decoder.on('decoded', () => { decoded++ })
+
+  socket.emit('x', 1, () => {})
+  const first = Number(/^42\/das,(\d+)\[/.exec(await client.next())![1])
+  const calls: unknown[][] = []
+  const id = registerAck(socket, function (this: unknown, ...args: unknown[]) { calls.push([this === socket, ...args]) })
+  t.equal(id, first + 1, 'the id socket.emit would have taken')
+  client.send(`43/das,${id}["trace-a-1.000001"]`)
+  await eventually(() => calls.length === 1, 1000, 'the ack ran')
+  t.same(calls, [[true, 'trace-a-1.000001']], 'with the socket as this, as socket.io calls acks')
+  t.equal(decoded, 0, 'socket.io\'s decoder did not see it')
+  client.send(`43/das,${id}["trace-a-1.000001"]`)
+
+  // Anything else still goes through socket.io: an escape in the string, another packet type.
+  const escaped = registerAck(socket, (...args: unknown[]) => { calls.push(args) })
+  client.send(`43/das,${escaped}["a\\"b"]`)
+  await eventually(() => calls.length === 2, 1000, 'the escaped ack ran')
+  t.same(calls[1], ['a"b'])
+  t.equal(decoded, 1, 'only the escaped one went through socket.io (the duplicate plain ack did nothing)')
 })
