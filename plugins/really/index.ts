@@ -44,8 +44,7 @@ async function really (app: FastifyInstance, { services, config }: PluginOptions
     const accepted = acceptWebSocket(socket, request, 'really', services)
     const session = new ReallySession(ctx, accepted.connection)
     sessions.set(accepted.connection, session)
-    accepted.onText((text) => session.receive(text))
-    accepted.onClose(() => session.socketClosed())
+    accepted.attach(session)
   })
 
   // README "Closed by an operator": the `kicked` push of §4.7, with its own error, then the close.

@@ -1,4 +1,4 @@
-import { startAuthWindow } from '../../src/core/auth-window.js'
+import { endAuthWindow, startAuthWindow } from '../../src/core/auth-window.js'
 import type { Frame, Principal } from '../../src/core/connection.js'
 import { InboundFrames, type InboundPolicy } from '../../src/core/inbound-frames.js'
 import type { Revocable } from '../../src/core/revocation/revocable.js'
@@ -157,7 +157,7 @@ export class ReallySession implements Revocable {
     this.user = claims.user
     this.#caller = { user: claims.user, connection: this.connection }
     this.#revocationToken = claims.access?.jti ?? null
-    clearTimeout(this.#authTimer)
+    this.#authTimer = endAuthWindow(this.#authTimer)
     // A core user's connection is indexed, so revoking the user reaches it on any node.
     this.ctx.services.connections.authenticated(this.connection, principalOf(username, claims), this)
     if (claims.expires !== null) this.#scheduleExpiry(claims.expires)

@@ -36,8 +36,7 @@ async function syscache (app: FastifyInstance, { services, config }: PluginOptio
     const accepted = acceptWebSocket(socket, request, 'syscache', services)
     const session = new SyscacheSession(ctx, accepted.connection, forwardedByProxy(request))
     sessions.set(accepted.connection, session)
-    accepted.onText((text) => session.receive(text))
-    accepted.onClose(() => session.socketClosed())
+    accepted.attach(session)
   })
 
   // A user's roles changed on some node: its connections here leave the event types they may no longer receive.

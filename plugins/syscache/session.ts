@@ -1,6 +1,6 @@
 import { hostname } from 'node:os'
 import type { SyscacheConfig } from '../../src/config/schema.js'
-import { startAuthWindow } from '../../src/core/auth-window.js'
+import { endAuthWindow, startAuthWindow } from '../../src/core/auth-window.js'
 import { hash } from 'node:crypto'
 import type { Connection } from '../../src/core/connection.js'
 import type { HubMessage } from '../../src/core/hub/message.js'
@@ -366,7 +366,7 @@ export class SyscacheSession implements Subscriber, Revocable {
   #login (id: Id, token: string, username: string, admin: boolean): void {
     if (this.#closed) return
     this.#setAuth({ token, hash: tokenHash(token), username, admin })
-    clearTimeout(this.#authTimer)
+    this.#authTimer = endAuthWindow(this.#authTimer)
     this.ctx.services.connections.authenticated(this.connection, { kind: 'user', username, admin }, this)
     // §1.6: the second element is the token's lifetime in whole seconds (rounded up, never 0).
     this.#send(replyFrame('rpc', id, [token, Math.ceil(this.ctx.config.tokenLifetime / 1000)]))

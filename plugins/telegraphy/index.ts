@@ -24,8 +24,7 @@ export default fp<PluginOptions<TelegraphyConfig>>(async (app, { services, confi
   app.get(gateway.config.path, { websocket: true }, (socket, request) => {
     const accepted = acceptWebSocket(socket, request, 'telegraphy', services)
     const session = new TelegraphySession(gateway, accepted.connection)
-    accepted.onText((text) => session.receive(text))
-    accepted.onClose(() => session.socketClosed())
+    accepted.attach(session)
   })
 
   // One listener for the node: a user's roles changed, its sessions here re-check their

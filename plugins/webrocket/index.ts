@@ -97,8 +97,7 @@ const webrocket: FastifyPluginAsync<PluginOptions<WebrocketConfig>> = async (app
     request.webrocketVhost = null
     const accepted = acceptWebSocket(socket, request, 'webrocket', services)
     const session = new WebrocketSession(accepted.connection, vhost, context)
-    accepted.onText((text) => session.receive(text))
-    accepted.onClose(() => session.socketClosed())
+    accepted.attach(session)
     if (vhost.deleted) session.close(1001, 'vhost deleted')
   })
 

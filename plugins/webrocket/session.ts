@@ -1,6 +1,6 @@
 import type { Authorizer, Decision } from '../../src/core/access/authorizer.js'
 import type { AccessAction } from '../../src/core/access/vocabulary.js'
-import { startAuthWindow } from '../../src/core/auth-window.js'
+import { endAuthWindow, startAuthWindow } from '../../src/core/auth-window.js'
 import type { LimitsConfig } from '../../src/config/schema.js'
 import type { BackendReply, Backend } from '../../src/core/backend/backend.js'
 import type { Connection, Frame } from '../../src/core/connection.js'
@@ -190,7 +190,7 @@ export class WebrocketSession implements Subscriber, VhostMember {
     }
     if (this.#closed) return
     this.#user = user
-    clearTimeout(this.#authTimer)
+    this.#authTimer = endAuthWindow(this.#authTimer)
     this.ctx.connections.identified(this.connection, user)
     this.#send(reply('authenticated', user))
   }

@@ -29,9 +29,10 @@ export function requestId (request: IncomingMessage): string {
  * @fastify/websocket registered). Socket.IO's upgrades do not pass through Fastify and carry none.
  */
 export function echoRequestIds (app: FastifyInstance): void {
-  app.addHook('onRequest', (request, reply, done) => {
+  // As the reply is sent: an accepted upgrade sends none (its 101 gets the id below).
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header(REQUEST_ID_HEADER, request.id)
-    done()
+    done(null, payload)
   })
   app.websocketServer.on('headers', (headers: string[], request: IncomingMessage) => {
     const id = upgradeIds.get(request)

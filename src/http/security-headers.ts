@@ -29,14 +29,26 @@ export const CONTENT_SECURITY_POLICY: Record<string, string[]> = {
 }
 
 /**
- * helmet's security headers on every HTTP route (design.md §5): CSP above, HSTS, nosniff,
+ * helmet's security headers on every HTTP response (design.md §5): CSP above, HSTS, nosniff,
  * frame and referrer policies, cross-origin opener/resource policies. Cross-Origin-Resource-
  * Policy `same-origin` does not get in the way of CORS: it applies to no-cors loads only, and
  * the REST calls of a web app on another origin are CORS requests (src/http/cors.ts).
- * WebSocket upgrade responses are written by `ws` and carry none of these; they need none.
+ *
+ * Applied as a response is sent (onSend), not as each request arrives (helmet's own global
+ * onRequest hook): an accepted WebSocket upgrade sends no Fastify reply (its 101 is written by
+ * `ws` and needs none of these), so it no longer pays for building and setting nine headers it
+ * never sends, a visible share of a connection's cost (issue 21). Every response that is sent,
+ * a refused upgrade's 403/404/429/503 included, still gets them all.
  */
 export async function registerSecurityHeaders (app: FastifyInstance): Promise<void> {
   await app.register(helmet, {
+    global: false,
     contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
+  })
+  app.addHook('onSend', (request, reply, payload, done) => {
+    // `reply.helmet` comes from helmet's onRequest hook: a reply sent before it ran (a CORS
+    // preflight, a URL Fastify refuses before any hook) got no headers before this either.
+    if (typeof reply.helmet === 'function') reply.helmet()
+    done(null, payload)
   })
 }

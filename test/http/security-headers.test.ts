@@ -1,6 +1,9 @@
+import type { IncomingMessage } from 'node:http'
 import t from 'tap'
+import { WebSocket } from 'ws'
 import { request, startApp } from '../helpers/app.js'
 import { ADMIN } from '../helpers/config.js'
+import { DEFAULT_WAIT } from '../helpers/ws-client.js'
 
 /** The policy as a map of directive → sources, from the header. */
 function directives (header: string | null): Record<string, string[]> {
@@ -53,4 +56,40 @@ t.test('the CSP lets Swagger UI load from this server only, with no inline scrip
   for (const [, src] of page.matchAll(/<script src="([^"]+)"/g)) {
     t.equal((await request(url, 'GET', `/docs/${src.replace(/^\.\//, '')}`)).status, 200, `${src} is served`)
   }
+})
+
+/** The status and headers of an upgrade attempt the server answers without switching protocols. */
+function refusedUpgrade (url: string, headers: Record<string, string> = {}): Promise<{ status: number, headers: IncomingMessage['headers'] }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers })
+    const timer = setTimeout(() => reject(new Error('no reply')), DEFAULT_WAIT)
+    ws.once('unexpected-response', (_request, response) => {
+      clearTimeout(timer)
+      resolve({ status: response.statusCode ?? 0, headers: response.headers })
+      response.resume()
+      ws.terminate()
+    })
+    ws.once('open', () => { clearTimeout(timer); ws.close(); reject(new Error('upgrade accepted')) })
+    ws.once('error', (err) => { clearTimeout(timer); reject(err) })
+  })
+}
+
+t.test('refused upgrades get the headers and their request id; an accepted 101 carries none of them', async (t) => {
+  const { wsUrl } = await startApp(t)
+  // §2.2: an unknown vhost is a 404 before any upgrade (a reply the route sends).
+  const refused = await refusedUpgrade(`${wsUrl}/webrocket/no-such-vhost`, { 'x-request-id': 'refused-1' })
+  t.equal(refused.status, 404)
+  t.equal(refused.headers['x-content-type-options'], 'nosniff')
+  t.equal(refused.headers['x-frame-options'], 'SAMEORIGIN')
+  t.ok(refused.headers['content-security-policy'], 'CSP')
+  t.equal(refused.headers['x-request-id'], 'refused-1')
+  const accepted = await new Promise<IncomingMessage['headers']>((resolve, reject) => {
+    const ws = new WebSocket(`${wsUrl}/syscache`)
+    const timer = setTimeout(() => reject(new Error('no upgrade')), DEFAULT_WAIT)
+    ws.once('upgrade', (response) => { clearTimeout(timer); resolve(response.headers) })
+    ws.once('open', () => ws.close())
+    ws.once('error', (err) => { clearTimeout(timer); reject(err) })
+  })
+  t.equal(accepted['content-security-policy'], undefined, 'ws writes the 101: no page to protect')
+  t.ok(accepted['x-request-id'], 'the 101 still names its request')
 })

@@ -127,7 +127,7 @@ t.test('an accepted socket keeps neither the upgrade response nor a listener per
     t.equal(first[0], other[0], `the ${event} listener is a shared function, not a closure per connection`)
   }
   let text = ''
-  accepted.onText((received) => { text = received })
+  accepted.attach({ receive: (received) => { text = received }, socketClosed: () => {} })
   client.send('hello')
   await eventually(() => text === 'hello')
   t.equal(text, 'hello')
@@ -142,7 +142,7 @@ t.test('a client that never reads is closed with 1008 once past the byte cap; me
   const client = await WsClient.connect(h.url)
   const accepted = await h.accepted()
   const { connection } = accepted
-  const closed = new Promise<number>((resolve) => accepted.onClose(resolve))
+  const closed = new Promise<number>((resolve) => accepted.attach({ receive: () => {}, socketClosed: resolve }))
   // The client stops reading: the kernel buffers fill, then the server-side buffer grows.
   ;(client.ws as unknown as { _socket: Socket })._socket.pause()
   const frame = Buffer.alloc(16 * 1024, 'x')
@@ -168,13 +168,19 @@ t.test('close() sends the code, binary frames arrive as text, a throwing handler
   const acceptedA = await h.accepted()
   const b = await WsClient.connect(h.url)
   const acceptedB = await h.accepted()
-  acceptedA.onText((text) => {
-    if (text === 'boom') throw new Error('session bug')
-    acceptedA.connection.send(`echo:${text}`)
+  acceptedA.attach({
+    receive: (text) => {
+      if (text === 'boom') throw new Error('session bug')
+      acceptedA.connection.send(`echo:${text}`)
+    },
+    socketClosed: () => {},
   })
-  acceptedB.onText(async (text) => {
-    if (text === 'async boom') throw new Error('async session bug')
-    acceptedB.connection.send(`echo:${text}`)
+  acceptedB.attach({
+    receive: async (text) => {
+      if (text === 'async boom') throw new Error('async session bug')
+      acceptedB.connection.send(`echo:${text}`)
+    },
+    socketClosed: () => {},
   })
   a.sendRaw(Buffer.from('bin'), true)
   t.equal(await a.next(), 'echo:bin')
@@ -234,7 +240,7 @@ t.test('frames over maxPayload close only that connection', async (t) => {
   await h.accepted()
   const small = await WsClient.connect(h.url)
   const acceptedSmall = await h.accepted()
-  acceptedSmall.onText((text) => acceptedSmall.connection.send(text))
+  acceptedSmall.attach({ receive: (text) => acceptedSmall.connection.send(text), socketClosed: () => {} })
   big.send('x'.repeat(4096))
   t.equal((await big.closed()).code, 1009)
   small.send('ok')

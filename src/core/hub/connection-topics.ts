@@ -67,9 +67,10 @@ export class ConnectionTopics {
     if (!topics) this.#byConnection.set(connection, topics = new Topics())
     const previous = topics.get(topic)
     if (previous === undefined) this.#size++
-    topics.set(topic, subscriber)
-    // Subscribed before the previous one leaves, so the topic's broker channel never drops.
     const live = this.hub.subscribe(topic, subscriber)
+    // Kept under the hub's own string for the topic: the connection holds no copy of its own.
+    topics.set(this.hub.named(topic), subscriber)
+    // Subscribed before the previous one leaves, so the topic's broker channel never drops.
     if (previous !== undefined && previous !== subscriber) this.#leaveQuietly(topic, previous)
     return live
   }

@@ -10,12 +10,23 @@ export interface Subscriber {
 }
 
 /**
+ * A topic's local subscribers, with the topic's name as the hub first saw it: every connection
+ * that joins the topic keeps that one string (`named`), not the copy its session just built
+ * (one string per idle connection, issue 21).
+ */
+class TopicSubscribers extends Set<Subscriber> {
+  constructor (readonly name: string) {
+    super()
+  }
+}
+
+/**
  * Topic → local subscribers, over a Broker that carries messages between nodes. The broker
  * channel of a topic is subscribed when its first local subscriber appears and dropped after
  * the last one leaves.
  */
 export class Hub {
-  readonly #topics = new Map<string, Set<Subscriber>>()
+  readonly #topics = new Map<string, TopicSubscribers>()
   readonly #pending = new Map<string, Promise<void>>()
   /** Publishes from this node by the protocol of their topic (`switchboard_hub_publishes_total`). */
   readonly published = new Map<string, number>()
@@ -37,7 +48,7 @@ export class Hub {
   subscribe (topic: string, subscriber: Subscriber): Promise<void> {
     let subscribers = this.#topics.get(topic)
     if (!subscribers) {
-      subscribers = new Set()
+      subscribers = new TopicSubscribers(topic)
       this.#topics.set(topic, subscribers)
       this.#pending.set(topic, this.broker.subscribe(topic).finally(() => this.#pending.delete(topic)))
     }
@@ -64,6 +75,11 @@ export class Hub {
     const protocol = topicProtocol(topic)
     this.published.set(protocol, (this.published.get(protocol) ?? 0) + 1)
     return this.broker.publish(topic, raw)
+  }
+
+  /** The string the hub keys `topic` by while it has local subscribers (else `topic` itself). */
+  named (topic: string): string {
+    return this.#topics.get(topic)?.name ?? topic
   }
 
   subscriberCount (topic: string): number {
