@@ -4,49 +4,8 @@ import type { ConnectionTraffic } from '../../src/core/connection.js'
 import type { OutboundPressure } from '../../src/core/limits/outbound-pressure.js'
 import { directSocketOf, registerAck } from './engine-adapter.js'
 import { eventFrame, eventPacket, framePayloadBytes, type EventTail, type SharedPayload } from './event-encoding.js'
+import { countTickBytes, uncorkAtTickEnd, type TickCorked } from '../../src/http/websocket/tick-cork.js'
 import { checkOutbound } from './outbound-cap.js'
-
-// TCP sockets corked during this tick, each with its node's admission control; one setImmediate
-// uncorks them all, so the data events a socket gets in one tick leave in one write (design.md
-// §4, as WsConnection's writer).
-const corked: TcpSocket[] = []
-const corkedPressure: OutboundPressure[] = []
-let flushScheduled = false
-// Bytes written since the last flush: a tick can hold many publishes (WsConnection, same rule).
-let tickBytes = 0
-
-function flushCorked (): void {
-  flushScheduled = false
-  tickBytes = 0
-  // Each node's DAS backlog as this tick's fan-out left it (several apps share this module in
-  // tests; one in a server).
-  let pressure: OutboundPressure | undefined
-  let backlog = 0
-  for (let i = 0; i < corked.length; i++) {
-    const socket = corked[i]
-    socket.uncork()
-    if (corkedPressure[i] !== pressure) {
-      pressure?.observe(backlog)
-      pressure = corkedPressure[i]
-      backlog = 0
-    }
-    backlog += socket.writableLength
-  }
-  pressure?.observe(backlog)
-  corked.length = 0
-  corkedPressure.length = 0
-}
-
-function corkForTick (socket: TcpSocket, pressure: OutboundPressure): void {
-  if (socket.writableCorked > 0) return
-  socket.cork()
-  corked.push(socket)
-  corkedPressure.push(pressure)
-  if (!flushScheduled) {
-    flushScheduled = true
-    setImmediate(flushCorked)
-  }
-}
 
 /**
  * Writes one socket's data events, whose payload was encoded once per delivery (SharedPayload),
@@ -57,7 +16,11 @@ function corkForTick (socket: TcpSocket, pressure: OutboundPressure): void {
  * packet goes through engine.io, behind what it holds. The ack is registered as socket.io does,
  * so the client's ACK reaches it through socket.io.
  */
-export class EventWriter {
+export class EventWriter implements TickCorked {
+  /** The TCP socket this writer last corked, and whether it is still corked for this tick. */
+  #tcp: TcpSocket | null = null
+  #corked = false
+
   constructor (
     private readonly socket: Socket,
     /** The DAS connection's traffic (index.ts counts engine.io's packets, this the rest). */
@@ -79,12 +42,26 @@ export class EventWriter {
       return
     }
     const frame = eventFrame(nsp, ackId, event, shared, tail)
-    corkForTick(tcp, this.pressure)
+    // Corked once per tick, unless something else holds the socket corked and uncorks it.
+    if (!this.#corked && tcp.writableCorked === 0) {
+      tcp.cork()
+      this.#tcp = tcp
+      this.#corked = true
+      uncorkAtTickEnd(this, this.pressure)
+    }
     tcp.write(frame)
     this.traffic.sent(framePayloadBytes(frame))
     checkOutbound(conn)
-    tickBytes += frame.length
-    const { pressure } = this
-    if (tickBytes > pressure.limit && pressure.limit > 0) pressure.observe(tickBytes)
+    countTickBytes(frame.length, this.pressure)
+  }
+
+  uncork (): void {
+    if (!this.#corked) return
+    this.#corked = false
+    this.#tcp?.uncork()
+  }
+
+  get unreadBytes (): number {
+    return this.#tcp?.writableLength ?? 0
   }
 }

@@ -4,6 +4,7 @@ import { ConnectionTraffic, type Connection, type Frame, type Principal } from '
 import type { AddressSlot, ConnectionRegistry } from '../../core/connection-registry.js'
 import type { OutboundPressure } from '../../core/limits/outbound-pressure.js'
 import { takeSlot } from './address-slot.js'
+import { countTickBytes, uncorkAtTickEnd, type TickCorked } from './tick-cork.js'
 
 export interface WriterLimits {
   /** Outbound bytes a connection may have queued before it is closed as a slow consumer. */
@@ -17,35 +18,6 @@ export interface WriterLimits {
 // Every frame of the five protocols is JSON text; Buffers are text frames encoded once for fan-out.
 const TEXT = { binary: false } as const
 const OPEN = 1
-
-// Connections corked during this tick; one setImmediate uncorks them all, so every frame a
-// socket gets in one tick leaves in one write (design.md §4).
-const corked: WsConnection[] = []
-let flushScheduled = false
-// Fan-out bytes written since the last flush. A tick can hold many publishes (a publisher's
-// frames arrive in batches and are handled in one go): past the limit, the node is congested at
-// once, so the publishes behind wait instead of queuing gigabytes before the flush sees them.
-let tickBytes = 0
-function flushCorked (): void {
-  flushScheduled = false
-  tickBytes = 0
-  // Summed per node (several apps share this module in tests; one in a server): a fan-out writes
-  // to every subscriber in one tick, so this is the node's backlog as its publish left it.
-  let pressure: OutboundPressure | undefined
-  let backlog = 0
-  for (let i = 0; i < corked.length; i++) {
-    const connection = corked[i]
-    connection.uncork()
-    if (connection.limits.pressure !== pressure) {
-      pressure?.observe(backlog)
-      pressure = connection.limits.pressure
-      backlog = 0
-    }
-    backlog += connection.unreadBytes
-  }
-  pressure?.observe(backlog)
-  corked.length = 0
-}
 
 /**
  * The last fan-out payload and its whole WebSocket frame (header and payload, unmasked as a
@@ -87,7 +59,7 @@ export function textFrame (payload: Buffer): Buffer {
 }
 
 /** A `ws` socket adapted to the core Connection, with the writer rules of design.md §4. */
-export class WsConnection implements Connection {
+export class WsConnection implements Connection, TickCorked {
   principal: Principal | null = null
   readonly connectedAt = Date.now()
   readonly traffic = new ConnectionTraffic()
@@ -149,11 +121,7 @@ export class WsConnection implements Connection {
     if (!this.#corked && this.#socket) {
       this.#socket.cork()
       this.#corked = true
-      corked.push(this)
-      if (!flushScheduled) {
-        flushScheduled = true
-        setImmediate(flushCorked)
-      }
+      uncorkAtTickEnd(this, this.limits.pressure)
     }
     if (typeof frame === 'string') {
       this.ws.send(frame, TEXT)
@@ -162,9 +130,7 @@ export class WsConnection implements Connection {
     } else {
       this.#writeShared(frame)
       this.traffic.sent(frame.length)
-      tickBytes += frame.length
-      const { pressure } = this.limits
-      if (tickBytes > pressure.limit && pressure.limit > 0) pressure.observe(tickBytes)
+      countTickBytes(frame.length, this.limits.pressure)
     }
     if (this.ws.bufferedAmount > this.limits.sendBufferLimit) {
       // A consumer that does not read must not make the server buffer without bound.
