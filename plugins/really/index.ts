@@ -41,10 +41,10 @@ async function really (app: FastifyInstance, { services, config }: PluginOptions
       }
     },
   }, (socket, request) => {
-    const accepted = acceptWebSocket(socket, request, 'really', services)
-    const session = new ReallySession(ctx, accepted.connection)
-    sessions.set(accepted.connection, session)
-    accepted.attach(session)
+    const connection = acceptWebSocket(socket, request, 'really', services)
+    const session = new ReallySession(ctx, connection)
+    sessions.set(connection, session)
+    connection.attach(session)
   })
 
   // README "Closed by an operator": the `kicked` push of §4.7, with its own error, then the close.

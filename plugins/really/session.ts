@@ -58,7 +58,7 @@ export class ReallySession implements Revocable {
 
   constructor (private readonly ctx: ReallyContext, private readonly connection: WsConnection) {
     this.#subscriptions = new Subscriptions(ctx, connection, { push: (frame: Frame) => this.connection.send(frame) })
-    this.#frames = new InboundFrames(connection, (text) => this.#handle(text), ctx.inbound)
+    this.#frames = new InboundFrames(connection, this, ctx.inbound)
     if (ctx.config.idleTimeout > 0) {
       this.#idleTimer = setTimeout(() => this.#kick(), ctx.config.idleTimeout)
     }
@@ -110,7 +110,8 @@ export class ReallySession implements Revocable {
     this.#send({ ...(tag === undefined ? {} : { tag }), ...(r === undefined ? {} : { r }), error })
   }
 
-  async #handle (text: string): Promise<void> {
+  /** Called by the session's InboundFrames, in arrival order. */
+  async handleFrame (text: string): Promise<void> {
     if (this.#closed) return
     // Depth is read on the text before anything parses or walks it (issue 14): a valid frame
     // nested too deep gets 409 without a tag (it was never read) and the connection stays.

@@ -33,10 +33,10 @@ async function syscache (app: FastifyInstance, { services, config }: PluginOptio
   // Each connection's session, for the role-change listener (the core indexes connections by user).
   const sessions = new WeakMap<Connection, SyscacheSession>()
   app.get(config.path, { websocket: true, schema: { hide: true } }, (socket, request) => {
-    const accepted = acceptWebSocket(socket, request, 'syscache', services)
-    const session = new SyscacheSession(ctx, accepted.connection, forwardedByProxy(request))
-    sessions.set(accepted.connection, session)
-    accepted.attach(session)
+    const connection = acceptWebSocket(socket, request, 'syscache', services)
+    const session = new SyscacheSession(ctx, connection, forwardedByProxy(request))
+    sessions.set(connection, session)
+    connection.attach(session)
   })
 
   // A user's roles changed on some node: its connections here leave the event types they may no longer receive.

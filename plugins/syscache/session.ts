@@ -96,11 +96,11 @@ export class SyscacheSession implements Subscriber, Revocable {
   ) {
     const { eventFormat, idleTimeout, authWindow } = ctx.config
     this.#wire = EVENT_WIRES[eventFormat]
-    this.#frames = new InboundFrames(connection, (text) => this.#handle(text), ctx.inbound, () => this.#settled())
+    this.#frames = new InboundFrames(connection, this, ctx.inbound)
     // §1.6: idle connections close after idleTimeout (restarted by every frame), unauthenticated
     // ones after authWindow; 0 turns either off.
     if (idleTimeout > 0) {
-      // A connection waiting on one of its requests is not idle; #settled restarts the timer.
+      // A connection waiting on one of its requests is not idle; frameSettled restarts the timer.
       this.#idleTimer = setTimeout(() => { if (this.#frames.pending === 0) connection.close(1000, 'idle timeout') }, idleTimeout)
       this.#idleTimer.unref()
     }
@@ -170,12 +170,16 @@ export class SyscacheSession implements Subscriber, Revocable {
     this.#setAuth(null)
   }
 
-  /** A request finished: the time it took (scrypt, backend) does not count as idleness. */
-  #settled (): void {
+  /**
+   * Called by the session's InboundFrames when a request finished: the time it took (scrypt,
+   * backend) does not count as idleness.
+   */
+  frameSettled (): void {
     if (!this.#closed) this.#idleTimer?.refresh()
   }
 
-  #handle (text: string): Promise<Handled> | Handled {
+  /** Called by the session's InboundFrames, in arrival order. */
+  handleFrame (text: string): Promise<Handled> | Handled {
     if (this.#closed) return
     // §1.9 #9; issue 14: nesting past limits.maxDepth is refused before anything parses it, so
     // args forwarded to the backend or echoed back are bounded too.

@@ -22,9 +22,9 @@ export default fp<PluginOptions<TelegraphyConfig>>(async (app, { services, confi
   app.addHook('onClose', () => gateway.stop())
 
   app.get(gateway.config.path, { websocket: true }, (socket, request) => {
-    const accepted = acceptWebSocket(socket, request, 'telegraphy', services)
-    const session = new TelegraphySession(gateway, accepted.connection)
-    accepted.attach(session)
+    const connection = acceptWebSocket(socket, request, 'telegraphy', services)
+    const session = new TelegraphySession(gateway, connection)
+    connection.attach(session)
   })
 
   // One listener for the node: a user's roles changed, its sessions here re-check their

@@ -58,7 +58,7 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
 
   constructor (private readonly gateway: Gateway, private readonly connection: Connection) {
     this.#address = connection.remoteAddress
-    this.#frames = new InboundFrames(connection, (text) => this.#handle(text), PAUSE_READING)
+    this.#frames = new InboundFrames(connection, this, PAUSE_READING)
     this.#timer = setTimeout(() => this.#connectTimeout(), gateway.config.connectTimeout)
   }
 
@@ -138,7 +138,8 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     return { principal: this.connection.principal!, address: this.#address, holder: this.gateway.nodeId }
   }
 
-  async #handle (text: string): Promise<void> {
+  /** Called by the session's InboundFrames, in arrival order. */
+  async handleFrame (text: string): Promise<void> {
     if (this.#state === 'closed') return
     // Depth is checked on the text before anything parses or walks it (issue 14): a value nested
     // thousands deep once overflowed the stack where the session record was serialised.

@@ -95,9 +95,9 @@ const webrocket: FastifyPluginAsync<PluginOptions<WebrocketConfig>> = async (app
   }, (socket, request) => {
     const vhost = request.webrocketVhost!
     request.webrocketVhost = null
-    const accepted = acceptWebSocket(socket, request, 'webrocket', services)
-    const session = new WebrocketSession(accepted.connection, vhost, context)
-    accepted.attach(session)
+    const connection = acceptWebSocket(socket, request, 'webrocket', services)
+    const session = new WebrocketSession(connection, vhost, context)
+    connection.attach(session)
     if (vhost.deleted) session.close(1001, 'vhost deleted')
   })
 

@@ -75,7 +75,7 @@ export class WebrocketSession implements Subscriber, VhostMember {
 
   constructor (readonly connection: Connection, readonly vhost: Vhost, private readonly ctx: SessionContext) {
     vhost.members.add(this)
-    this.#frames = new InboundFrames(connection, (text) => this.#closed ? undefined : this.#handle(text), PAUSE_READING)
+    this.#frames = new InboundFrames(connection, this, PAUSE_READING)
     // The spec has no timers (§2.6), so this is off unless configured; closed without a reply, as `disconnect` is.
     this.#authTimer = startAuthWindow(ctx.authWindow, () => connection.close(1008, 'not authenticated'))
   }
@@ -146,8 +146,12 @@ export class WebrocketSession implements Subscriber, VhostMember {
     this.ctx.subscriptions.leaveAll(this.connection)
   }
 
-  // Not async itself: the request's own handler is the only promise made for a frame (issue 8).
-  #handle (text: string): Promise<void> | void {
+  /**
+   * Called by the session's InboundFrames, in arrival order. Not async itself: the request's own
+   * handler is the only promise made for a frame (issue 8).
+   */
+  handleFrame (text: string): Promise<void> | void {
+    if (this.#closed) return
     // §2.7 [DEVIATION]: upstream ignored invalid JSON; nesting past limits.maxDepth is refused
     // before anything parses it (issue 14: a deep broadcast closed the socket 1011).
     const parsed = parseClientJson(text, this.ctx.limits.maxDepth)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { Detached, InboundFrames, PAUSE_READING, QUEUE_HIGH, type InboundConnection, type InboundPolicy } from '../../src/core/inbound-frames.js'
+import { Detached, InboundFrames, PAUSE_READING, QUEUE_HIGH, type FrameSink, type Handled, type InboundConnection, type InboundPolicy } from '../../src/core/inbound-frames.js'
 
 function fakeConnection () {
   return {
@@ -22,6 +22,10 @@ function deferred () {
 /** Lets every promise callback already due run. */
 const tick = () => new Promise((resolve) => setImmediate(resolve))
 
+/** A session stand-in: the queue calls it as it calls a session. */
+const sink = (handle: (text: string) => Handled | Promise<Handled>, settled?: () => void): FrameSink =>
+  ({ handleFrame: handle, ...(settled ? { frameSettled: settled } : {}) })
+
 const closePast = (limit: number): InboundPolicy =>
   ({ kind: 'close', limit, overflow: (connection: InboundConnection) => connection.close(1008, 'too many') })
 
@@ -29,10 +33,10 @@ t.test('frames are handled one at a time, in order; those answered at once are h
   const connection = fakeConnection()
   const handled: string[] = []
   const slow = deferred()
-  const frames = new InboundFrames(connection, (text) => {
+  const frames = new InboundFrames(connection, sink((text) => {
     handled.push(text)
     if (text === 'slow') return slow.promise
-  }, PAUSE_READING)
+  }), PAUSE_READING)
   void frames.receive('quick')
   void frames.receive('x')
   t.same(handled, ['quick', 'x'], 'handled before receive returned')
@@ -51,7 +55,7 @@ t.test('frames are handled one at a time, in order; those answered at once are h
 t.test(`pause: past ${QUEUE_HIGH} waiting frames reading pauses, and resumes once drained; clear drops the rest`, async (t) => {
   const connection = fakeConnection()
   const handled: string[] = []
-  const frames = new InboundFrames(connection, async (text) => { handled.push(text) }, PAUSE_READING)
+  const frames = new InboundFrames(connection, sink(async (text) => { handled.push(text) }), PAUSE_READING)
   const draining = frames.receive('0')
   for (let i = 1; i < QUEUE_HIGH; i++) frames.receive(String(i))
   t.equal(connection.paused, 0, `${QUEUE_HIGH - 1} waiting: still reading`)
@@ -79,7 +83,7 @@ t.test(`pause: past ${QUEUE_HIGH} waiting frames reading pauses, and resumes onc
 t.test('pause resumes reading at the low mark, not before', async (t) => {
   const connection = fakeConnection()
   const gates = new Map<string, ReturnType<typeof deferred>>()
-  const frames = new InboundFrames(connection, (text) => gates.get(text)?.promise, { kind: 'pause', high: 4, low: 2 })
+  const frames = new InboundFrames(connection, sink((text) => gates.get(text)?.promise), { kind: 'pause', high: 4, low: 2 })
   for (const name of ['0', '1', '2', '3']) gates.set(name, deferred())
   const draining = frames.receive('0')
   for (const name of ['1', '2', '3', '4']) frames.receive(name)
@@ -100,7 +104,7 @@ t.test('close: the frame past the limit in flight is dropped and the overflow ca
   const connection = fakeConnection()
   const handled: string[] = []
   const gate = deferred()
-  const frames = new InboundFrames(connection, (text) => { handled.push(text); return gate.promise }, closePast(3))
+  const frames = new InboundFrames(connection, sink((text) => { handled.push(text); return gate.promise }), closePast(3))
   const draining = frames.receive('1')
   frames.receive('2')
   frames.receive('3')
@@ -126,14 +130,14 @@ t.test('a detached job frees the queue but keeps counting until it settles', asy
   const handled: string[] = []
   const jobs: Array<ReturnType<typeof deferred>> = []
   let settled = 0
-  const frames = new InboundFrames(connection, async (text) => {
+  const frames = new InboundFrames(connection, sink(async (text) => {
     handled.push(text)
     await Promise.resolve() // a detached job is often known only after an await (syscache checks the token first)
     if (!text.startsWith('call')) return
     const job = deferred()
     jobs.push(job)
     return new Detached(job.promise)
-  }, closePast(3), () => { settled++ })
+  }, () => { settled++ }), closePast(3))
 
   const first = frames.receive('call1')
   frames.receive('call2')
@@ -157,7 +161,7 @@ t.test('a detached job frees the queue but keeps counting until it settles', asy
   t.equal(settled, 2)
 
   // A job that rejects is ended the same way (it answers its own failures).
-  const failing = new InboundFrames(connection, () => new Detached(Promise.reject(new Error('backend'))), closePast(1))
+  const failing = new InboundFrames(connection, sink(() => new Detached(Promise.reject(new Error('backend')))), closePast(1))
   void failing.receive('x')
   t.equal(failing.pending, 1, 'a job handed back at once counts too')
   await tick()
@@ -168,11 +172,11 @@ t.test('a handler that throws rejects the drain; its frame and those behind it a
   const connection = fakeConnection()
   const handled: string[] = []
   const gate = deferred()
-  const frames = new InboundFrames(connection, async (text) => {
+  const frames = new InboundFrames(connection, sink(async (text) => {
     handled.push(text)
     await gate.promise
     if (text === 'bad') throw new Error('bug')
-  }, { kind: 'pause', high: 2, low: 0 })
+  }), { kind: 'pause', high: 2, low: 0 })
   const draining = frames.receive('bad')
   frames.receive('x')
   frames.receive('y')

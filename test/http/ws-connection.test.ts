@@ -2,13 +2,14 @@ import type { Socket } from 'node:net'
 import t, { type Test } from 'tap'
 import type { WebSocket } from 'ws'
 import { buildApp } from '../../src/app.js'
-import { acceptWebSocket, type AcceptedSocket } from '../../src/http/websocket/accept.js'
+import { acceptWebSocket } from '../../src/http/websocket/accept.js'
+import type { WsConnection } from '../../src/http/websocket/ws-connection.js'
 import { testConfig, type ConfigOverrides } from '../helpers/config.js'
 import { eventually, WsClient } from '../helpers/ws-client.js'
 
 interface Harness {
   url: string
-  accepted: () => Promise<AcceptedSocket>
+  accepted: () => Promise<WsConnection>
   /** The raw TCP sockets and the WebSockets of the accepted upgrades, in order. */
   rawSockets: Socket[]
   webSockets: WebSocket[]
@@ -19,8 +20,8 @@ interface Harness {
 async function harness (t: Test, overrides: ConfigOverrides = {}): Promise<Harness> {
   const app = await buildApp(testConfig(overrides), { logger: false })
   t.teardown(() => app.close())
-  const queue: AcceptedSocket[] = []
-  const waiters: Array<(a: AcceptedSocket) => void> = []
+  const queue: WsConnection[] = []
+  const waiters: Array<(a: WsConnection) => void> = []
   const rawSockets: Socket[] = []
   const webSockets: WebSocket[] = []
   app.get('/writer-test', { websocket: true }, (socket: WebSocket, request) => {
@@ -51,7 +52,7 @@ t.test('frames sent in one tick leave in one write', async (t) => {
   const h = await harness(t)
   const client = await WsClient.connect(h.url)
   t.teardown(() => client.close())
-  const { connection } = await h.accepted()
+  const connection = await h.accepted()
   const socket = (connection as unknown as { ws: { _socket: Socket } }).ws._socket
   t.equal(socket, h.rawSockets[0], 'the upgrade request\'s socket, which WsConnection corks, is the one ws writes to')
   let writes = 0
@@ -74,7 +75,7 @@ t.test('fan-out Buffers leave as one shared frame of every length class, in orde
   const client = await WsClient.connect(h.url)
   t.teardown(() => client.close())
   t.equal(client.ws.extensions, '', 'no extension negotiated')
-  const { connection } = await h.accepted()
+  const connection = await h.accepted()
   // 125/126 and 65535/65536 are where the length field grows (RFC 6455 §5.2).
   const sizes = [0, 1, 125, 126, 127, 65535, 65536, 70000]
   const payloads = sizes.map((size, i) => Buffer.from(String(i % 10).repeat(size)))
@@ -97,7 +98,7 @@ t.test('fan-out bytes past server.backlogLimit within one tick congest the node 
   const h = await harness(t, { server: { backlogLimit: 64 * 1024, backlogRecheck: 5 } })
   const client = await WsClient.connect(h.url)
   t.teardown(() => client.close())
-  const { connection } = await h.accepted()
+  const connection = await h.accepted()
   const { outbound } = h.app.services
   const frame = Buffer.from('y'.repeat(1024))
   for (let i = 0; i < 63; i++) connection.send(frame)
@@ -141,7 +142,7 @@ t.test('a client that never reads is closed with 1008 once past the byte cap; me
   const h = await harness(t, { server: { sendBufferLimit: 256 * 1024, closeTimeout: 200 } })
   const client = await WsClient.connect(h.url)
   const accepted = await h.accepted()
-  const { connection } = accepted
+  const connection = accepted
   const closed = new Promise<number>((resolve) => accepted.attach({ receive: () => {}, socketClosed: resolve }))
   // The client stops reading: the kernel buffers fill, then the server-side buffer grows.
   ;(client.ws as unknown as { _socket: Socket })._socket.pause()
@@ -171,14 +172,14 @@ t.test('close() sends the code, binary frames arrive as text, a throwing handler
   acceptedA.attach({
     receive: (text) => {
       if (text === 'boom') throw new Error('session bug')
-      acceptedA.connection.send(`echo:${text}`)
+      acceptedA.send(`echo:${text}`)
     },
     socketClosed: () => {},
   })
   acceptedB.attach({
     receive: async (text) => {
       if (text === 'async boom') throw new Error('async session bug')
-      acceptedB.connection.send(`echo:${text}`)
+      acceptedB.send(`echo:${text}`)
     },
     socketClosed: () => {},
   })
@@ -190,18 +191,18 @@ t.test('close() sends the code, binary frames arrive as text, a throwing handler
   t.equal(await b.next(), 'echo:still fine')
   b.send('async boom')
   t.equal((await b.closed()).code, 1011)
-  t.equal(acceptedB.connection.open, false)
+  t.equal(acceptedB.open, false)
 })
 
 t.test('the remote address is the socket peer, or what a trusted proxy reported', async (t) => {
   const direct = await harness(t)
   const spoofing = await WsClient.connect(direct.url, { headers: { 'x-forwarded-for': '203.0.113.9' } })
   t.teardown(() => spoofing.close())
-  t.equal((await direct.accepted()).connection.remoteAddress, '127.0.0.1', 'headers are ignored without a trusted proxy')
+  t.equal((await direct.accepted()).remoteAddress, '127.0.0.1', 'headers are ignored without a trusted proxy')
 
   const proxied = await harness(t, { server: { trustProxy: true } })
   const client = await WsClient.connect(proxied.url, { headers: { 'x-forwarded-for': '203.0.113.9' } })
-  const { connection } = await proxied.accepted()
+  const connection = await proxied.accepted()
   client.close()
   await eventually(() => !connection.open)
   t.equal(connection.remoteAddress, '203.0.113.9', 'read from the proxy headers at the upgrade, kept after close')
@@ -210,7 +211,7 @@ t.test('the remote address is the socket peer, or what a trusted proxy reported'
 t.test('shutdown closes every socket with 1001 and refuses new upgrades', async (t) => {
   const h = await harness(t)
   const client = await WsClient.connect(h.url)
-  const { connection } = await h.accepted()
+  const connection = await h.accepted()
   t.equal(connection.remoteAddress, '127.0.0.1')
   t.equal(connection.protocol, 'test')
   const health = await (await fetch(h.url.replace('ws:', 'http:').replace('/writer-test', '/health'))).json() as { connections: unknown }
@@ -240,7 +241,7 @@ t.test('frames over maxPayload close only that connection', async (t) => {
   await h.accepted()
   const small = await WsClient.connect(h.url)
   const acceptedSmall = await h.accepted()
-  acceptedSmall.attach({ receive: (text) => acceptedSmall.connection.send(text), socketClosed: () => {} })
+  acceptedSmall.attach({ receive: (text) => acceptedSmall.send(text), socketClosed: () => {} })
   big.send('x'.repeat(4096))
   t.equal((await big.closed()).code, 1009)
   small.send('ok')

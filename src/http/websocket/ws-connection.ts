@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net'
+import type { FastifyBaseLogger } from 'fastify'
 import type { WebSocket } from 'ws'
 import { ConnectionTraffic, type Connection, type Frame, type Principal } from '../../core/connection.js'
 import type { AddressSlot, ConnectionRegistry } from '../../core/connection-registry.js'
@@ -6,6 +7,18 @@ import type { OutboundPressure } from '../../core/limits/outbound-pressure.js'
 import { takeSlot } from './address-slot.js'
 import { countTickBytes, uncorkAtTickEnd, type TickCorked } from './tick-cork.js'
 
+/**
+ * What an accepted socket hands its frames and its end to: the protocol's session itself, not
+ * a closure over it (two closures and their context were ~100 bytes per idle connection).
+ */
+export interface SocketSession {
+  /** Every frame, text or binary, as text (the protocols are JSON; spec §1.2 reads binary as text). */
+  receive (text: string): void | Promise<void> | undefined
+  /** The socket closed, with the code ws reports. */
+  socketClosed (code: number): void
+}
+
+/** What every connection of one app shares: one object per app, not one per connection. */
 export interface WriterLimits {
   /** Outbound bytes a connection may have queued before it is closed as a slow consumer. */
   sendBufferLimit: number
@@ -13,6 +26,8 @@ export interface WriterLimits {
   closeTimeout: number
   /** Told, after each flush, the bytes the flushed sockets still hold (the fan-out's admission control). */
   pressure: OutboundPressure
+  /** Where a session's failure on a frame is logged. */
+  log: FastifyBaseLogger
 }
 
 // Every frame of the five protocols is JSON text; Buffers are text frames encoded once for fan-out.
@@ -58,11 +73,17 @@ export function textFrame (payload: Buffer): Buffer {
   return frame
 }
 
-/** A `ws` socket adapted to the core Connection, with the writer rules of design.md §4. */
-export class WsConnection implements Connection, TickCorked {
+/**
+ * A `ws` socket adapted to the core Connection, with the writer rules of design.md §4, and the
+ * session its frames go to. Idle connections are what a gateway holds most of (issue 21's memory
+ * target): the traffic counters are this object's own fields (it is a ConnectionTraffic) and the
+ * session is a field here, not two more objects per connection.
+ */
+export class WsConnection extends ConnectionTraffic implements Connection, TickCorked {
   principal: Principal | null = null
   readonly connectedAt = Date.now()
-  readonly traffic = new ConnectionTraffic()
+  /** The protocol session the socket's frames go to, once the plugin has made it. */
+  session: SocketSession | null = null
   #corked = false
   #closeTimer: NodeJS.Timeout | undefined
   readonly #socket: Socket | undefined
@@ -81,11 +102,27 @@ export class WsConnection implements Connection, TickCorked {
     private readonly ws: WebSocket,
     socket: Socket | undefined,
     readonly limits: WriterLimits,
-    private readonly registry: ConnectionRegistry,
+    readonly registry: ConnectionRegistry,
   ) {
+    super()
     this.#socket = socket
     this.#address = address
     this.#slot = takeSlot(socket)
+  }
+
+  get traffic (): ConnectionTraffic {
+    return this
+  }
+
+  /** From now on the socket's frames and its end go to `session`. */
+  attach (session: SocketSession): void {
+    this.session = session
+  }
+
+  /** A session bug must cost at most this connection, never the process. */
+  fail (err: unknown): void {
+    this.limits.log.error({ err, connection: this.id }, 'session failed on a frame')
+    this.close(1011, 'internal error')
   }
 
   // Read when a protocol asks, not on accept: it is a system call (getpeername) per connection,
@@ -126,10 +163,10 @@ export class WsConnection implements Connection, TickCorked {
     if (typeof frame === 'string') {
       this.ws.send(frame, TEXT)
       // Only replies are strings and pay for measuring one.
-      this.traffic.sent(Buffer.byteLength(frame))
+      this.sent(Buffer.byteLength(frame))
     } else {
       this.#writeShared(frame)
-      this.traffic.sent(frame.length)
+      this.sent(frame.length)
       countTickBytes(frame.length, this.limits.pressure)
     }
     if (this.ws.bufferedAmount > this.limits.sendBufferLimit) {
