@@ -2,25 +2,24 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import { sequentialIds } from '../../core/ids.js'
 import type { Services } from '../../core/services.js'
+import type { GatewayWebSocket } from './gateway-websocket.js'
 import { releaseUpgradeResponse } from './upgrade-response.js'
-import { WsConnection, type WriterLimits } from './ws-connection.js'
+import { WsConnection, type SharedSocketContext } from './ws-connection.js'
 
 export type { SocketSession } from './ws-connection.js'
 
-const ACCEPTED = Symbol('switchboard.accepted')
-// One limits object per app, shared by its connections (not an object per connection).
-const limitsOf = new WeakMap<Services, WriterLimits>()
-function writerLimits (services: Services, log: FastifyBaseLogger): WriterLimits {
-  let limits = limitsOf.get(services)
-  if (!limits) {
+// One context per app, shared by its connections (not fields of every connection).
+const sharedOf = new WeakMap<Services, SharedSocketContext>()
+function sharedContext (services: Services, log: FastifyBaseLogger): SharedSocketContext {
+  let shared = sharedOf.get(services)
+  if (!shared) {
     const { sendBufferLimit, closeTimeout } = services.config.server
-    limitsOf.set(services, limits = { sendBufferLimit, closeTimeout, pressure: services.outbound, log })
+    sharedOf.set(services, shared = { sendBufferLimit, closeTimeout, pressure: services.outbound, log, registry: services.connections })
   }
-  return limits
+  return shared
 }
 // Connection ids name a connection in logs and to backends; they are not secrets.
 const connectionId = sequentialIds()
-type AcceptingSocket = WebSocket & { [ACCEPTED]?: WsConnection }
 
 /**
  * Wraps a freshly upgraded socket: registers it for shutdown and health, routes its frames to
@@ -37,10 +36,10 @@ export function acceptWebSocket (socket: WebSocket, request: FastifyRequest, pro
   // is released; otherwise it is the socket's peer, read only if a protocol asks for it.
   const address = server.trustProxy === false ? undefined : request.ip
   // The TCP socket under `ws` (the upgrade's, which ws took over): corked per tick, asked its peer.
-  const connection = new WsConnection(connectionId(), protocol, address, socket, request.raw.socket, writerLimits(services, request.server.log), services.connections)
+  const connection = new WsConnection(connectionId(), protocol, address, socket, request.raw.socket, sharedContext(services, request.server.log))
   services.connections.add(connection, { userAgent: request.headers['user-agent'] })
   releaseUpgradeResponse(request)
-  ;(socket as AcceptingSocket)[ACCEPTED] = connection
+  ;(socket as GatewayWebSocket).connection = connection
   // @fastify/websocket's own error listener closes over the request and reply (kilobytes per
   // idle connection): replaced by one that needs only the shared logger.
   socket.removeAllListeners('error')
@@ -50,8 +49,8 @@ export function acceptWebSocket (socket: WebSocket, request: FastifyRequest, pro
   return connection
 }
 
-function onSocketMessage (this: AcceptingSocket, data: Buffer | ArrayBuffer | Buffer[]): void {
-  const connection = this[ACCEPTED]!
+function onSocketMessage (this: WebSocket, data: Buffer | ArrayBuffer | Buffer[]): void {
+  const connection = (this as GatewayWebSocket).connection!
   const session = connection.session
   if (!session) return
   const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
@@ -65,19 +64,19 @@ function onSocketMessage (this: AcceptingSocket, data: Buffer | ArrayBuffer | Bu
   }
 }
 
-function onSocketClose (this: AcceptingSocket, code: number, reason: Buffer): void {
-  const connection = this[ACCEPTED]!
+function onSocketClose (this: WebSocket, code: number, reason: Buffer): void {
+  const connection = (this as GatewayWebSocket).connection!
   connection.socketClosed()
   // The session first, so it can hand its topics over (Telegraphy keeps a dropped session's)
   // before the registry leaves whatever the connection still holds.
   try {
     connection.session?.socketClosed(code)
   } finally {
-    connection.registry.remove(connection, { code, reason: reason.toString('utf8') })
+    connection.shared.registry.remove(connection, { code, reason: reason.toString('utf8') })
   }
 }
 
-function onSocketError (this: AcceptingSocket, err: Error): void {
-  const connection = this[ACCEPTED]
-  connection?.limits.log.debug({ err: err.message, connection: connection.id }, 'websocket error')
+function onSocketError (this: WebSocket, err: Error): void {
+  const connection = (this as GatewayWebSocket).connection
+  connection?.shared.log.debug({ err: err.message, connection: connection.id }, 'websocket error')
 }

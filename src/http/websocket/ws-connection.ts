@@ -18,8 +18,8 @@ export interface SocketSession {
   socketClosed (code: number): void
 }
 
-/** What every connection of one app shares: one object per app, not one per connection. */
-export interface WriterLimits {
+/** What every connection of one app shares: one object per app, not fields of every connection. */
+export interface SharedSocketContext {
   /** Outbound bytes a connection may have queued before it is closed as a slow consumer. */
   sendBufferLimit: number
   /** How long a closing socket may take before it is destroyed. */
@@ -28,6 +28,18 @@ export interface WriterLimits {
   pressure: OutboundPressure
   /** Where a session's failure on a frame is logged. */
   log: FastifyBaseLogger
+  /** Told of slow consumers and paused readers; removes the connection when its socket closes. */
+  registry: ConnectionRegistry
+}
+
+// Connection times are kept as milliseconds since this module loaded: a small integer is stored
+// in the connection itself for the first 12 days of a process, where a full timestamp is a
+// 16-byte heap number per idle connection (correct either way, only smaller). `| 0` is what makes
+// it an integer to V8: a difference of two timestamps is a double even when it is whole.
+const EPOCH = Date.now()
+function msSinceEpoch (): number {
+  const ms = Date.now() - EPOCH
+  return ms < 2 ** 30 ? ms | 0 : ms
 }
 
 // Every frame of the five protocols is JSON text; Buffers are text frames encoded once for fan-out.
@@ -81,7 +93,7 @@ export function textFrame (payload: Buffer): Buffer {
  */
 export class WsConnection extends ConnectionTraffic implements Connection, TickCorked {
   principal: Principal | null = null
-  readonly connectedAt = Date.now()
+  readonly #openedAfter = msSinceEpoch()
   /** The protocol session the socket's frames go to, once the plugin has made it. */
   session: SocketSession | null = null
   #corked = false
@@ -101,13 +113,17 @@ export class WsConnection extends ConnectionTraffic implements Connection, TickC
     address: string | undefined,
     private readonly ws: WebSocket,
     socket: Socket | undefined,
-    readonly limits: WriterLimits,
-    readonly registry: ConnectionRegistry,
+    readonly shared: SharedSocketContext,
   ) {
     super()
     this.#socket = socket
     this.#address = address
     this.#slot = takeSlot(socket)
+  }
+
+  /** When the connection was accepted (ms since the epoch). */
+  get connectedAt (): number {
+    return EPOCH + this.#openedAfter
   }
 
   get traffic (): ConnectionTraffic {
@@ -121,7 +137,7 @@ export class WsConnection extends ConnectionTraffic implements Connection, TickC
 
   /** A session bug must cost at most this connection, never the process. */
   fail (err: unknown): void {
-    this.limits.log.error({ err, connection: this.id }, 'session failed on a frame')
+    this.shared.log.error({ err, connection: this.id }, 'session failed on a frame')
     this.close(1011, 'internal error')
   }
 
@@ -158,7 +174,7 @@ export class WsConnection extends ConnectionTraffic implements Connection, TickC
     if (!this.#corked && this.#socket) {
       this.#socket.cork()
       this.#corked = true
-      uncorkAtTickEnd(this, this.limits.pressure)
+      uncorkAtTickEnd(this, this.shared.pressure)
     }
     if (typeof frame === 'string') {
       this.ws.send(frame, TEXT)
@@ -167,11 +183,11 @@ export class WsConnection extends ConnectionTraffic implements Connection, TickC
     } else {
       this.#writeShared(frame)
       this.sent(frame.length)
-      countTickBytes(frame.length, this.limits.pressure)
+      countTickBytes(frame.length, this.shared.pressure)
     }
-    if (this.ws.bufferedAmount > this.limits.sendBufferLimit) {
+    if (this.ws.bufferedAmount > this.shared.sendBufferLimit) {
       // A consumer that does not read must not make the server buffer without bound.
-      this.registry.slowConsumerClosed(this.protocol)
+      this.shared.registry.slowConsumerClosed(this.protocol)
       this.close(1008, 'send buffer limit exceeded')
     }
   }
@@ -191,7 +207,7 @@ export class WsConnection extends ConnectionTraffic implements Connection, TickC
   pauseReading (): void {
     if (this.ws.readyState !== OPEN) return
     this.ws.pause()
-    this.registry.readingPaused(this.protocol)
+    this.shared.registry.readingPaused(this.protocol)
   }
 
   resumeReading (): void {
@@ -208,7 +224,7 @@ export class WsConnection extends ConnectionTraffic implements Connection, TickC
     if (this.ws.readyState > OPEN) return
     this.uncork()
     this.ws.close(code, reason)
-    this.#closeTimer = setTimeout(() => this.ws.terminate(), this.limits.closeTimeout)
+    this.#closeTimer = setTimeout(() => this.ws.terminate(), this.shared.closeTimeout)
     this.#closeTimer.unref()
   }
 }

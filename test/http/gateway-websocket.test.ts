@@ -1,0 +1,40 @@
+import { once } from 'node:events'
+import t from 'tap'
+import { WebSocket } from 'ws'
+import { buildApp } from '../../src/app.js'
+import { acceptWebSocket } from '../../src/http/websocket/accept.js'
+import { GatewayWebSocket } from '../../src/http/websocket/gateway-websocket.js'
+import type { WsConnection } from '../../src/http/websocket/ws-connection.js'
+import { testConfig } from '../helpers/config.js'
+
+t.test('accepted sockets are GatewayWebSockets: they hold their connection and answer pings without a closure of their own', async (t) => {
+  const app = await buildApp(testConfig(), { logger: false })
+  t.teardown(() => app.close())
+  const accepted: Array<{ socket: WebSocket, connection: WsConnection }> = []
+  app.get('/gateway-test', { websocket: true }, (socket: WebSocket, request) => {
+    accepted.push({ socket, connection: acceptWebSocket(socket, request, 'test', app.services) })
+  })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const client = new WebSocket(`ws://127.0.0.1:${(app.server.address() as { port: number }).port}/gateway-test`)
+  t.teardown(() => client.terminate())
+  await once(client, 'open')
+  const { socket, connection } = accepted[0]
+  t.ok(socket instanceof GatewayWebSocket, 'ws built the gateway\'s class')
+  t.equal((socket as GatewayWebSocket).connection, connection, 'the socket holds its connection')
+  t.notOk(Object.hasOwn(socket, '_autoPongComplete'), 'no pong closure per socket')
+
+  // ws closes a socket with 60 automatic pongs pending: were they never counted down, the 61st
+  // ping would end the connection.
+  const pings = 200
+  for (let i = 0; i < pings; i++) {
+    const answer = Promise.race([
+      once(client, 'pong').then(([data]) => String(data)),
+      once(client, 'close').then(() => 'closed'),
+    ])
+    client.ping(String(i))
+    const got = await answer
+    if (got !== String(i)) return t.fail(`ping ${i} got ${got}`)
+  }
+  t.equal(client.readyState, WebSocket.OPEN, `${pings} pings answered one after another, in order, the connection still open`)
+  t.equal(connection.open, true)
+})
