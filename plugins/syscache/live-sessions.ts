@@ -7,8 +7,8 @@ export interface Sweepable {
 
 // The sweep runs every idleTimeout / STEPS ms (within MIN_PERIOD..MAX_PERIOD): a connection
 // closes between idleTimeout and idleTimeout + 3 periods after its last activity — never early,
-// at most 10 % late, and 9 s late for the default 10 minutes (spec §1.6 only says "after 10
-// minutes of inactivity"). A sweep is a pass over this node's syscache sessions.
+// at most 10 % late from 300 ms up, and 9 s late for the default 10 minutes (spec §1.6 only
+// says "after 10 minutes of inactivity"). A sweep is a pass over this node's syscache sessions.
 const STEPS = 30
 const MIN_PERIOD = 10
 const MAX_PERIOD = 3000
