@@ -2,12 +2,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { FailureLimit } from '../../src/core/throttle/failure-limit.js'
 import type { SyscacheConfig } from '../../src/config/schema.js'
-import type { Connection } from '../../src/core/connection.js'
 import type { PluginOptions } from '../../src/core/services.js'
 import { acceptWebSocket } from '../../src/http/websocket/accept.js'
 import { ClassRouter } from './classes.js'
+import { LiveSessions } from './live-sessions.js'
+import { SharedPrincipals } from './principals.js'
 import { syscacheRoutes } from './routes.js'
-import { inboundPolicy, SyscacheSession, type SyscacheContext } from './session.js'
+import { EVENT_WIRES, inboundPolicy, SyscacheSession, type SyscacheContext } from './session.js'
 
 /** True when a proxy says it forwarded the request: such a peer is never "local" (spec §1.7). */
 export function forwardedByProxy (request: FastifyRequest): boolean {
@@ -28,20 +29,21 @@ async function syscache (app: FastifyInstance, { services, config }: PluginOptio
       name: 'syscache-blacklist', max: config.maxAuthFailures, windowMs: config.authFailureWindow, blockMs: config.blockDuration,
     }),
     inbound: inboundPolicy(config.maxPendingRequests),
+    wire: EVENT_WIRES[config.eventFormat],
+    live: new LiveSessions(config.idleTimeout),
+    principals: new SharedPrincipals(),
   }
+  app.addHook('onClose', async () => ctx.live.stop())
 
-  // Each connection's session, for the role-change listener (the core indexes connections by user).
-  const sessions = new WeakMap<Connection, SyscacheSession>()
   app.get(config.path, { websocket: true, schema: { hide: true } }, (socket, request) => {
     const connection = acceptWebSocket(socket, request, 'syscache', services)
-    const session = new SyscacheSession(ctx, connection, forwardedByProxy(request))
-    sessions.set(connection, session)
-    connection.attach(session)
+    connection.attach(new SyscacheSession(ctx, connection, forwardedByProxy(request)))
   })
 
-  // A user's roles changed on some node: its connections here leave the event types they may no longer receive.
+  // A user's roles changed on some node: its sessions here leave the event types they may no
+  // longer receive. The core indexes each logged-in session by its user, as the connection's revocable.
   services.access.onRolesChanged((username) => {
-    for (const connection of services.connections.ofUser(username)) sessions.get(connection)?.rolesChanged()
+    for (const holder of services.connections.holdersOf(username)) if (ctx.live.has(holder)) holder.rolesChanged()
   })
 
   await app.register(syscacheRoutes, { services })

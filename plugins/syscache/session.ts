@@ -19,7 +19,9 @@ import {
   encodeLegacyEvent, encodeTypedEvent, errorFrame, eventFrame, eventResource, eventTopic, EVENT_TYPES, isEventType, replyFrame,
   TOO_MANY_FAILURES, type ErrorCode, type EventType, type Id,
 } from './frames.js'
+import type { LiveSessions, Sweepable } from './live-sessions.js'
 import { checkAuthArgs, checkAuthTokenArgs, checkEnvelope, checkEventNames } from './messages.js'
+import type { SharedPrincipals } from './principals.js'
 
 /** Sliding-token purpose in the core token store (spec §1.7: 20 chars of [A-Za-z0-9]). */
 export const TOKEN_PURPOSE = 'syscache'
@@ -37,8 +39,8 @@ export const inboundPolicy = (limit: number): InboundPolicy =>
   ({ kind: 'close', limit, overflow: (connection) => connection.close(1008, 'too many pending requests') })
 
 /** How an event reaches a client in each format: one shared object, not two fields per session. */
-interface EventWire { format: string, encode: (message: HubMessage) => Buffer }
-const EVENT_WIRES: Record<'legacy' | 'typed', EventWire> = {
+export interface EventWire { format: string, encode: (message: HubMessage) => Buffer }
+export const EVENT_WIRES: Record<'legacy' | 'typed', EventWire> = {
   legacy: { format: 'syscache:legacy', encode: encodeLegacyEvent },
   typed: { format: 'syscache:typed', encode: encodeTypedEvent },
 }
@@ -52,14 +54,13 @@ export interface SyscacheContext {
   blacklist: FailureLimit
   /** What a connection with too many requests pending gets: `inboundPolicy(config.maxPendingRequests)`. */
   inbound: InboundPolicy
+  /** How events reach this plugin's clients: `EVENT_WIRES[config.eventFormat]`. */
+  wire: EventWire
+  /** The plugin's open sessions, swept for idleness (`config.idleTimeout`, §1.6). */
+  live: LiveSessions<SyscacheSession>
+  /** The principal of each logged-in user, shared by its connections. */
+  principals: SharedPrincipals
   log: { error (obj: object, msg?: string): void, warn (obj: object, msg?: string): void }
-}
-
-interface Auth {
-  token: string
-  hash: string
-  username: string
-  admin: boolean
 }
 
 /** The value kept with a token in the store: who it is for and when it was issued (revocation). */
@@ -79,14 +80,18 @@ const idOf = (value: unknown): Id => {
  * Frames are handled one at a time in arrival order (an `auth` is settled before the request
  * after it is checked); backend calls do not hold the queue, their replies carry the request id.
  */
-export class SyscacheSession implements Subscriber, Revocable {
-  #auth: Auth | null = null
+export class SyscacheSession implements Subscriber, Revocable, Sweepable {
+  /**
+   * The sliding token of the login (§1.7), null while logged out. Who it speaks for is the
+   * principal #login gave the connection; its hash is derived when a revocation asks for it.
+   */
+  #token: string | null = null
   /** Client frames, one at a time in order; class calls stay counted in it until they answer. */
   readonly #frames: InboundFrames
   #closed = false
-  #idleTimer: NodeJS.Timeout | undefined
+  /** The last frame received or request finished, as a `LiveSessions.now()` stamp (the idle rule, §1.6). */
+  #active: number
   #authTimer: NodeJS.Timeout | undefined
-  readonly #wire: EventWire
 
   constructor (
     private readonly ctx: SyscacheContext,
@@ -94,34 +99,42 @@ export class SyscacheSession implements Subscriber, Revocable {
     /** A proxy forwarded the upgrade: the peer is not local, whatever its address (spec §1.7). */
     private readonly forwarded: boolean,
   ) {
-    const { eventFormat, idleTimeout, authWindow } = ctx.config
-    this.#wire = EVENT_WIRES[eventFormat]
     this.#frames = new InboundFrames(connection, this, ctx.inbound)
-    // §1.6: idle connections close after idleTimeout (restarted by every frame), unauthenticated
-    // ones after authWindow; 0 turns either off.
-    if (idleTimeout > 0) {
-      // A connection waiting on one of its requests is not idle; frameSettled restarts the timer.
-      this.#idleTimer = setTimeout(() => { if (this.#frames.pending === 0) connection.close(1000, 'idle timeout') }, idleTimeout)
-      this.#idleTimer.unref()
-    }
-    this.#authTimer = startAuthWindow(authWindow, () => connection.close(1008, 'not authenticated'))
+    // §1.6: idle connections close after idleTimeout (restarted by every frame, see `sweep`),
+    // unauthenticated ones after authWindow; 0 turns either off.
+    this.#active = ctx.live.now()
+    ctx.live.add(this)
+    this.#authTimer = startAuthWindow(ctx.config.authWindow, () => connection.close(1008, 'not authenticated'))
   }
 
-  /** The hash of the session's token: an `auth_clear` of it anywhere logs this connection out. */
+  /**
+   * The hash of the session's token: an `auth_clear` of it anywhere logs this connection out.
+   * Hashed on each ask rather than kept (64 bytes per idle connection, issue 21): it is asked
+   * only when one of this user's tokens is revoked.
+   */
   get revocationToken (): string | null {
-    return this.#auth?.hash ?? null
+    return this.#token === null ? null : tokenHash(this.#token)
+  }
+
+  /**
+   * The plugin's idle sweep: closes (1000) a connection that received no frame since `stale`.
+   * A connection waiting on one of its requests is not idle; frameSettled restamps it when it ends.
+   */
+  sweep (stale: number): void {
+    if (this.#active <= stale && this.#frames.pending === 0) this.connection.close(1000, 'idle timeout')
   }
 
   /** A frame from the client (binary frames arrive as text, spec §1.2); the promise settles once drained. */
   receive (text: string): Promise<void> | undefined {
     if (this.#closed) return
-    this.#idleTimer?.refresh()
+    this.#active = this.ctx.live.now()
     return this.#frames.receive(text)
   }
 
   /** Hub delivery of an event this session subscribed to: the frame is shared by all subscribers. */
   deliver (message: HubMessage): void {
-    this.connection.send(message.frame(this.#wire.format, this.#wire.encode))
+    const { wire } = this.ctx
+    this.connection.send(message.frame(wire.format, wire.encode))
   }
 
   /**
@@ -165,9 +178,9 @@ export class SyscacheSession implements Subscriber, Revocable {
     if (this.#closed) return
     this.#closed = true
     this.#frames.clear()
-    clearTimeout(this.#idleTimer)
+    this.ctx.live.delete(this)
     clearTimeout(this.#authTimer)
-    this.#setAuth(null)
+    this.#token = null
   }
 
   /**
@@ -175,7 +188,7 @@ export class SyscacheSession implements Subscriber, Revocable {
    * backend) does not count as idleness.
    */
   frameSettled (): void {
-    if (!this.#closed) this.#idleTimer?.refresh()
+    if (!this.#closed) this.#active = this.ctx.live.now()
   }
 
   /** Called by the session's InboundFrames, in arrival order. */
@@ -253,7 +266,7 @@ export class SyscacheSession implements Subscriber, Revocable {
 
   /** `rpc/auth`: username + password, or a username alone from a local peer when allowed. */
   async #authPassword (id: Id, args: unknown): Promise<void> {
-    this.#setAuth(null) // upstream clearAuth: the attempt starts logged out (§1.7)
+    this.#token = null // upstream clearAuth: the attempt starts logged out (§1.7)
     if (!checkAuthArgs.Check(args)) return this.#failAuth(id, 400)
     if (await this.#blocked()) return this.#forbidden(id)
     const { identity } = this.ctx.services
@@ -278,7 +291,7 @@ export class SyscacheSession implements Subscriber, Revocable {
 
   /** `rpc/auth_token`: a token saved earlier, from this or any connection on any node. */
   async #authToken (id: Id, args: unknown): Promise<void> {
-    this.#setAuth(null)
+    this.#token = null
     if (!checkAuthTokenArgs.Check(args)) return this.#failAuth(id, 400)
     if (await this.#blocked()) return this.#forbidden(id)
     const { token } = args
@@ -336,11 +349,12 @@ export class SyscacheSession implements Subscriber, Revocable {
 
   /** `rpc/auth_clear`: kills the token everywhere (§1.7) and replies nothing (§1.4 #3). */
   async #authClear (): Promise<void> {
-    const auth = this.#auth
-    if (!auth) return
+    const token = this.#token
+    const user = this.#user()
+    if (token === null || user === null) return
     this.#logout()
-    await this.ctx.services.tokens.revokeSliding(TOKEN_PURPOSE, auth.token)
-    await this.ctx.services.revocations.tokenRevoked(auth.username, auth.hash)
+    await this.ctx.services.tokens.revokeSliding(TOKEN_PURPOSE, token)
+    await this.ctx.services.revocations.tokenRevoked(user.username, tokenHash(token))
   }
 
   /** Slides the token and answers its username, or null if it expired, was cleared or revoked. */
@@ -358,20 +372,31 @@ export class SyscacheSession implements Subscriber, Revocable {
 
   /** The caller of a request that needs auth, its token slid; null logs the connection out. */
   async #caller (): Promise<Caller | null> {
-    const auth = this.#auth
-    if (!auth) return null
-    if (await this.#useToken(auth.token) === null) {
-      if (this.#auth === auth) this.#logout()
+    const token = this.#token
+    const user = this.#user()
+    if (token === null || user === null) return null
+    if (await this.#useToken(token) === null) {
+      // Frames are handled one at a time, so the same token still held is the same login.
+      if (this.#token === token) this.#logout()
       return null
     }
-    return { username: auth.username, admin: auth.admin, connectionId: this.connection.id }
+    return { username: user.username, admin: user.admin, connectionId: this.connection.id }
+  }
+
+  /**
+   * Who the session is logged in as: the principal #login gave the connection, while the token
+   * is held (an auth attempt drops the token first, the principal only when it fails).
+   */
+  #user (): { username: string, admin: boolean } | null {
+    const { principal } = this.connection
+    return this.#token !== null && principal?.kind === 'user' ? principal : null
   }
 
   #login (id: Id, token: string, username: string, admin: boolean): void {
     if (this.#closed) return
-    this.#setAuth({ token, hash: tokenHash(token), username, admin })
+    this.#token = token
     this.#authTimer = endAuthWindow(this.#authTimer)
-    this.ctx.services.connections.authenticated(this.connection, { kind: 'user', username, admin }, this)
+    this.ctx.services.connections.authenticated(this.connection, this.ctx.principals.of(username, admin), this)
     // §1.6: the second element is the token's lifetime in whole seconds (rounded up, never 0).
     this.#send(replyFrame('rpc', id, [token, Math.ceil(this.ctx.config.tokenLifetime / 1000)]))
   }
@@ -384,13 +409,9 @@ export class SyscacheSession implements Subscriber, Revocable {
 
   /** Logged out: no token, no principal, and no more events (README, "Logging out"). */
   #logout (): void {
-    this.#setAuth(null)
+    this.#token = null
     this.ctx.services.connections.loggedOut(this.connection)
     for (const type of EVENT_TYPES) this.#leave(type)
-  }
-
-  #setAuth (auth: Auth | null): void {
-    this.#auth = auth
   }
 
   // ---- events (§1.4 #11–13, §1.8) ----
