@@ -39,12 +39,14 @@ function normalise (filters: Filters | undefined): Record<string, unknown> | nul
  * connection about 400 bytes (bench, idle memory per connection, issue 21).
  */
 export class Subscriptions {
+  // TypeScript-private, not #private: #private methods give every instance a brand slot
+  // (8 bytes per session).
   /** The only subscription, when there is exactly one. */
-  #one: Subscription | undefined
+  private one: Subscription | undefined
   /** Two or more, by topic in the order the topics were first subscribed. */
-  #byTopic: Map<string, Subscription[]> | undefined
+  private byTopic: Map<string, Subscription[]> | undefined
   /** Order number of the next new subscription. */
-  #next = 0
+  private next = 0
 
   /** A resumed session's subscriptions, each with the order it was stored with. */
   static restore (stored: StoredSubscription[]): Subscriptions {
@@ -55,33 +57,33 @@ export class Subscriptions {
 
   /** How many subscriptions (name + filters pairs) there are. */
   get size (): number {
-    if (this.#byTopic === undefined) return this.#one === undefined ? 0 : 1
+    if (this.byTopic === undefined) return this.one === undefined ? 0 : 1
     let count = 0
-    for (const list of this.#byTopic.values()) count += list.length
+    for (const list of this.byTopic.values()) count += list.length
     return count
   }
 
   /** True when a subscription with this name and filters exists (subscribing again updates it). */
   has (eventName: string, filters: Filters | undefined): boolean {
-    return this.#find(eventName, normalise(filters)) !== undefined
+    return this.find(eventName, normalise(filters)) !== undefined
   }
 
   /**
    * Adds or updates; `first` is true when the topic had no subscription before; `value` is the
    * subscription as the stored hash keeps it at `field`.
    */
-  add (view: { event_name: string, filters?: Filters, permanent?: boolean, lazy?: boolean }, order = this.#next): Change & { first: boolean, value: string } {
+  add (view: { event_name: string, filters?: Filters, permanent?: boolean, lazy?: boolean }, order = this.next): Change & { first: boolean, value: string } {
     const topic = eventTopic(view.event_name)
     const filters = normalise(view.filters)
-    let subscription = this.#find(view.event_name, filters)
-    const first = subscription === undefined && this.#listOf(view.event_name) === undefined
+    let subscription = this.find(view.event_name, filters)
+    const first = subscription === undefined && this.listOf(view.event_name) === undefined
     if (subscription) {
       subscription.permanent = view.permanent ?? false
       subscription.lazy = view.lazy ?? false
     } else {
       subscription = { eventName: view.event_name, filters, permanent: view.permanent ?? false, lazy: view.lazy ?? false, order }
-      this.#next = Math.max(this.#next, order + 1)
-      this.#insert(topic, subscription)
+      this.next = Math.max(this.next, order + 1)
+      this.insert(topic, subscription)
     }
     return { topic, first, field: fieldOf(subscription), value: storedValue(subscription) }
   }
@@ -89,19 +91,19 @@ export class Subscriptions {
   /** Removes the subscription with this name and filters; `last` is true when the topic has none left. */
   remove (eventName: string, filters: Filters | undefined): (Change & { last: boolean }) | null {
     const wanted = normalise(filters)
-    const one = this.#one
+    const one = this.one
     if (one !== undefined) {
       if (one.eventName !== eventName || !deepEqual(one.filters, wanted)) return null
-      this.#one = undefined
+      this.one = undefined
       return { topic: eventTopic(eventName), field: fieldOf(one), last: true }
     }
     const topic = eventTopic(eventName)
-    const list = this.#byTopic?.get(topic)
+    const list = this.byTopic?.get(topic)
     const index = list ? list.findIndex((s) => deepEqual(s.filters, wanted)) : -1
     if (!list || index < 0) return null
     const [removed] = list.splice(index, 1)
-    if (list.length === 0) this.#byTopic!.delete(topic)
-    this.#settle()
+    if (list.length === 0) this.byTopic!.delete(topic)
+    this.settle()
     return { topic, field: fieldOf(removed), last: list.length === 0 }
   }
 
@@ -110,28 +112,28 @@ export class Subscriptions {
    * name); null when there was none. Their topic has none left.
    */
   removeEvent (eventName: string): { topic: string, fields: string[] } | null {
-    const list = this.#listOf(eventName)
+    const list = this.listOf(eventName)
     if (list === undefined) return null
     const topic = eventTopic(eventName)
-    if (this.#one !== undefined) this.#one = undefined
-    else this.#byTopic!.delete(topic)
-    this.#settle()
+    if (this.byTopic === undefined) this.one = undefined
+    else this.byTopic.delete(topic)
+    this.settle()
     return { topic, fields: list.map(fieldOf) }
   }
 
   /** The event names subscribed to, each once. */
   eventNames (): string[] {
-    if (this.#byTopic === undefined) return this.#one === undefined ? [] : [this.#one.eventName]
-    return Array.from(this.#byTopic.values(), (list) => list[0].eventName)
+    if (this.byTopic === undefined) return this.one === undefined ? [] : [this.one.eventName]
+    return Array.from(this.byTopic.values(), (list) => list[0].eventName)
   }
 
   /** True when some subscription of the message's topic matches its data (the event goes out once). */
   matches (message: HubMessage): boolean {
-    const one = this.#one
+    const one = this.one
     if (one !== undefined) {
       return isEventTopic(message.topic, one.eventName) && (one.filters === null || filtersMatch(one.filters, eventDataOf(message)))
     }
-    const list = this.#byTopic?.get(message.topic)
+    const list = this.byTopic?.get(message.topic)
     if (!list) return false
     for (let i = 0; i < list.length; i++) {
       const filters = list[i].filters
@@ -141,57 +143,57 @@ export class Subscriptions {
   }
 
   topics (): string[] {
-    if (this.#byTopic === undefined) return this.#one === undefined ? [] : [eventTopic(this.#one.eventName)]
-    return Array.from(this.#byTopic.keys())
+    if (this.byTopic === undefined) return this.one === undefined ? [] : [eventTopic(this.one.eventName)]
+    return Array.from(this.byTopic.keys())
   }
 
   views (): SubscriptionView[] {
-    return Array.from(this.#all(), viewOf)
+    return Array.from(this.all(), viewOf)
   }
 
   /** Every subscription as the stored hash keeps it: [field, value]. */
   stored (): Array<[string, string]> {
-    return Array.from(this.#all(), (s) => [fieldOf(s), storedValue(s)])
+    return Array.from(this.all(), (s) => [fieldOf(s), storedValue(s)])
   }
 
-  * #all (): IterableIterator<Subscription> {
-    if (this.#one !== undefined) yield this.#one
-    if (this.#byTopic !== undefined) for (const list of this.#byTopic.values()) yield * list
+  private * all (): IterableIterator<Subscription> {
+    if (this.one !== undefined) yield this.one
+    if (this.byTopic !== undefined) for (const list of this.byTopic.values()) yield * list
   }
 
   /** The subscriptions to `eventName` (a new list for the single one), or undefined when none. */
-  #listOf (eventName: string): Subscription[] | undefined {
-    if (this.#one !== undefined) return this.#one.eventName === eventName ? [this.#one] : undefined
-    return this.#byTopic?.get(eventTopic(eventName))
+  private listOf (eventName: string): Subscription[] | undefined {
+    if (this.one !== undefined) return this.one.eventName === eventName ? [this.one] : undefined
+    return this.byTopic?.get(eventTopic(eventName))
   }
 
-  #find (eventName: string, filters: Record<string, unknown> | null): Subscription | undefined {
-    return this.#listOf(eventName)?.find((s) => deepEqual(s.filters, filters))
+  private find (eventName: string, filters: Record<string, unknown> | null): Subscription | undefined {
+    return this.listOf(eventName)?.find((s) => deepEqual(s.filters, filters))
   }
 
-  #insert (topic: string, subscription: Subscription): void {
-    if (this.#byTopic === undefined) {
-      if (this.#one === undefined) {
-        this.#one = subscription
+  private insert (topic: string, subscription: Subscription): void {
+    if (this.byTopic === undefined) {
+      if (this.one === undefined) {
+        this.one = subscription
         return
       }
       // The first one's topic first: the Map keeps the order topics were first subscribed in.
-      this.#byTopic = new Map([[eventTopic(this.#one.eventName), [this.#one]]])
-      this.#one = undefined
+      this.byTopic = new Map([[eventTopic(this.one.eventName), [this.one]]])
+      this.one = undefined
     }
-    const list = this.#byTopic.get(topic)
+    const list = this.byTopic.get(topic)
     if (list) list.push(subscription)
-    else this.#byTopic.set(topic, [subscription])
+    else this.byTopic.set(topic, [subscription])
   }
 
   /** Back to a field (or nothing) once one subscription (or none) is left. */
-  #settle (): void {
-    const byTopic = this.#byTopic
+  private settle (): void {
+    const byTopic = this.byTopic
     if (byTopic === undefined || byTopic.size > 1) return
     const [list] = byTopic.values()
     if (list !== undefined && list.length > 1) return
-    this.#one = list?.[0]
-    this.#byTopic = undefined
+    this.one = list?.[0]
+    this.byTopic = undefined
   }
 }
 
