@@ -9,9 +9,16 @@ import type { EventMeta } from './messages.js'
 
 const PREFIX = '{"sid":"'
 
+const TOPIC_PREFIX = 'telegraphy:'
+
 /** Topic of an event name (design.md §2: topics are namespaced by protocol). */
 export function eventTopic (name: string): string {
-  return `telegraphy:${name}`
+  return TOPIC_PREFIX + name
+}
+
+/** True when `topic` is `eventTopic(name)`, without building that string (once per delivery). */
+export function isEventTopic (topic: string, name: string): boolean {
+  return topic.length === TOPIC_PREFIX.length + name.length && topic.endsWith(name) && topic.startsWith(TOPIC_PREFIX)
 }
 
 /** The hub payload for an event; `id` must not contain `"` (node ids are base64url). */

@@ -74,18 +74,19 @@ export class Liveness {
   }
 
   /**
-   * The ttl a connected session's subscriptions hash is written with: the live record's, or
-   * none on a single node (nothing refreshes it there; the drop gives it the window's ttl).
+   * The ttl a connected session's subscriptions hash is written with: the live record's. Only
+   * with a shared store is it written while the session is connected (session.ts).
    */
   get subscriptionsTtl (): number {
-    return this.options.shared ? this.#recordTtl : 0
+    return this.#recordTtl
   }
 
   /** Writes (or rewrites) the live record of `holder` and keeps it refreshed. */
   async hold (holder: LiveHolder): Promise<void> {
     if (!this.options.shared) {
-      // A resumed session's hash had the dropped session's ttl: it is connected again.
-      await this.store.touch(subscriptionsKey(holder.token), 0).catch(this.#warn)
+      // A single node keeps no hash for a connected session (it writes one when the session
+      // drops, session.ts): a resumed session's goes, the session holds its subscriptions again.
+      await this.store.delete(subscriptionsKey(holder.token)).catch(this.#warn)
       return
     }
     if (holder.liveSlot < 0) {

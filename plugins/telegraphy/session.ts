@@ -26,9 +26,11 @@ import { Subscriptions } from './subscriptions.js'
 /**
  * new → connected (CONNECT) or resuming → connected (RECONNECT); connected → closed when the
  * socket drops (the session lives on as a KeptSession for the reconnect window) or the user is
- * removed. `closed` also ends refused connections.
+ * removed. `closed` also ends refused connections. `dropping` is `resuming` once the socket has
+ * gone: the RECONNECT finishes by keeping the session again (a state, not a flag: one field less
+ * per connection, issue 21).
  */
-type State = 'new' | 'resuming' | 'connected' | 'closed'
+type State = 'new' | 'resuming' | 'dropping' | 'connected' | 'closed'
 
 const POLICY = 1008
 const noop = () => {}
@@ -51,13 +53,15 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
   readonly #frames: InboundFrames
   /** Live events that arrive while a RECONNECT collects the missed ones. */
   #buffer: HubMessage[] | null = null
-  #socketGone = false
 
-  /** Where the client connects from, read while the socket is open: a RECONNECT must match it (§3.9.7). */
-  readonly #address: string
+  /**
+   * Where the client connects from (a RECONNECT must match it, §3.9.7), read as a CONNECT or
+   * RECONNECT is handled: the socket is open then (its close would have ended the `new` session),
+   * and a connection that never sends one does not have Node cache its peer (issue 21).
+   */
+  #address = ''
 
   constructor (private readonly gateway: Gateway, private readonly connection: Connection) {
-    this.#address = connection.remoteAddress
     this.#frames = new InboundFrames(connection, this, PAUSE_READING)
     this.#timer = setTimeout(() => this.#connectTimeout(), gateway.config.connectTimeout)
   }
@@ -73,7 +77,6 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
 
   /** The socket is gone: a connected session is kept for the reconnect window. */
   socketClosed (): void {
-    this.#socketGone = true
     // Runs on the socket's close event, where nothing catches: a throw here would end the
     // process (issue 14), so a failure costs this session only.
     try {
@@ -82,8 +85,9 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
         this.#state = 'closed'
       } else if (this.#state === 'connected') {
         this.#detach([])
+      } else if (this.#state === 'resuming') {
+        this.#state = 'dropping'
       }
-      // `resuming` finishes in #reconnect, which sees #socketGone.
     } catch (err) {
       this.gateway.log.error({ err, connection: this.connection.id }, 'telegraphy: session not kept after its socket closed')
     }
@@ -94,7 +98,7 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     if (this.#subs === null || !this.#subs.matches(message)) return
     if (this.#state === 'connected') {
       this.connection.send(message.frame('telegraphy', encodeEventFrame))
-    } else if (this.#state === 'resuming') {
+    } else if (this.#state === 'resuming' || this.#state === 'dropping') {
       this.#buffer!.push(message)
     }
   }
@@ -165,6 +169,7 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
   async #connect (frame: Envelope): Promise<void> {
     if (this.#state !== 'new') return this.#reply(frame.id, false, 'ALREADY_CONNECTED', 'this connection is already connected')
     if (!checkConnect.Check(frame.args)) return this.#reply(frame.id, false, 'INVALID_MESSAGE', 'CONNECT needs args.auth_token (a string)')
+    this.#address = this.connection.remoteAddress
     // A CONNECT arrived: the slow-DOS guard (§3.6) has done its job.
     this.#clearTimer()
     const principal = await this.#authenticate(frame.args.auth_token)
@@ -182,13 +187,13 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
   /** A one-time token's principal, null when it is not valid, THROTTLED when not even checked. */
   async #authenticate (authToken: string): Promise<Principal | null | typeof THROTTLED> {
     const { config, services } = this.gateway
-    if (authToken === '') return config.requireAuth ? null : anonymous()
+    if (authToken === '') return config.requireAuth ? null : anonymous(this.connection)
     // A presented token is a guess until proven: failures count against the address.
     const verdict = await services.throttle.guard({ address: this.#address, protocol: 'telegraphy' }, async (): Promise<Principal | null> => {
       const value = await services.tokens.takeOneTime(AUTH_TOKEN_PURPOSE, authToken)
       if (value === null) return null
       const grant = decodeGrant(value)
-      if (grant === null) return anonymous()
+      if (grant === null) return anonymous(this.connection)
       const user = await services.identity.find(grant.username)
       if (!user) return null
       // A token narrowed away from admin does not speak for an admin (src/core/tokens).
@@ -204,6 +209,7 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     const carrier = frame.session_token !== undefined && frame.session_token !== null ? frame : frame.args
     if (!checkReconnect.Check(carrier)) return this.#reply(frame.id, false, 'INVALID_MESSAGE', 'RECONNECT needs session_token (a string)')
     const token = carrier.session_token
+    this.#address = this.connection.remoteAddress
     this.#clearTimer()
     const verdict = await this.gateway.services.throttle.guard({ address: this.#address, protocol: 'telegraphy' }, () => takeSession(this.gateway, token, this.#address))
     if (!verdict.ok) {
@@ -213,14 +219,15 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
       return
     }
     const found = verdict.value
-    // Taken: the session is this connection's now, even if its socket went meanwhile (it is
-    // then kept again below, as a drop).
+    // Taken: the session is this connection's now, even if its socket went meanwhile (`closed`
+    // from `new`: it is then kept again below, as a drop).
     const { record, keepers } = found
     const { store, subscriptions } = this.gateway.services
     this.#token = token
     // Indexed once connected (below): a revocation meanwhile finds the record gone or the kept session.
     this.connection.principal = record.principal
-    this.#state = 'resuming'
+    // (A cast: TypeScript does not see the close event change the state during the await.)
+    this.#state = (this.#state as State) === 'closed' ? 'dropping' : 'resuming'
     this.#buffer = []
     const subs = this.#subs = Subscriptions.restore(record.subscriptions)
     // What the rules deny now does not come back, whatever the session was allowed when it was
@@ -241,7 +248,7 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     }
     const pending = withoutRepeats(missed, this.#buffer, denied)
     this.#buffer = null
-    if (this.#socketGone) return this.#detach(pending)
+    if (this.#state === 'dropping') return this.#detach(pending)
     this.connection.send(reconnectReply(frame.id, subs.views()))
     for (const payload of pending) this.connection.send(frameOf(payload))
     this.#state = 'connected'
@@ -271,8 +278,9 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     const { topic, first, field, value } = this.#subs.add(args)
     // Only this subscription is written (issue 14, item 3), so a resume restores it. Sent before
     // anything is awaited: a drop meanwhile gives the hash its ttl after this write, not before.
-    const stored = this.gateway.services.store.hashSet(subscriptionsKey(this.#token), field, value, this.gateway.liveness.subscriptionsTtl)
-      .catch((err: Error) => this.#notStored(err))
+    const stored = this.#mirrored
+      ? this.gateway.services.store.hashSet(subscriptionsKey(this.#token), field, value, this.gateway.liveness.subscriptionsTtl).catch((err: Error) => this.#notStored(err))
+      : undefined
     if (first) {
       const live = this.gateway.services.subscriptions.join(this.connection, topic, this)
       // Announced as it is joined, so an UNSUBSCRIBE or a close while it goes live follows it.
@@ -290,7 +298,7 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
     if (problem !== null) return this.#reply(frame.id, false, 'INVALID_MESSAGE', problem)
     const removed = this.#subs?.remove(args.event_name, args.filters)
     if (!removed) return this.#reply(frame.id, false, 'NOT_SUBSCRIBED', 'no such subscription', { event_name: args.event_name })
-    const stored = this.gateway.services.store.hashDelete(subscriptionsKey(this.#token), removed.field).catch((err: Error) => this.#notStored(err))
+    const stored = this.#mirrored ? this.gateway.services.store.hashDelete(subscriptionsKey(this.#token), removed.field).catch((err: Error) => this.#notStored(err)) : undefined
     if (removed.last) {
       this.gateway.services.connections.unsubscribed(this.connection, args.event_name)
       await this.gateway.services.subscriptions.leave(this.connection, removed.topic)
@@ -315,10 +323,20 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
       if (removed === null) continue
       // Only what was announced: a resume drops the denied ones before it joins the rest.
       if (subscriptions.has(this.connection, removed.topic)) connections.unsubscribed(this.connection, name)
-      for (const field of removed.fields) store.hashDelete(subscriptionsKey(this.#token), field).catch((err: Error) => this.#notStored(err))
+      if (this.#mirrored) for (const field of removed.fields) store.hashDelete(subscriptionsKey(this.#token), field).catch((err: Error) => this.#notStored(err))
       subscriptions.leave(this.connection, removed.topic).catch((err: Error) => this.#notStored(err))
     }
     return denied
+  }
+
+  /**
+   * True when a connected session's subscriptions are kept in the store as they change, for a
+   * survivor to resume it if this node dies (liveness.ts). On a single node nothing outlives the
+   * process: they are written when the socket drops (#detach), and until then the store holds
+   * no copy of what the session holds (issue 21: ~450 bytes per idle connection).
+   */
+  get #mirrored (): boolean {
+    return this.gateway.shared
   }
 
   /** A store error on a subscription change, logged with this connection (a method: no closure kept per session). */
@@ -354,20 +372,26 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
    */
   #detach (pending: string[]): void {
     const { config, services } = this.gateway
+    const subs = this.#subs ?? new Subscriptions()
+    // Not mirrored: written now. First, so nothing has changed yet should it throw (it cannot:
+    // each was encoded once already, as it was made).
+    const unstored = this.#mirrored ? [] : subs.stored()
     this.#state = 'closed'
     const head = this.liveHead()
     const kept = new KeptSession(this.gateway, this.#token, this.gateway.nodeId)
     for (const payload of pending) kept.keep(payload)
-    kept.takeOver(head.principal, this.#subs ?? new Subscriptions())
+    kept.takeOver(head.principal, subs)
     // After the kept session subscribed: the topics never go without a subscriber here.
     services.subscriptions.leaveAll(this.connection)
     this.#subs = null
     const notKept = (err: Error) => this.gateway.log.warn({ err: err.message, connection: this.connection.id }, 'telegraphy: session not kept')
     // The head names no client data, so this runs on a socket's close event without any risk of
-    // throwing. The subscriptions are in the store already; they outlive the head by the hand-over
-    // time, since whoever takes the head reads them after.
+    // throwing. The subscriptions outlive the head by the hand-over time, since whoever takes the
+    // head reads them after (the unmirrored ones are written before it).
+    const subsTtl = config.reconnectWindow + config.handoverTimeout
+    for (const [field, value] of unstored) services.store.hashSet(subscriptionsKey(this.#token), field, value, subsTtl).catch(notKept)
     services.store.set(sessionKey(this.#token), JSON.stringify(head), config.reconnectWindow).catch(notKept)
-    services.store.touch(subscriptionsKey(this.#token), config.reconnectWindow + config.handoverTimeout).catch(notKept)
+    if (this.#mirrored) services.store.touch(subscriptionsKey(this.#token), subsTtl).catch(notKept)
     this.gateway.liveness.release(this).catch(noop)
   }
 
@@ -396,6 +420,10 @@ function withoutRepeats (missed: string[], live: HubMessage[], denied: Set<strin
   return out
 }
 
-function anonymous (): Principal {
-  return { kind: 'anonymous', id: randomId(9) }
+/**
+ * Named after the connection it connected on: as unique as a random id, without a string of its
+ * own per idle connection (issue 21). Nothing reads it; a resumed session keeps it.
+ */
+function anonymous (connection: Connection): Principal {
+  return { kind: 'anonymous', id: connection.id }
 }

@@ -6,6 +6,8 @@ import type { SubscriptionView } from './messages.js'
 // subscription (issue 14, item 3): a SUBSCRIBE writes its own field, an UNSUBSCRIBE deletes it,
 // and nothing rewrites the whole list. The hash lives as long as the session's record (live or
 // dropped, record.ts) and is read with it by whoever resumes the session (§3.4 "any node").
+// A single node (no shared store) has no live record and writes the hash only when the session
+// drops, all fields at once: nobody could read it earlier (session.ts, issue 21).
 
 /** The subscriptions hash of a session. */
 export const subscriptionsKey = (token: string) => `telegraphy:subs:${token}`

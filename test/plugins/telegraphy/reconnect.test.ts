@@ -47,6 +47,22 @@ t.test('RECONNECT within the window restores subscriptions and delivers missed e
   t.equal(await store.get(sessionKey(sessionToken)), null, 'the record is taken')
 })
 
+t.test('a single node keeps no store copy of a connected session\'s subscriptions: they are written as it drops (issue 21)', async (t) => {
+  const { app, url, wsUrl } = await startApp(t, telegraphyOverrides())
+  const store = app.services.store
+  const stored = async (token: string) => Array.from((await store.hashGetAll(`telegraphy:subs:${token}`)).values(), (v) => JSON.parse(v).view.event_name).sort()
+  const { client, sessionToken } = await connected(url, wsUrl)
+  await subscribe(client, 1, { event_name: 'demo.Item' })
+  await subscribe(client, 2, { event_name: 'lazy.X', filters: { n: 1 }, lazy: true })
+  t.same(await stored(sessionToken), [], 'none while connected')
+  client.close()
+  await eventually(async () => (await store.get(sessionKey(sessionToken))) !== null, 2000, 'session kept')
+  t.same(await stored(sessionToken), ['demo.Item', 'lazy.X'], 'both, once dropped')
+  const back = await open(wsUrl)
+  t.match(await back.request({ message: 'RECONNECT', id: 3, session_token: sessionToken }), { status: 'CONNECTED', subscriptions: [{ event_name: 'demo.Item' }, { event_name: 'lazy.X' }] })
+  t.same(await stored(sessionToken), [], 'gone again once resumed')
+})
+
 t.test('RECONNECT after the window, with an unknown token, or twice: INVALID_SESSION and close', async (t) => {
   const { app, url, wsUrl } = await startApp(t, telegraphyOverrides({ reconnectWindow: 150, handoverTimeout: 100 }))
   const store = app.services.store
