@@ -50,7 +50,8 @@ export class ReallySession implements Revocable {
   #caller: Caller | null = null
   #revocationToken: string | null = null
   #closed = false
-  readonly #frames: InboundFrames
+  /** Made at a frame, dropped when it has nothing left (framesIdle). */
+  #frames: InboundFrames | null = null
   #idleTimer: NodeJS.Timeout | undefined
   #expiryTimer: NodeJS.Timeout | undefined
   #authTimer: NodeJS.Timeout | undefined
@@ -58,7 +59,6 @@ export class ReallySession implements Revocable {
 
   constructor (private readonly ctx: ReallyContext, private readonly connection: WsConnection) {
     this.#subscriptions = new Subscriptions(ctx, connection, { push: (frame: Frame) => this.connection.send(frame) })
-    this.#frames = new InboundFrames(connection, this, ctx.inbound)
     if (ctx.config.idleTimeout > 0) {
       this.#idleTimer = setTimeout(() => this.#kick(), ctx.config.idleTimeout)
     }
@@ -74,7 +74,12 @@ export class ReallySession implements Revocable {
   receive (text: string): Promise<void> | undefined {
     if (this.#closed) return
     this.#idleTimer?.refresh()
-    return this.#frames.receive(text)
+    return (this.#frames ??= new InboundFrames(this.connection, this, this.ctx.inbound)).receive(text)
+  }
+
+  /** The frame queue has nothing left: an idle session keeps none (InboundFrames, FrameSink). */
+  framesIdle (): void {
+    this.#frames = null
   }
 
   /**
@@ -95,7 +100,7 @@ export class ReallySession implements Revocable {
 
   socketClosed (): void {
     this.#closed = true
-    this.#frames.clear()
+    this.#frames?.clear()
     clearTimeout(this.#idleTimer)
     clearTimeout(this.#expiryTimer)
     clearTimeout(this.#authTimer)

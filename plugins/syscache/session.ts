@@ -86,8 +86,11 @@ export class SyscacheSession implements Subscriber, Revocable, Sweepable {
    * principal #login gave the connection; its hash is derived when a revocation asks for it.
    */
   #token: string | null = null
-  /** Client frames, one at a time in order; class calls stay counted in it until they answer. */
-  readonly #frames: InboundFrames
+  /**
+   * Client frames, one at a time in order; class calls stay counted in it until they answer. Made
+   * at a frame, dropped when it has nothing left (framesIdle).
+   */
+  #frames: InboundFrames | null = null
   #closed = false
   /** The last frame received or request finished, as a `LiveSessions.now()` stamp (the idle rule, §1.6). */
   #active: number
@@ -99,7 +102,6 @@ export class SyscacheSession implements Subscriber, Revocable, Sweepable {
     /** A proxy forwarded the upgrade: the peer is not local, whatever its address (spec §1.7). */
     private readonly forwarded: boolean,
   ) {
-    this.#frames = new InboundFrames(connection, this, ctx.inbound)
     // §1.6: idle connections close after idleTimeout (restarted by every frame, see `sweep`),
     // unauthenticated ones after authWindow; 0 turns either off.
     this.#active = ctx.live.now()
@@ -121,14 +123,19 @@ export class SyscacheSession implements Subscriber, Revocable, Sweepable {
    * A connection waiting on one of its requests is not idle; frameSettled restamps it when it ends.
    */
   sweep (stale: number): void {
-    if (this.#active <= stale && this.#frames.pending === 0) this.connection.close(1000, 'idle timeout')
+    if (this.#active <= stale && (this.#frames?.pending ?? 0) === 0) this.connection.close(1000, 'idle timeout')
   }
 
   /** A frame from the client (binary frames arrive as text, spec §1.2); the promise settles once drained. */
   receive (text: string): Promise<void> | undefined {
     if (this.#closed) return
     this.#active = this.ctx.live.now()
-    return this.#frames.receive(text)
+    return (this.#frames ??= new InboundFrames(this.connection, this, this.ctx.inbound)).receive(text)
+  }
+
+  /** The frame queue has nothing left: an idle session keeps none (InboundFrames, FrameSink). */
+  framesIdle (): void {
+    this.#frames = null
   }
 
   /** Hub delivery of an event this session subscribed to: the frame is shared by all subscribers. */
@@ -177,7 +184,7 @@ export class SyscacheSession implements Subscriber, Revocable, Sweepable {
   socketClosed (): void {
     if (this.#closed) return
     this.#closed = true
-    this.#frames.clear()
+    this.#frames?.clear()
     this.ctx.live.delete(this)
     clearTimeout(this.#authTimer)
     this.#token = null

@@ -49,8 +49,11 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
   #subs: Subscriptions | null = null
   /** Connect timeout while `new`. */
   #timer: NodeJS.Timeout | undefined
-  /** Client frames, strictly in order (§3.9.4); a flooding client's socket is paused. */
-  readonly #frames: InboundFrames
+  /**
+   * Client frames, strictly in order (§3.9.4); a flooding client's socket is paused. Made at a
+   * frame, dropped when it has nothing left (framesIdle).
+   */
+  #frames: InboundFrames | null = null
   /** Live events that arrive while a RECONNECT collects the missed ones. */
   #buffer: HubMessage[] | null = null
 
@@ -62,13 +65,17 @@ export class TelegraphySession implements Subscriber, Revocable, LiveHolder {
   #address = ''
 
   constructor (private readonly gateway: Gateway, private readonly connection: Connection) {
-    this.#frames = new InboundFrames(connection, this, PAUSE_READING)
     this.#timer = setTimeout(() => this.#connectTimeout(), gateway.config.connectTimeout)
   }
 
   /** One client frame, handled after the ones before it; the promise (if any) settles once drained. */
   receive (text: string): Promise<void> | undefined {
-    return this.#frames.receive(text)
+    return (this.#frames ??= new InboundFrames(this.connection, this, PAUSE_READING)).receive(text)
+  }
+
+  /** The frame queue has nothing left: an idle session keeps none (InboundFrames, FrameSink). */
+  framesIdle (): void {
+    this.#frames = null
   }
 
   get token (): string {

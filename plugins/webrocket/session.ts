@@ -69,13 +69,13 @@ export function encodeDelivery (message: HubMessage): Frame {
  */
 export class WebrocketSession implements Subscriber, VhostMember {
   #user: string | null = null
-  readonly #frames: InboundFrames
+  /** Made at a frame, dropped when it has nothing left (framesIdle). */
+  #frames: InboundFrames | null = null
   #closed = false
   #authTimer: NodeJS.Timeout | undefined
 
   constructor (readonly connection: Connection, readonly vhost: Vhost, private readonly ctx: SessionContext) {
     vhost.members.add(this)
-    this.#frames = new InboundFrames(connection, this, PAUSE_READING)
     // The spec has no timers (§2.6), so this is off unless configured; closed without a reply, as `disconnect` is.
     this.#authTimer = startAuthWindow(ctx.authWindow, () => connection.close(1008, 'not authenticated'))
   }
@@ -90,14 +90,19 @@ export class WebrocketSession implements Subscriber, VhostMember {
 
   /** A text frame from the client; the promise (if any) settles once the queue is drained. */
   receive (text: string): Promise<void> | undefined {
-    return this.#frames.receive(text)
+    return (this.#frames ??= new InboundFrames(this.connection, this, PAUSE_READING)).receive(text)
+  }
+
+  /** The frame queue has nothing left: an idle session keeps none (InboundFrames, FrameSink). */
+  framesIdle (): void {
+    this.#frames = null
   }
 
   /** The socket closed: leave every channel and the vhost. */
   socketClosed (): void {
     this.#closed = true
     clearTimeout(this.#authTimer)
-    this.#frames.clear()
+    this.#frames?.clear()
     this.vhost.members.delete(this)
     this.#leaveAll()
   }

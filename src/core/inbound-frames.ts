@@ -45,6 +45,12 @@ export interface FrameSink {
   handleFrame (text: string): Handled | Promise<Handled>
   /** Called each time a frame or a detached job is done (a session's idle timer restarts on it). */
   frameSettled? (): void
+  /**
+   * Nothing waits, runs or is paused any more: the queue holds only what a new one would. A
+   * session may drop it here and make one at its next frame, so an idle connection keeps no
+   * queue (issue 21's idle memory: ~90 bytes per connection).
+   */
+  framesIdle? (): void
 }
 
 /**
@@ -122,6 +128,7 @@ export class InboundFrames {
         if (this.#paused) this.#resume()
       }
       this.#waiting = null
+      if (this.#pending === 0) this.sink.framesIdle?.()
     }
   }
 
@@ -133,5 +140,7 @@ export class InboundFrames {
   #release (): void {
     this.#pending--
     this.sink.frameSettled?.()
+    // A detached job that settles last, after the drain ended, leaves the queue idle.
+    if (this.#pending === 0 && !this.#busy) this.sink.framesIdle?.()
   }
 }

@@ -189,3 +189,29 @@ t.test('a handler that throws rejects the drain; its frame and those behind it a
   await frames.receive('z')
   t.same(handled, ['bad', 'z'], 'the queue works afterwards')
 })
+
+t.test('the queue tells its session when it has nothing left, so an idle session can drop it', async (t) => {
+  const connection = fakeConnection()
+  let idle = 0
+  const slow = deferred()
+  const job = deferred()
+  const frames = new InboundFrames(connection, {
+    handleFrame: (text) => text === 'slow' ? slow.promise : text === 'job' ? new Detached(job.promise) : undefined,
+    framesIdle: () => { idle++ },
+  }, closePast(5))
+  await frames.receive('quick')
+  t.equal(idle, 1, 'a frame answered at once leaves it idle')
+  const draining = frames.receive('slow')
+  void frames.receive('after')
+  t.equal(idle, 1, 'not while a frame runs and another waits')
+  slow.resolve()
+  await draining
+  t.equal(idle, 2, 'idle once both are handled')
+  await frames.receive('job')
+  t.equal(frames.pending, 1)
+  t.equal(idle, 2, 'not while a detached job runs, though the drain ended')
+  job.resolve()
+  await tick()
+  t.equal(frames.pending, 0)
+  t.equal(idle, 3, 'idle when the job settles')
+})
