@@ -6,8 +6,6 @@ import type { GatewayWebSocket } from './gateway-websocket.js'
 import { releaseUpgradeResponse } from './upgrade-response.js'
 import { WsConnection, type SharedSocketContext } from './ws-connection.js'
 
-export type { SocketSession } from './ws-connection.js'
-
 // One context per app, shared by its connections (not fields of every connection).
 const sharedOf = new WeakMap<Services, SharedSocketContext>()
 function sharedContext (services: Services, log: FastifyBaseLogger): SharedSocketContext {
