@@ -13,8 +13,7 @@ import { requestLogger } from './http/lazy-request-logger.js'
 import { loggerOptions } from './http/logging.js'
 import { echoRequestIds, requestId } from './http/request-id.js'
 import { registerSecurityHeaders } from './http/security-headers.js'
-import { gatewayWebSocketClass } from './http/websocket/gateway-websocket.js'
-import { chooseNoSubprotocol } from './http/websocket/subprotocols.js'
+import { gatewaySocketServerOptions } from './http/websocket/gateway-websocket.js'
 import { keepUpgradeResponses } from './http/websocket/upgrade-response.js'
 import { connectionLog } from './observability/connection-log.js'
 import { version } from './version.js'
@@ -93,9 +92,10 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     await registerDocs(app, version, socketChannels(config.protocols))
     await app.register(websocket, {
       // Every socket is in services.connections (acceptWebSocket), so ws's own client set (a Set
-      // entry and a close listener per connection) is not kept. Sockets are GatewayWebSockets:
-      // they hold their connection, and no pong closure of their own.
-      options: { maxPayload: config.server.maxPayload, clientTracking: false, handleProtocols: chooseNoSubprotocol, WebSocket: gatewayWebSocketClass },
+      // entry and a close listener per connection) is not kept. ws does the handshake; the
+      // sockets are GatewayWebSockets, which ws builds with these options (closeTimeout and
+      // sendBufferLimit are read by GatewayWebSocket; ws's own default for maxFragments stays).
+      options: gatewaySocketServerOptions(config.server),
       // Clients are told the server is going away (1001), not that it finished normally.
       preClose (done) {
         services.accepting = false

@@ -1,4 +1,4 @@
-import { allocTextFrame } from '../../src/http/websocket/ws-connection.js'
+import { allocTextFrame } from '../../src/http/websocket/frames.js'
 
 type Json = Record<string, unknown>
 

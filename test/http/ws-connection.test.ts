@@ -53,7 +53,7 @@ t.test('frames sent in one tick leave in one write', async (t) => {
   const client = await WsClient.connect(h.url)
   t.teardown(() => client.close())
   const connection = await h.accepted()
-  const socket = (connection as unknown as { ws: { _socket: Socket } }).ws._socket
+  const socket = (connection as unknown as { ws: { socket: Socket } }).ws.socket
   t.equal(socket, h.rawSockets[0], 'the upgrade request\'s socket, which WsConnection corks, is the one ws writes to')
   let writes = 0
   const original = { write: socket._write, writev: socket._writev }
@@ -70,8 +70,8 @@ t.test('frames sent in one tick leave in one write', async (t) => {
 
 t.test('fan-out Buffers leave as one shared frame of every length class, in order with replies', async (t) => {
   const h = await harness(t)
-  // ws clients offer permessage-deflate by default: the server must refuse it, since shared
-  // frames are written past ws's sender (src/http/websocket/ws-connection.ts).
+  // ws clients offer permessage-deflate by default: the server must refuse it, since its frames
+  // are never compressed (src/http/websocket/gateway-websocket.ts).
   const client = await WsClient.connect(h.url)
   t.teardown(() => client.close())
   t.equal(client.ws.extensions, '', 'no extension negotiated')

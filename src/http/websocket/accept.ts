@@ -11,8 +11,8 @@ const sharedOf = new WeakMap<Services, SharedSocketContext>()
 function sharedContext (services: Services, log: FastifyBaseLogger): SharedSocketContext {
   let shared = sharedOf.get(services)
   if (!shared) {
-    const { sendBufferLimit, closeTimeout } = services.config.server
-    sharedOf.set(services, shared = { sendBufferLimit, closeTimeout, pressure: services.outbound, log, registry: services.connections })
+    const { sendBufferLimit } = services.config.server
+    sharedOf.set(services, shared = { sendBufferLimit, pressure: services.outbound, log, registry: services.connections })
   }
   return shared
 }
@@ -28,16 +28,17 @@ const connectionId = sequentialIds()
  * shared functions that find it through the socket, not closures per connection. The plugin
  * makes its session and hands it to `attach`.
  */
-export function acceptWebSocket (socket: WebSocket, request: FastifyRequest, protocol: string, services: Services): WsConnection {
+export function acceptWebSocket (webSocket: WebSocket, request: FastifyRequest, protocol: string, services: Services): WsConnection {
   const { server } = services.config
   // Behind a trusted proxy the address comes from its headers, which are gone once the request
   // is released; otherwise it is the socket's peer, read only if a protocol asks for it.
   const address = server.trustProxy === false ? undefined : request.ip
-  // The TCP socket under `ws` (the upgrade's, which ws took over): corked per tick, asked its peer.
-  const connection = new WsConnection(connectionId(), protocol, address, socket, request.raw.socket, sharedContext(services, request.server.log))
+  // Built by ws's server as its `WebSocket` option (src/app.ts), typed by @fastify/websocket as ws's.
+  const socket = webSocket as unknown as GatewayWebSocket
+  const connection = new WsConnection(connectionId(), protocol, address, socket, sharedContext(services, request.server.log))
   services.connections.add(connection, { userAgent: request.headers['user-agent'] })
   releaseUpgradeResponse(request)
-  ;(socket as GatewayWebSocket).connection = connection
+  socket.connection = connection
   // @fastify/websocket's own error listener closes over the request and reply (kilobytes per
   // idle connection): replaced by one that needs only the shared logger.
   socket.removeAllListeners('error')
@@ -47,13 +48,12 @@ export function acceptWebSocket (socket: WebSocket, request: FastifyRequest, pro
   return connection
 }
 
-function onSocketMessage (this: WebSocket, data: Buffer | ArrayBuffer | Buffer[]): void {
-  const connection = (this as GatewayWebSocket).connection!
+function onSocketMessage (this: GatewayWebSocket, data: Buffer): void {
+  const connection = this.connection!
   const session = connection.session
   if (!session) return
-  const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)
-  connection.received(bytes.length)
-  const text = bytes.toString('utf8')
+  connection.received(data.length)
+  const text = data.toString('utf8')
   try {
     const pending = session.receive(text)
     if (pending) pending.catch((err: unknown) => connection.fail(err))
@@ -62,8 +62,8 @@ function onSocketMessage (this: WebSocket, data: Buffer | ArrayBuffer | Buffer[]
   }
 }
 
-function onSocketClose (this: WebSocket, code: number, reason: Buffer): void {
-  const connection = (this as GatewayWebSocket).connection!
+function onSocketClose (this: GatewayWebSocket, code: number, reason: Buffer): void {
+  const connection = this.connection!
   connection.socketClosed()
   // The session first, so it can hand its topics over (Telegraphy keeps a dropped session's)
   // before the registry leaves whatever the connection still holds.
@@ -74,7 +74,7 @@ function onSocketClose (this: WebSocket, code: number, reason: Buffer): void {
   }
 }
 
-function onSocketError (this: WebSocket, err: Error): void {
-  const connection = (this as GatewayWebSocket).connection
+function onSocketError (this: GatewayWebSocket, err: Error): void {
+  const connection = this.connection
   connection?.shared.log.debug({ err: err.message, connection: connection.id }, 'websocket error')
 }

@@ -1,10 +1,10 @@
 import type { Socket } from 'node:net'
 import type { FastifyBaseLogger } from 'fastify'
-import type { WebSocket } from 'ws'
 import { ConnectionTraffic, type Connection, type Frame, type Principal } from '../../core/connection.js'
 import type { AddressSlot, ConnectionRegistry } from '../../core/connection-registry.js'
 import type { OutboundPressure } from '../../core/limits/outbound-pressure.js'
 import { takeSlot } from './address-slot.js'
+import { stringFrame, textFrame } from './frames.js'
 import { countTickBytes, uncorkAtTickEnd, type TickCorked } from './tick-cork.js'
 
 /**
@@ -18,12 +18,23 @@ export interface SocketSession {
   socketClosed (code: number): void
 }
 
+/** What a connection asks of its WebSocket (GatewayWebSocket, which ws's server builds). */
+export interface ConnectionWebSocket {
+  readonly readyState: number
+  /** The TCP socket: corked per tick, asked its peer. */
+  readonly socket: Socket | null
+  readonly bufferedAmount: number
+  /** Writes a whole frame (frames.ts), or nothing once the socket is no longer open. */
+  writeFrame (frame: Buffer): void
+  close (code: number, reason: string): void
+  pause (): void
+  resume (): void
+}
+
 /** What every connection of one app shares: one object per app, not fields of every connection. */
 export interface SharedSocketContext {
   /** Outbound bytes a connection may have queued before it is closed as a slow consumer. */
   sendBufferLimit: number
-  /** How long a closing socket may take before it is destroyed. */
-  closeTimeout: number
   /** Told, after each flush, the bytes the flushed sockets still hold (the fan-out's admission control). */
   pressure: OutboundPressure
   /** Where a session's failure on a frame is logged. */
@@ -42,52 +53,11 @@ function msSinceEpoch (): number {
   return ms < 2 ** 30 ? ms | 0 : ms
 }
 
-// Every frame of the five protocols is JSON text; Buffers are text frames encoded once for fan-out.
-const TEXT = { binary: false } as const
 const OPEN = 1
 
 /**
- * The last fan-out payload and its whole WebSocket frame (header and payload, unmasked as a
- * server's frames are): a hub message reaches every local subscriber in one loop, so one entry
- * is enough for every socket after the first to write the same Buffer, built once per message.
- */
-let lastPayload: Buffer | undefined
-let lastFrame: Buffer | undefined
-
-/**
- * A Buffer holding one final, unmasked text frame (RFC 6455 §5.2) of a `length`-byte payload:
- * its header written, the payload left to fill from the returned offset.
- */
-export function allocTextFrame (length: number): { frame: Buffer, offset: number } {
-  const headerLength = length < 126 ? 2 : length < 65536 ? 4 : 10
-  const frame = Buffer.allocUnsafe(headerLength + length)
-  frame[0] = 0x81 // FIN, text
-  if (length < 126) {
-    frame[1] = length
-  } else if (length < 65536) {
-    frame[1] = 126
-    frame.writeUInt16BE(length, 2)
-  } else {
-    frame[1] = 127
-    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2)
-    frame.writeUInt32BE(length >>> 0, 6)
-  }
-  return { frame, offset: headerLength }
-}
-
-/** `payload` as one final text frame (RFC 6455 §5.2), shared by every socket it is written to. */
-export function textFrame (payload: Buffer): Buffer {
-  if (payload === lastPayload) return lastFrame!
-  const { frame, offset } = allocTextFrame(payload.length)
-  payload.copy(frame, offset)
-  lastPayload = payload
-  lastFrame = frame
-  return frame
-}
-
-/**
- * A `ws` socket adapted to the core Connection, with the writer rules of design.md §4, and the
- * session its frames go to. Idle connections are what a gateway holds most of (issue 21's memory
+ * An accepted WebSocket adapted to the core Connection, with the writer rules of design.md §4,
+ * and the session its frames go to. Idle connections are what a gateway holds most of (issue 21's memory
  * target): the traffic counters are this object's own fields (it is a ConnectionTraffic) and the
  * session is a field here, not two more objects per connection.
  */
@@ -97,28 +67,21 @@ export class WsConnection extends ConnectionTraffic implements Connection, TickC
   /** The protocol session the socket's frames go to, once the plugin has made it. */
   session: SocketSession | null = null
   #corked = false
-  #closeTimer: NodeJS.Timeout | undefined
-  readonly #socket: Socket | undefined
   /** server.maxConnectionsPerAddress: the slot this connection holds, given back when it closes. */
   #slot: AddressSlot | undefined
   #address: string | undefined
 
-  /**
-   * `address` is the client's as a trusted proxy reported it; without one it is the socket's
-   * peer. `socket` is the TCP socket `ws` writes to (the upgrade request's `request.socket`).
-   */
+  /** `address` is the client's as a trusted proxy reported it; without one it is the socket's peer. */
   constructor (
     readonly id: string,
     readonly protocol: string,
     address: string | undefined,
-    private readonly ws: WebSocket,
-    socket: Socket | undefined,
+    private readonly ws: ConnectionWebSocket,
     readonly shared: SharedSocketContext,
   ) {
     super()
-    this.#socket = socket
     this.#address = address
-    this.#slot = takeSlot(socket)
+    this.#slot = takeSlot(ws.socket ?? undefined)
   }
 
   /** When the connection was accepted (ms since the epoch). */
@@ -144,13 +107,12 @@ export class WsConnection extends ConnectionTraffic implements Connection, TickC
   // Read when a protocol asks, not on accept: it is a system call (getpeername) per connection,
   // and most connections never need it (issue 8's connection rate). Node keeps it once read.
   get remoteAddress (): string {
-    this.#address ??= this.#socket?.remoteAddress
+    this.#address ??= this.ws.socket?.remoteAddress
     return this.#address ?? ''
   }
 
   /** The socket closed (the accepting code listens once for all connection state). */
   socketClosed (): void {
-    clearTimeout(this.#closeTimer)
     this.#slot?.release()
     this.#slot = undefined
   }
@@ -171,17 +133,19 @@ export class WsConnection extends ConnectionTraffic implements Connection, TickC
 
   send (frame: Frame): void {
     if (this.ws.readyState !== OPEN) return
-    if (!this.#corked && this.#socket) {
-      this.#socket.cork()
+    if (!this.#corked) {
+      this.ws.socket!.cork()
       this.#corked = true
       uncorkAtTickEnd(this, this.shared.pressure)
     }
     if (typeof frame === 'string') {
-      this.ws.send(frame, TEXT)
       // Only replies are strings and pay for measuring one.
-      this.sent(Buffer.byteLength(frame))
+      const length = Buffer.byteLength(frame)
+      this.ws.writeFrame(stringFrame(frame, length))
+      this.sent(length)
     } else {
-      this.#writeShared(frame)
+      // A fan-out Buffer: one frame built once for every subscriber (frames.ts textFrame).
+      this.ws.writeFrame(textFrame(frame))
       this.sent(frame.length)
       countTickBytes(frame.length, this.shared.pressure)
     }
@@ -190,18 +154,6 @@ export class WsConnection extends ConnectionTraffic implements Connection, TickC
       this.shared.registry.slowConsumerClosed(this.protocol)
       this.close(1008, 'send buffer limit exceeded')
     }
-  }
-
-  /**
-   * A fan-out Buffer goes to the TCP socket as one frame built once for all subscribers, rather
-   * than through ws's sender, which builds a header and makes two writes per socket. Safe only
-   * because the server negotiates no extension (no permessage-deflate: src/app.ts leaves ws's
-   * default off), so nothing of ws's can be queued ahead of it: the socket's order is the
-   * connection's order. `bufferedAmount` counts these bytes, since ws reads the socket's.
-   */
-  #writeShared (payload: Buffer): void {
-    if (this.#socket) this.#socket.write(textFrame(payload))
-    else this.ws.send(payload, TEXT)
   }
 
   pauseReading (): void {
@@ -217,14 +169,13 @@ export class WsConnection extends ConnectionTraffic implements Connection, TickC
   uncork (): void {
     if (!this.#corked) return
     this.#corked = false
-    this.#socket?.uncork()
+    this.ws.socket?.uncork()
   }
 
   close (code: number, reason = ''): void {
     if (this.ws.readyState > OPEN) return
     this.uncork()
+    // The socket is destroyed if the peer never answers (server.closeTimeout, ws's server option).
     this.ws.close(code, reason)
-    this.#closeTimer = setTimeout(() => this.ws.terminate(), this.shared.closeTimeout)
-    this.#closeTimer.unref()
   }
 }
