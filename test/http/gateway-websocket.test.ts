@@ -37,3 +37,17 @@ t.test('accepted sockets are GatewayWebSockets: they hold their connection, keep
   t.equal(client.readyState, WebSocket.OPEN, `${pings} pings answered one after another, in order, the connection still open`)
   t.equal(connection.open, true)
 })
+
+t.test('before ws hands it a socket, a GatewayWebSocket refuses a send and ignores the rest, as ws does', async (t) => {
+  const socket = new GatewayWebSocket(null, undefined, { maxPayload: 0, maxFragments: 0, closeTimeout: 10, sendBufferLimit: 0 })
+  t.equal(socket.readyState, 0, 'connecting')
+  t.equal(socket.bufferedAmount, 0)
+  t.throws(() => socket.send('early'), /CONNECTING/)
+  socket.writeFrame(Buffer.from('early'))
+  socket.close(1000)
+  socket.pause()
+  socket.resume()
+  socket.terminate()
+  t.equal(socket.readyState, 0, 'nothing to write to, close, pause or end')
+  t.equal(socket.isPaused, false)
+})

@@ -227,7 +227,9 @@ t.test('a client that goes away without a close frame is closed with 1006', asyn
   t.equal(server.socket.readyState, 3)
   server.socket.terminate()
   server.socket.close(1000)
-  t.pass('close and terminate on a closed socket do nothing')
+  server.socket.pause()
+  server.socket.resume()
+  t.equal(server.socket.isPaused, false, 'close, terminate, pause and resume on a closed socket do nothing')
 })
 
 t.test('frames a paused socket holds are still read when it is destroyed', async (t) => {
@@ -291,4 +293,25 @@ t.test('a connection reset is a close with 1006, and the socket error stays the 
   await eventually(() => server.closedWith !== undefined, 'the session to hear the close')
   t.equal(server.closedWith, 1006)
   t.equal(server.connection.open, false)
+})
+
+t.test('a header claiming a large frame costs what the peer sent, not what it claims', async (t) => {
+  const h = await harness(t, { server: { maxPayload: 2 ** 20 } })
+  const claimed = 2 ** 20
+  const frame = clientFrame(TEXT, 'x'.repeat(claimed))
+  const start = frame.subarray(0, 14 + 100)
+  const before = process.memoryUsage().arrayBuffers
+  const peers: Array<{ raw: RawWebSocket, server: Accepted }> = []
+  for (let i = 0; i < 100; i++) {
+    const raw = await open(t, h.url)
+    peers.push({ raw, server: await h.next() })
+    raw.write(start)
+  }
+  await eventually(() => peers.every(({ server }) => (server.socket.socket?.bytesRead ?? 0) >= start.length), 'every server socket to read its start')
+  const grown = process.memoryUsage().arrayBuffers - before
+  t.ok(grown < 30 * 2 ** 20, `100 frames claiming 1 MiB each hold ${(grown / 2 ** 20).toFixed(1)} MiB, not 100`)
+  const { raw } = peers[0]
+  const rest = frame.subarray(14 + 100)
+  for (let i = 0; i < rest.length; i += 50_000) raw.write(rest.subarray(i, i + 50_000))
+  t.equal((await raw.nextText()).length, 5 + claimed, 'the frame completes once the rest comes, its Buffer grown as it came')
 })

@@ -24,21 +24,25 @@ export interface FrameLimits {
 const EMPTY = Buffer.alloc(0)
 // The largest length JavaScript counts exactly: the high word of a 64-bit length must stay below 2^21.
 const MAX_HIGH_WORD = 2 ** 21 - 1
+// A partial frame's first Buffer holds at least this much (a header is at most 14 bytes).
+const MIN_PARTIAL = 256
 
 /**
  * Reads client frames (RFC 6455 §5) off a TCP socket's chunks, as ws's Receiver does, but as a
  * few fields of the socket object itself rather than a Writable stream and its state per
  * connection (issue 21: idle connections are what a gateway holds most of).
  *
- * Frames are read synchronously as chunks arrive. A frame split across chunks is gathered in one
- * Buffer of exactly its size, allocated once its header is known (so a frame trickling in a
- * byte at a time costs one copy, not a list of chunks); its length was checked against
- * maxPayload before anything was allocated. Whole frames in a chunk are read in place.
+ * Frames are read synchronously as chunks arrive; whole frames in a chunk are read in place. A
+ * frame split across chunks is gathered in one Buffer that grows by doubling as its bytes
+ * arrive, up to the frame's size: never larger than twice what the peer has sent (a header
+ * claiming maxPayload costs what came with it, not maxPayload), and a frame trickling in a
+ * byte at a time is copied a few times over, not once per chunk.
  */
 export abstract class FrameReader extends EventEmitter {
-  /** The start of a frame not yet whole (its header, or all of it once the header is known). */
+  /** The start of a frame not yet whole, its bytes so far, and how many it needs: its header, or all of it once the header is known. */
   #partial: Buffer | null = null
   #partialBytes = 0
+  #partialNeeds = 0
   /** A fragmented message's payloads so far, its opcode, its bytes. */
   #fragments: Buffer[] | null = null
   #fragmentOpcode = 0
@@ -65,12 +69,12 @@ export abstract class FrameReader extends EventEmitter {
   readChunk (chunk: Buffer): void {
     let offset = 0
     while (this.#partial !== null) {
-      const partial = this.#partial
-      const take = Math.min(partial.length - this.#partialBytes, chunk.length - offset)
+      const take = Math.min(this.#partialNeeds - this.#partialBytes, chunk.length - offset)
+      const partial = this.#room(this.#partialBytes + take)
       chunk.copy(partial, this.#partialBytes, offset, offset + take)
       this.#partialBytes += take
       offset += take
-      if (this.#partialBytes < partial.length) return
+      if (this.#partialBytes < this.#partialNeeds) return
       this.#partial = null
       // A whole header makes a Buffer for the whole frame (and the loop fills it); a whole frame is read.
       this.#readFrame(partial, 0)
@@ -137,10 +141,21 @@ export abstract class FrameReader extends EventEmitter {
 
   /** Keeps a frame's start until `needed` bytes of it are here: -1, nothing more in this Buffer. */
   #keep (buffer: Buffer, offset: number, needed: number): number {
-    const partial = Buffer.allocUnsafe(needed)
+    const partial = Buffer.allocUnsafe(Math.min(needed, Math.max(buffer.length - offset, MIN_PARTIAL)))
     this.#partialBytes = buffer.copy(partial, 0, offset)
+    this.#partialNeeds = needed
     this.#partial = partial
     return -1
+  }
+
+  /** The partial frame's Buffer with room for `bytes`: doubled (up to what the frame needs) when short. */
+  #room (bytes: number): Buffer {
+    const partial = this.#partial!
+    if (partial.length >= bytes) return partial
+    const grown = Buffer.allocUnsafe(Math.min(this.#partialNeeds, Math.max(bytes, partial.length * 2)))
+    partial.copy(grown, 0, 0, this.#partialBytes)
+    this.#partial = grown
+    return grown
   }
 
   #data (opcode: number, fin: boolean, payload: Buffer, limits: FrameLimits): void {
