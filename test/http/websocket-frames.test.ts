@@ -265,8 +265,8 @@ t.test('send, pause and resume keep ws\'s meaning', async (t) => {
   const h = await harness(t)
   const raw = await open(t, h.url)
   const server = await h.next()
-  server.socket.send(Buffer.from('bytes'), { binary: true })
-  server.socket.send(Buffer.from('text bytes'))
+  server.socket.send(Buffer.from('bytes'))
+  server.socket.send(Buffer.from('text bytes'), { binary: false })
   server.socket.send('a string')
   const frames = [await raw.next(), await raw.next(), await raw.next()]
   t.same(frames.map((f) => [f.opcode, f.payload.toString(), f.fin, f.masked, f.rsv]), [

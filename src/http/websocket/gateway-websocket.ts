@@ -89,7 +89,7 @@ export class GatewayWebSocket extends FrameReader {
     return ''
   }
 
-  /** A text frame (a string, or Buffer unless `binary`) or a binary frame, as ws's `send`. */
+  /** As ws's `send`: a string is a text frame, a Buffer a binary one unless `binary: false`. */
   send (data: string | Buffer, options?: { binary?: boolean }, done?: (err?: Error | null) => void): void {
     if (this.readyState === CONNECTING) throw new Error('WebSocket is not open: readyState 0 (CONNECTING)')
     if (this.readyState !== OPEN) {
@@ -98,7 +98,7 @@ export class GatewayWebSocket extends FrameReader {
     }
     const frame = typeof data === 'string'
       ? stringFrame(data)
-      : bytesFrame(options?.binary === true ? OPCODE.binary : OPCODE.text, data)
+      : bytesFrame(options?.binary === false ? OPCODE.text : OPCODE.binary, data)
     this.socket!.write(frame, done)
   }
 
