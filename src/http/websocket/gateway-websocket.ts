@@ -38,6 +38,11 @@ const EMPTY = Buffer.alloc(0)
  * Its surface is what ws's server, @fastify/websocket and WsConnection call: readyState,
  * send, close, terminate, pause, resume, bufferedAmount, and the events 'message', 'close',
  * 'error', 'ping' and 'pong'. Pings are answered with pongs by the socket itself.
+ *
+ * ws documents its `WebSocket` option as its own class or a subclass; what its server does with
+ * it (ws 8.23, pinned by the lock file) is construct it and call `setSocket` — and, with client
+ * tracking or a subprotocol, neither of which the gateway uses, listen for 'close' and set
+ * `_protocol`. This file is the one that relies on that; every WebSocket test fails if it changes.
  */
 export class GatewayWebSocket extends FrameReader {
   /** Set by acceptWebSocket once the upgrade is accepted. */
