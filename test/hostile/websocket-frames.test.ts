@@ -1,6 +1,7 @@
 import t from 'tap'
 import { startApp } from '../helpers/app.js'
 import { RawWebSocket, clientFrame } from '../helpers/raw-websocket.js'
+import { eventually } from '../helpers/ws-client.js'
 import { HOSTILE_FRAME_COUNT, seeded } from './frames.js'
 
 // Hostile bytes below the protocols (issue 14, at the WebSocket layer the gateway reads itself):
@@ -73,7 +74,6 @@ t.test(`${HOSTILE_FRAME_COUNT} hostile frame headers and garbage at the WebSocke
   t.teardown(() => control.destroy())
   control.write(clientFrame(1, JSON.stringify({ authenticate: { user: 'joe', secret: 's3cret' } })))
   t.equal(await control.nextText(), JSON.stringify({ authenticated: 'joe' }), 'a new connection is served as before')
-  const deadline = Date.now() + 5000
-  while (app.services.connections.size > 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+  await eventually(() => app.services.connections.size === 1, 5000, 'the hostile connections to leave').catch(() => {})
   t.equal(app.services.connections.size, 1, 'every hostile connection left the registry; only the control one is there')
 })

@@ -2,6 +2,8 @@
 // FrameReader): frames split anyhow across TCP reads, fragmentation with control frames between,
 // every malformed frame answered with the close code ws gave it, the closing handshake both ways.
 // A bare TCP client sends what no WebSocket library would.
+import { once } from 'node:events'
+import { setTimeout as delay } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import type { WebSocket } from 'ws'
 import { buildApp } from '../../src/app.js'
@@ -10,6 +12,7 @@ import type { GatewayWebSocket } from '../../src/http/websocket/gateway-websocke
 import type { WsConnection } from '../../src/http/websocket/ws-connection.js'
 import { testConfig, type ConfigOverrides } from '../helpers/config.js'
 import { RawWebSocket, clientFrame, closePayload } from '../helpers/raw-websocket.js'
+import { eventually } from '../helpers/ws-client.js'
 
 const TEXT = 1
 const BINARY = 2
@@ -64,15 +67,6 @@ async function open (t: Test, url: string, after?: Buffer): Promise<RawWebSocket
   const raw = await RawWebSocket.open(url, after)
   t.teardown(() => raw.destroy())
   return raw
-}
-
-/** Waits until `done`, at most 5 s. */
-async function eventually (done: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`waited 5 s for ${what}`)
-    await new Promise((resolve) => setImmediate(resolve))
-  }
 }
 
 t.test('messages: whole, several in one write, split a byte at a time, and in the handshake\'s packet', async (t) => {
@@ -151,7 +145,7 @@ t.test('every malformed frame closes with ws\'s code and no frame after it is re
     const close = await raw.nextClose()
     t.equal(close.code, code, `${name}: closed with ${code}`)
     await raw.untilClosed()
-    await eventually(() => server.closedWith !== undefined, `${name}: the session to hear the close`)
+    await eventually(() => server.closedWith !== undefined, 5000, `${name}: the session to hear the close`)
     t.same(server.received, [], `${name}: nothing after it was read`)
     t.equal(server.closedWith, 1006, `${name}: the session hears an abnormal close`)
     t.equal(server.errors.length, 1, `${name}: reported once as the socket's error`)
@@ -172,10 +166,10 @@ t.test('the peer\'s close is echoed with its code and reason, then the socket en
   const server = await h.next()
   raw.write(clientFrame(CLOSE, closePayload(4001, 'bye now')))
   t.same(await raw.nextClose(), { code: 4001, reason: 'bye now' })
-  await eventually(() => raw.ended, 'the server to end the socket')
+  await eventually(() => raw.ended, 5000, 'the server to end the socket')
   raw.socket.end()
   await raw.untilClosed()
-  await eventually(() => server.closedWith !== undefined, 'the session to hear the close')
+  await eventually(() => server.closedWith !== undefined, 5000, 'the session to hear the close')
   t.equal(server.closedWith, 4001, 'the session hears the peer\'s code')
   t.equal(server.connection.open, false)
 
@@ -184,7 +178,7 @@ t.test('the peer\'s close is echoed with its code and reason, then the socket en
   bare.write(clientFrame(CLOSE))
   t.same(await bare.nextClose(), { code: 1005, reason: '' }, 'a close without a code is answered without one')
   bare.socket.end()
-  await eventually(() => second.closedWith !== undefined, 'the session to hear the close')
+  await eventually(() => second.closedWith !== undefined, 5000, 'the session to hear the close')
   t.equal(second.closedWith, 1005)
 })
 
@@ -202,7 +196,7 @@ t.test('the server\'s close: a close frame, the socket ends once answered, destr
   raw.write(clientFrame(CLOSE, closePayload(4002)))
   await raw.untilClosed()
   t.same(raw.frames, [], 'nothing after the close frame, not even a second close')
-  await eventually(() => server.closedWith !== undefined, 'the session to hear the close')
+  await eventually(() => server.closedWith !== undefined, 5000, 'the session to hear the close')
   t.equal(server.closedWith, 4002)
 
   const silent = await open(t, h.url)
@@ -212,7 +206,7 @@ t.test('the server\'s close: a close frame, the socket ends once answered, destr
   t.equal((await silent.nextClose()).code, 1008)
   await silent.untilClosed()
   t.ok(Date.now() - started >= 90, 'destroyed after closeTimeout, not before')
-  await eventually(() => ignored.closedWith !== undefined, 'the session to hear the close')
+  await eventually(() => ignored.closedWith !== undefined, 5000, 'the session to hear the close')
   t.equal(ignored.closedWith, 1006, 'no close frame came back: abnormal')
 })
 
@@ -222,7 +216,7 @@ t.test('a client that goes away without a close frame is closed with 1006', asyn
   const server = await h.next()
   raw.socket.end()
   await raw.untilClosed()
-  await eventually(() => server.closedWith !== undefined, 'the session to hear the close')
+  await eventually(() => server.closedWith !== undefined, 5000, 'the session to hear the close')
   t.equal(server.closedWith, 1006)
   t.equal(server.socket.readyState, 3)
   server.socket.terminate()
@@ -238,10 +232,10 @@ t.test('frames a paused socket holds are still read when it is destroyed', async
   const server = await h.next()
   server.connection.pauseReading()
   raw.write(clientFrame(TEXT, 'held'))
-  await eventually(() => (server.socket.socket?.readableLength ?? 0) > 0, 'the frame to wait in the paused socket')
+  await eventually(() => (server.socket.socket?.readableLength ?? 0) > 0, 5000, 'the frame to wait in the paused socket')
   t.same(server.received, [], 'not read while paused')
   server.socket.terminate()
-  await eventually(() => server.closedWith !== undefined, 'the close')
+  await eventually(() => server.closedWith !== undefined, 5000, 'the close')
   t.same(server.received, ['held'], 'read before the close is reported')
 })
 
@@ -253,11 +247,11 @@ t.test('a peer that pings without reading its pongs is cut off', async (t) => {
   const ping = clientFrame(PING, 'p'.repeat(125))
   // Far more pongs than loopback's socket buffers hold, so the server's own queue grows.
   const burst = Buffer.concat(Array.from({ length: 1000 }, () => ping))
-  for (let i = 0; i < 60 && server.closedWith === undefined; i++) {
-    raw.write(burst)
-    await new Promise((resolve) => setTimeout(resolve, 5))
+  // Written as fast as the server reads them: each burst waits for the last one to drain.
+  for (let i = 0; i < 60 && !raw.closed; i++) {
+    if (!raw.socket.write(burst)) await Promise.race([once(raw.socket, 'drain'), once(raw.socket, 'close'), delay(5000)])
   }
-  await eventually(() => server.closedWith !== undefined, 'the server to cut the socket')
+  await eventually(() => server.closedWith !== undefined, 5000, 'the server to cut the socket')
   t.equal(server.closedWith, 1006, 'terminated, not answered without bound')
 })
 
@@ -275,7 +269,7 @@ t.test('send, pause and resume keep ws\'s meaning', async (t) => {
   server.socket.pause()
   t.equal(server.socket.isPaused, true)
   raw.write(clientFrame(TEXT, 'later'))
-  await eventually(() => (server.socket.socket?.readableLength ?? 0) > 0, 'the frame to wait')
+  await eventually(() => (server.socket.socket?.readableLength ?? 0) > 0, 5000, 'the frame to wait')
   server.socket.resume()
   t.equal(await raw.nextText(), 'echo:later', 'read once resumed')
   raw.write(clientFrame(CLOSE, closePayload(1000)))
@@ -290,7 +284,7 @@ t.test('a connection reset is a close with 1006, and the socket error stays the 
   const server = await h.next()
   // A reset (RST) is an error on the server's read (ECONNRESET), not an end.
   raw.socket.resetAndDestroy()
-  await eventually(() => server.closedWith !== undefined, 'the session to hear the close')
+  await eventually(() => server.closedWith !== undefined, 5000, 'the session to hear the close')
   t.equal(server.closedWith, 1006)
   t.equal(server.connection.open, false)
 })
@@ -307,7 +301,7 @@ t.test('a header claiming a large frame costs what the peer sent, not what it cl
     peers.push({ raw, server: await h.next() })
     raw.write(start)
   }
-  await eventually(() => peers.every(({ server }) => (server.socket.socket?.bytesRead ?? 0) >= start.length), 'every server socket to read its start')
+  await eventually(() => peers.every(({ server }) => (server.socket.socket?.bytesRead ?? 0) >= start.length), 5000, 'every server socket to read its start')
   const grown = process.memoryUsage().arrayBuffers - before
   t.ok(grown < 30 * 2 ** 20, `100 frames claiming 1 MiB each hold ${(grown / 2 ** 20).toFixed(1)} MiB, not 100`)
   const { raw } = peers[0]

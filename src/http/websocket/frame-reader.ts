@@ -34,7 +34,7 @@ const MIN_PARTIAL = 256
  *
  * Frames are read synchronously as chunks arrive; whole frames in a chunk are read in place. A
  * frame split across chunks is gathered in one Buffer that grows by doubling as its bytes
- * arrive, up to the frame's size: never larger than twice what the peer has sent (a header
+ * arrive, up to the frame's size: at most twice what the peer has sent, or 256 bytes (a header
  * claiming maxPayload costs what came with it, not maxPayload), and a frame trickling in a
  * byte at a time is copied a few times over, not once per chunk.
  */
