@@ -74,12 +74,17 @@ async function das (app: FastifyInstance, { services, config }: DasPluginOptions
   // against server.sendBufferLimit (outbound-cap.ts), and a closed long-polling transport
   // waits for its next poll no longer than the close handshake of every other socket. The
   // address slot taken by allowRequest is given back when the connection ends.
+  // The DAS socket of each Engine.IO connection, for the slow-consumer log (conn.id is private).
+  const dasSocketIds = new WeakMap<EngineConnection, string>()
   const capOptions = {
     limit: sendBufferLimit,
     closeTimeout,
     onBreach: (conn: EngineConnection) => {
       services.connections.slowConsumerClosed('das')
-      log.info({ remoteAddress: conn.remoteAddress, transport: conn.transport.name }, 'das connection dropped: send buffer limit exceeded')
+      // Named as the close log and the connections API name it: the DAS socket's id (null when
+      // the connection never opened the DAS namespace, e.g. it floods unknown namespaces).
+      const connection = dasSocketIds.get(conn) ?? null
+      log.info({ connection, remoteAddress: conn.remoteAddress, transport: conn.transport.name }, 'das connection dropped: send buffer limit exceeded')
     },
   }
   io.engine.on('connection_error', (error: { req?: IncomingMessage }) => slotOf(error.req)?.release())
@@ -102,6 +107,7 @@ async function das (app: FastifyInstance, { services, config }: DasPluginOptions
 
   nsp.on('connection', (socket: Socket) => {
     const engineConnection = socket.conn
+    dasSocketIds.set(engineConnection, socket.id)
     const session = new DasSession(socket, {
       authWindow: config.authWindow,
       connectAckDelay: config.connectAckDelay,

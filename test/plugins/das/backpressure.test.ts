@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap'
 import { startApp } from '../../helpers/app.js'
+import { LogLines } from '../../helpers/log-lines.js'
 import { expectClosedAtCap } from '../../helpers/never-reading.js'
 import { eventually, WsClient } from '../../helpers/ws-client.js'
 import { dasOverrides, openClient } from './das-client.js'
@@ -23,27 +24,36 @@ async function rawWebSocket (t: Test, wsUrl: string): Promise<WsClient> {
 }
 
 t.test('a WebSocket client that sends echo and never reads is dropped at the cap', async (t) => {
-  const { app, url, wsUrl } = await startApp(t, overrides())
+  const log = new LogLines()
+  const { app, url, wsUrl } = await startApp(t, { ...overrides(), log: { level: 'info' } }, { logStream: log.stream })
   // A client that reads its replies, on the same server: it must not notice the other one.
   const reader = await openClient(t, url)
   const client = await rawWebSocket(t, wsUrl)
   client.send('40/das,')
-  t.match(await client.next(), /^40\/das,\{"sid"/)
+  const connected = await client.next()
+  t.match(connected, /^40\/das,\{"sid"/)
+  const sid = JSON.parse(connected.slice('40/das,'.length)).sid as string
   t.equal(app.services.connections.size, 2)
   t.equal((await (client.send(echo(0)), client.next())).startsWith('42/das,["echo_resp"'), true, 'echo is answered')
 
   await expectClosedAtCap(t, app, client, echo, { others: 1, maxBytes: MAX_BYTES })
+  // Named by the id the close log and the connections API give it, not by its address alone.
+  const dropped = await log.find((line) => line.msg === 'das connection dropped: send buffer limit exceeded')
+  t.match(dropped, { connection: sid, transport: 'websocket', remoteAddress: String })
   t.equal(app.das.sessions.size, 1, 'its session is gone')
   t.equal(app.das.io.engine.clientsCount, 1, 'the Engine.IO connection is gone, not only the /das socket')
   t.equal((await reader.request('echo', { data: 'still here' }, 'echo_resp')).message, 'still here', 'the reading client is untouched')
 })
 
 t.test('socket.io\'s own replies count too: CONNECT_ERROR for unknown namespaces, never read', async (t) => {
-  const { app, wsUrl } = await startApp(t, overrides())
+  const log = new LogLines()
+  const { app, wsUrl } = await startApp(t, { ...overrides(), log: { level: 'info' } }, { logStream: log.stream })
   const client = await rawWebSocket(t, wsUrl)
   // Answered by socket.io itself, before any DAS code runs: the cap sits under it, in engine.io.
   const unknown = (i: number) => `40/nope-${i}-${DATA},`
   await expectClosedAtCap(t, app, client, unknown, { maxBytes: MAX_BYTES })
+  const dropped = await log.find((line) => line.msg === 'das connection dropped: send buffer limit exceeded')
+  t.equal(dropped.connection, null, 'no DAS socket to name: it never opened the namespace')
   t.equal(app.das.io.engine.clientsCount, 0, 'the Engine.IO connection is gone')
 })
 
