@@ -145,7 +145,7 @@ function fetchToken (port: number, spec: NonNullable<Wire['token']>): Promise<st
 
 /** What a subscriber does with each frame once subscribed. */
 function deliveryHandler (ws: WebSocket, wire: Wire): (data: Buffer) => void {
-  const { pong, ack } = wire
+  const { pong, ack, withholdAcks } = wire
   const isPing = (data: Buffer) => pong !== undefined && data.length === pong.ping.length && data.toString() === pong.ping
   if (ack) {
     return (data) => {
@@ -153,7 +153,7 @@ function deliveryHandler (ws: WebSocket, wire: Wire): (data: Buffer) => void {
       const reply = ack(data)
       if (reply === null) return
       onDelivery(data)
-      acknowledge(ws, reply)
+      if (!withholdAcks) acknowledge(ws, reply)
     }
   }
   if (pong) {

@@ -13,17 +13,18 @@ export const CHANNEL = 'c'
 export const EVENT = 'bench'
 
 export type ServerKind = 'switchboard' | 'ws' | 'ws-prebuilt' | 'uws' | 'socketio'
-export type SubjectName = 'webrocket' | 'webrocket-rules' | 'webrocket-nometrics' | 'telegraphy' | 'syscache' | 'das' | 'ws' | 'ws-prebuilt' | 'uws' | 'socketio'
-export const SUBJECTS: SubjectName[] = ['webrocket', 'webrocket-rules', 'webrocket-nometrics', 'telegraphy', 'syscache', 'das', 'ws', 'ws-prebuilt', 'uws', 'socketio']
+export type SubjectName = 'webrocket' | 'webrocket-rules' | 'webrocket-nometrics' | 'telegraphy' | 'syscache' | 'das' | 'das-unacked' | 'ws' | 'ws-prebuilt' | 'uws' | 'socketio'
+export const SUBJECTS: SubjectName[] = ['webrocket', 'webrocket-rules', 'webrocket-nometrics', 'telegraphy', 'syscache', 'das', 'das-unacked', 'ws', 'ws-prebuilt', 'uws', 'socketio']
 
 /**
  * A Switchboard configured beyond the bench's plain config, to measure what a feature costs on
  * the same wire: `rules` = access rules that every subscribe and publish is checked against;
  * `no-metrics` = metrics.enabled false (the plain config has metrics on, the default); `das` =
  * the DAS plugin switched on (off in the plain config, so the other subjects' figures do not
- * carry a Socket.IO server they do not use).
+ * carry a Socket.IO server they do not use); `das-unacked` = the same with the trace sweep off
+ * (`cleanupInterval: 0`), for clients that never acknowledge (what §5.5's acks cost, below).
  */
-export type SwitchboardVariant = 'rules' | 'no-metrics' | 'das'
+export type SwitchboardVariant = 'rules' | 'no-metrics' | 'das' | 'das-unacked'
 
 /** One handshake step: send `send` (or nothing) and wait for a frame that `check` accepts. */
 export interface Step {
@@ -53,6 +54,8 @@ export interface Wire {
    * (`connect_ack`). With `ack`, only frames it answers are counted.
    */
   ack? (frame: Buffer): string | null
+  /** Deliveries are recognised (and counted) by `ack`, but no acknowledgement is sent. */
+  withholdAcks?: boolean
 }
 
 /** The handshake steps of a wire, with the token when it needs one. */
@@ -164,6 +167,10 @@ export const WIRES: Record<SubjectName, Wire> = {
     publisher: { kind: 'http', path: '/api/syscache/events/dispatcher', body: (payload) => payload },
   },
   das,
+  // What the acknowledgements cost: the same deliveries to clients that never acknowledge them,
+  // on a server whose sweep is off (else §5.5 drops them after traceTtl). Not a way to run DAS:
+  // a reference beside `das`, so that the price of §5.5's acks comes from the same run.
+  'das-unacked': { ...das, variant: 'das-unacked', withholdAcks: true },
   // Baseline: the plain `ws` server of bench/subjects/ws-server.ts.
   ws: plain('ws'),
   // The same wire; each publish writes one pre-built frame to every socket, corked per tick.

@@ -29,7 +29,7 @@ export interface BenchOptions {
   cluster: FanoutSizes & { redis: string }
 }
 
-export const FANOUT_SUBJECTS: SubjectName[] = ['webrocket', 'webrocket-rules', 'webrocket-nometrics', 'telegraphy', 'das', 'uws', 'ws-prebuilt', 'ws', 'socketio']
+export const FANOUT_SUBJECTS: SubjectName[] = ['webrocket', 'webrocket-rules', 'webrocket-nometrics', 'telegraphy', 'das', 'das-unacked', 'uws', 'ws-prebuilt', 'ws', 'socketio']
 export const CONNECTION_SUBJECTS: SubjectName[] = ['webrocket', 'telegraphy', 'syscache', 'das', 'ws', 'socketio']
 
 export function sizes (smoke: boolean, runId: string, generators: number): BenchOptions {

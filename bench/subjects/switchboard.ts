@@ -55,8 +55,11 @@ export function benchOverrides (options: SwitchboardOptions): Record<string, unk
       // Idle connections must stay for the whole memory scenario.
       syscache: { tokenLifetime: '1h', idleTimeout: '1h', authWindow: '1m' },
       really: { enabled: false },
-      // Only the `das` subject runs DAS; its auth window is as roomy as syscache's.
-      das: options.variant === 'das' ? { enabled: true, authWindow: '1m' } : { enabled: false },
+      // Only the DAS subjects run DAS; its auth window is as roomy as syscache's. `das-unacked`'s
+      // clients never acknowledge: without the sweep, its sockets are not dropped for it.
+      das: options.variant === 'das' ? { enabled: true, authWindow: '1m' }
+        : options.variant === 'das-unacked' ? { enabled: true, authWindow: '1m', cleanupInterval: 0 }
+          : { enabled: false },
     },
     ...(options.variant === 'rules' ? { access: accessRules() } : {}),
     ...(options.variant === 'no-metrics' ? { metrics: { enabled: false } } : {}),

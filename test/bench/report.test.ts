@@ -107,6 +107,13 @@ t.test('issue 21: uWebSockets.js, past saturation, p99 at 400k, DAS, and the str
   t.equal(find(21, 'past saturation: uws').length, 0, 'baselines have no past-saturation target')
   t.match(find(21, 'fan-out: WebRocket p99 at 400,000'), [{ value: 45, limit: 50, verdict: 'PASS' }])
   t.match(find(21, 'fan-out: DAS subject_update / socket.io'), [{ value: 700_000 / 400_000, verdict: 'MISS' }], 'socket.io peaked at 400/s')
+  t.notMatch(find(21, 'fan-out: DAS subject_update')[0]!.name, /unacknowledged/, 'no das-unacked run, nothing said about it')
+  // The reference without acknowledgements is stated beside the target, never judged itself.
+  const withUnacked = targets({ ...results, fanout: [...results.fanout!, ladder('das-unacked', 900_000, 880_000, 70)] })
+  const das = withUnacked.filter((x) => x.name.startsWith('fan-out: DAS subject_update'))
+  t.match(das, [{ value: 700_000 / 400_000, verdict: 'MISS' }], 'the target is still das against socket.io')
+  t.match(das[0]!.name, /\(unacknowledged 2\.25×\)/, 'das-unacked / socket.io stated beside it')
+  t.equal(withUnacked.filter((x) => x.name.includes('das-unacked')).length, 0, 'das-unacked has no target of its own')
   t.match(find(21, 'idle memory: das'), [{ value: 0.8, limit: 0.7, verdict: 'MISS' }])
   t.match(find(8, 'idle memory: das'), [{ value: 0.8, limit: 1.3, verdict: 'PASS' }], 'issue 8\'s target is kept')
   t.match(find(21, 'connection rate: das'), [{ value: 0.85, verdict: 'MISS' }])

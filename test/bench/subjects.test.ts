@@ -2,6 +2,7 @@ import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 import { unavailable } from '../../bench/lib/availability.js'
 import { CHANNEL, CREDENTIALS, dasAck, payload, subscribeSteps, WIRES, type Step, type SubjectName } from '../../bench/lib/wire.js'
+import { CONNECTION_SUBJECTS, FANOUT_SUBJECTS } from '../../bench/scenarios/options.js'
 import { benchOverrides } from '../../bench/subjects/switchboard.js'
 import { textFrame } from '../../bench/subjects/prebuilt-frame.js'
 import { loadUws, startUwsServer } from '../../bench/subjects/uws-server.js'
@@ -139,4 +140,22 @@ t.test('the DAS subject: OAuth token, /das authorization, subject updates acknow
   await fetch(`${url}${publisher.path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': CREDENTIALS.apiKey }, body: publisher.body(payload(2)) })
   t.match(await next, '"mid":2', 'the second subject_update')
   acking!.close()
+})
+
+// What §5.5's acknowledgements cost (issue 21): `das-unacked` is the `das` subject with clients
+// that recognise and count deliveries but never acknowledge them, on a server without the sweep
+// that would drop them for it. Everything else about the wire is `das`'s.
+t.test('the das-unacked subject: das without acknowledgements, and without the sweep', async (t) => {
+  const unacked = WIRES['das-unacked']
+  const { ack, withholdAcks, variant, ...rest } = unacked
+  const { ack: dasAckOf, variant: dasVariant, ...dasRest } = WIRES.das
+  t.same(rest, dasRest, 'the same path, token, handshake, publisher and pings as das')
+  t.equal(ack, dasAckOf, 'deliveries recognised as das recognises them')
+  t.equal(withholdAcks, true, 'but not acknowledged')
+  t.equal(WIRES.das.withholdAcks, undefined, 'das acknowledges')
+  t.same([variant, dasVariant], ['das-unacked', 'das'])
+  const das = (v: 'das' | 'das-unacked') => (benchOverrides({ sendBufferLimit: 1 << 20, variant: v }) as { protocols: Record<string, Record<string, unknown>> }).protocols.das
+  t.same(das('das-unacked'), { ...das('das'), cleanupInterval: 0 }, 'the das config with the trace sweep off')
+  t.equal(das('das')!.cleanupInterval, undefined, 'das keeps the default sweep')
+  t.ok(FANOUT_SUBJECTS.includes('das-unacked') && !CONNECTION_SUBJECTS.includes('das-unacked'), 'a fan-out reference only')
 })
