@@ -1,3 +1,4 @@
+import { ServerResponse, type IncomingMessage } from 'node:http'
 import type { Socket as TcpSocket } from 'node:net'
 import type { Socket } from 'socket.io'
 
@@ -5,7 +6,8 @@ import type { Socket } from 'socket.io'
  * The only file that reads engine.io's private fields (and those of the `ws` socket under its
  * WebSocket transport). engine.io exposes no byte count, no way to drop a connection at once
  * and no polling close timeout; each function below names the field it relies on, and
- * test/plugins/das/engine-adapter.test.ts fails if an engine.io or ws upgrade moves one.
+ * test/plugins/das/engine-adapter.test.ts fails if an engine.io or ws upgrade moves one
+ * (request-release.test.ts for the requests engine.io keeps).
  */
 
 /** An Engine.IO connection, as socket.io exposes it (`socket.conn`). */
@@ -217,4 +219,58 @@ function plainAck (client: ClientPrivates, data: string): boolean {
     acks.delete(id)
   }
   return true
+}
+
+/**
+ * engine.io's response for a WebSocket upgrade (its private `WebSocketResponse`): the stand-in
+ * its middlewares get, holding the upgrade request in `req`. A `close` listener it puts on the
+ * TCP socket keeps it, and so the request, for the connection's whole life.
+ */
+interface UpgradeResponse {
+  req: IncomingMessage | null
+  socket: unknown
+}
+
+const isUpgradeResponse = (res: unknown): res is UpgradeResponse =>
+  typeof res === 'object' && res !== null && !(res instanceof ServerResponse) && 'req' in res && 'socket' in res
+
+/**
+ * engine.io middleware, to be installed after every other (`io.engine.use`): an upgrade's
+ * response lets go of its request once the middlewares have run — what reads `res.req` after
+ * them is nothing (engine.io's `verify` and ws take the request itself), and what reads it
+ * before them (`res.setHeader`, engine.io's CORS middleware) has run.
+ */
+export function forgetUpgradeRequest (_req: IncomingMessage, res: unknown, next: (err?: unknown) => void): void {
+  if (isUpgradeResponse(res)) res.req = null
+  next()
+}
+
+/** What socket.io's `Socket#buildHandshake` reads of `conn.request` for a namespace connected later. */
+export interface HandshakeRequest {
+  headers: IncomingMessage['headers']
+  url: string | undefined
+  /** engine.io's parsed query string (engine.io sets it on the request). */
+  _query: Record<string, string>
+  connection: { encrypted: boolean }
+}
+
+/**
+ * Lets go of the HTTP request that opened an Engine.IO connection, which engine.io keeps as
+ * `conn.request` for the connection's whole life (socket.io's own memory tip is to set it to
+ * null: https://socket.io/docs/v4/memory-usage/). That request is an IncomingMessage with its
+ * stream state and a property dictionary, about 2 KiB per idle connection. A namespace the
+ * client connects to later still builds its `socket.handshake` from `conn.request` (headers,
+ * url, query, whether TLS), so it gets a record of those four instead of null: the headers
+ * object is the request's own, so `socket.handshake.headers` is what it always was.
+ */
+export function releaseRequest (conn: EngineConnection): void {
+  const request = conn.request as IncomingMessage & { _query?: Record<string, string> }
+  if (request === null || request === undefined) return
+  const kept: HandshakeRequest = {
+    headers: request.headers,
+    url: request.url,
+    _query: request._query ?? {},
+    connection: { encrypted: (request.socket as { encrypted?: boolean } | null)?.encrypted === true },
+  }
+  ;(conn as unknown as { request: HandshakeRequest }).request = kept
 }

@@ -10,7 +10,7 @@ import { socketIoCors } from '../../src/http/cors.js'
 import { NoSubprotocolWebSocketServer } from '../../src/http/websocket/subprotocols.js'
 import { DasConnection } from './connection.js'
 import { DeliveryFeed, publishDelivery, type FeedContext } from './delivery-feed.js'
-import { boundPollingClose, closeTransport, packetBytes, takeAcks, transportBufferedBytes, writeBufferBytes, type EngineConnection, type EnginePacket } from './engine-adapter.js'
+import { boundPollingClose, closeTransport, forgetUpgradeRequest, packetBytes, releaseRequest, takeAcks, transportBufferedBytes, writeBufferBytes, type EngineConnection, type EnginePacket } from './engine-adapter.js'
 import { EventWriter } from './event-writer.js'
 import type { Delivery } from './messages.js'
 import { capOutbound } from './outbound-cap.js'
@@ -69,6 +69,9 @@ async function das (app: FastifyInstance, { services, config }: DasPluginOptions
   // @fastify/websocket's, installed when it registered, before every protocol plugin (app.ts).
   const engineUpgradeListeners = listenersAddedBy(app.server, 'upgrade', () => io.attach(app.server, { destroyUpgrade: false }))
   for (const listener of engineUpgradeListeners) app.server.removeListener('upgrade', listener)
+  // Last of engine.io's middlewares (its CORS one is installed as it attaches): an idle
+  // connection holds neither the request that opened it (releaseRequest, below) nor its upgrade's.
+  io.engine.use(forgetUpgradeRequest)
   const restoreUpgrades = routeUpgrades(app.server, `${io.path()}/`, (request, socket, head) => io.engine.handleUpgrade(request, socket, head))
   // Per Engine.IO connection, whatever namespace or transport: every outbound packet counts
   // against server.sendBufferLimit (outbound-cap.ts), and a closed long-polling transport
@@ -93,6 +96,8 @@ async function das (app: FastifyInstance, { services, config }: DasPluginOptions
     if (slot) conn.once('close', () => slot.release())
     boundPollingClose(conn, closeTimeout)
     capOutbound(conn, capOptions)
+    // Last: the slot was read from the request, which the connection need not hold any longer.
+    releaseRequest(conn)
   })
 
   const sessions = new DasSessions()
