@@ -73,12 +73,12 @@ async function das (app: FastifyInstance, { services, config }: DasPluginOptions
   // connection holds neither the request that opened it (releaseRequest, below) nor its upgrade's.
   io.engine.use(forgetUpgradeRequest)
   const restoreUpgrades = routeUpgrades(app.server, `${io.path()}/`, (request, socket, head) => io.engine.handleUpgrade(request, socket, head))
+  // The DAS socket of each Engine.IO connection, for the slow-consumer log (conn.id is private).
+  const dasSocketIds = new WeakMap<EngineConnection, string>()
   // Per Engine.IO connection, whatever namespace or transport: every outbound packet counts
   // against server.sendBufferLimit (outbound-cap.ts), and a closed long-polling transport
   // waits for its next poll no longer than the close handshake of every other socket. The
   // address slot taken by allowRequest is given back when the connection ends.
-  // The DAS socket of each Engine.IO connection, for the slow-consumer log (conn.id is private).
-  const dasSocketIds = new WeakMap<EngineConnection, string>()
   const capOptions = {
     limit: sendBufferLimit,
     closeTimeout,

@@ -27,7 +27,7 @@ for (const { version, transports } of cases) {
     app.das.io.engine.on('initial_headers', remember)
     app.das.io.engine.on('headers', remember)
     await openClient(t, url, { version, transports, extraHeaders: { 'x-probe': 'kept' } })
-    await eventually(() => app.das.sessions.size === 1 && Object.values(app.das.io.engine.clients as Record<string, { transport: { name: string } }>).every((c) => c.transport.name === 'websocket'), 2000, 'on the WebSocket transport')
+    await eventually(() => app.das.sessions.size === 1 && [...app.das.io.of('/das').sockets.values()].every((socket) => socket.conn.transport.name === 'websocket'), 2000, 'on the WebSocket transport')
     t.ok(seen.length > 0, `${seen.length} requests seen`)
 
     heapAfterGc()
