@@ -44,6 +44,8 @@ t.test('RedisPresenceStore: writes lost while Redis was away are repaired by the
     return members.length === 1 && members[0].connectionId === 'kept'
   }, 5000, 'a wrote its entries again')
   t.same(await b.members('syscache', 'system'), [{ connectionId: 'kept', user: 'ann', node: 'a' }])
+  // Each node announces itself again on its own next heartbeat: b's may come after a's entries.
+  await eventually(async () => (await b.nodes().catch(() => [])).length === 2, 5000, 'both nodes announced again')
   t.same((await b.nodes()).sort(), ['a', 'b'])
 })
 
