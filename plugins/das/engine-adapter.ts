@@ -246,7 +246,7 @@ export function forgetUpgradeRequest (_req: IncomingMessage, res: unknown, next:
 }
 
 /** What socket.io's `Socket#buildHandshake` reads of `conn.request` for a namespace connected later. */
-export interface HandshakeRequest {
+interface HandshakeRequest {
   headers: IncomingMessage['headers']
   url: string | undefined
   /** engine.io's parsed query string (engine.io sets it on the request). */
