@@ -1,6 +1,6 @@
 import type { TSchema } from '@sinclair/typebox'
 import type { TypeCheck } from '@sinclair/typebox/compiler'
-import { startAuthWindow } from '../../src/core/auth-window.js'
+import { endAuthWindow, startAuthWindow } from '../../src/core/auth-window.js'
 import type { Principal } from '../../src/core/connection.js'
 import type { Revocable, RevocationCause } from '../../src/core/revocation/revocable.js'
 import type { AccessClaims, JwtCheck } from '../../src/core/tokens/tokens.js'
@@ -129,7 +129,12 @@ export class DasSession implements Revocable {
   /** The trace_ids waiting for their acknowledgement, with when each was sent, oldest first. */
   readonly #traces = new TraceQueue()
   #lastTraceMicros = 0
-  readonly #timers: NodeJS.Timeout[] = []
+  /**
+   * §5.5's two timers, each dropped as soon as it is spent (fired, or the socket authorized), so
+   * an idle authorized socket holds neither Timeout nor the closure in it (issue 21's memory).
+   */
+  #connectAck: NodeJS.Timeout | undefined
+  #authWindow: NodeJS.Timeout | undefined
   #closed = false
   readonly #now: () => number
   /**
@@ -187,13 +192,19 @@ export class DasSession implements Revocable {
   /** Starts the timers of §5.5: `connect_ack` after its delay, the auth window check. */
   start (): void {
     const { connectAckDelay, authWindow } = this.options
-    this.#timers.push(setTimeout(() => {
+    this.#connectAck = setTimeout(() => {
+      this.#connectAck = undefined
       this.socket.emit('connect_ack', { type: 'connect_ack', message: 'Connect acknowledgment.' })
-    }, connectAckDelay))
-    const window = startAuthWindow(authWindow, () => {
+    }, connectAckDelay)
+    this.#authWindow = startAuthWindow(authWindow, () => {
+      this.#authWindow = undefined
       if (!this.user) this.close('authorization window expired')
     })
-    if (window) this.#timers.push(window)
+  }
+
+  /** §5.5's timers still set for this socket (tests: spent ones are not kept). */
+  get pendingTimers (): number {
+    return (this.#connectAck === undefined ? 0 : 1) + (this.#authWindow === undefined ? 0 : 1)
   }
 
   /**
@@ -231,8 +242,9 @@ export class DasSession implements Revocable {
   /** The socket is gone: no timer may fire for it any more. */
   socketClosed (): void {
     this.#closed = true
-    for (const timer of this.#timers) clearTimeout(timer)
-    this.#timers.length = 0
+    clearTimeout(this.#connectAck)
+    this.#connectAck = undefined
+    this.#authWindow = endAuthWindow(this.#authWindow)
   }
 
   /**
@@ -354,6 +366,7 @@ export class DasSession implements Revocable {
     this.principal = principal
     this.gate = gate
     this.revocationToken = check.claims.jti
+    this.#authWindow = endAuthWindow(this.#authWindow)
     this.#reply('resp_authorization', { type: 'resp_authorization', resp_id: respId, status: { code: 200, message: 'OK' } })
     if (moved) this.options.onAuthenticated(this)
   }

@@ -126,6 +126,39 @@ t.test('traces: unique increasing ids, acks by trace_id, expiry', async (t) => {
   t.equal(socket.emitted.at(-1)?.args.length, 1, 'service_status has no ack callback')
 })
 
+t.test('§5.5 timers: each is dropped once spent, and all when the socket closes', async (t) => {
+  t.test('connect_ack fired, then authorized: none kept', async (t) => {
+    const { s, socket } = session({ authWindow: 60_000, connectAckDelay: 1 })
+    const acked = new Promise<void>((resolve, reject) => {
+      const bound = setTimeout(() => reject(new Error('no connect_ack within 2 s')), 2000)
+      const emit = socket.emit.bind(socket)
+      socket.emit = (event, ...args) => {
+        emit(event, ...args)
+        if (event === 'connect_ack') { clearTimeout(bound); resolve() }
+      }
+    })
+    s.start()
+    t.equal(s.pendingTimers, 2, 'connect_ack and the auth window')
+    await acked
+    t.equal(s.pendingTimers, 1, 'the fired connect_ack is not kept')
+    await s.handlers.authorization({ type: 'authorization', id: 1, authorization: 'Bearer bad' })
+    t.equal(s.pendingTimers, 1, 'a refused authorization leaves the window running')
+    await s.handlers.authorization({ type: 'authorization', id: 2, authorization: 'Bearer good' })
+    t.equal(socket.last('resp_authorization').status.code, 200)
+    t.equal(s.pendingTimers, 0, 'the window ends with the authorization')
+  })
+
+  t.test('authorized before connect_ack, then closed: none kept, none fires', async (t) => {
+    const { s, socket } = session({ authWindow: 60_000, connectAckDelay: 60_000 })
+    s.start()
+    await s.handlers.authorization({ type: 'authorization', id: 1, authorization: 'Bearer good' })
+    t.equal(s.pendingTimers, 1, 'connect_ack still due')
+    s.socketClosed()
+    t.equal(s.pendingTimers, 0)
+    t.notOk(socket.emitted.some((e) => e.event === 'connect_ack'))
+  })
+})
+
 t.test('authorization edge cases', async (t) => {
   t.test('verification throwing: 401 Authentication error, then disconnect', async (t) => {
     const { s, socket } = session({ verifyAccess: async () => { throw new Error('store down') } })
