@@ -7,6 +7,7 @@ import { startSocketioServer } from './subjects/socketio-server.js'
 import { startSwitchboard, type SwitchboardOptions } from './subjects/switchboard.js'
 import type { RunningServer } from './subjects/types.js'
 import { startUwsServer } from './subjects/uws-server.js'
+import { startWsFastifyServer } from './subjects/ws-fastify-server.js'
 import { startWsServer } from './subjects/ws-server.js'
 
 export interface ServerOptions extends SwitchboardOptions { kind: ServerKind }
@@ -18,6 +19,7 @@ function start (): Promise<RunningServer> {
     case 'switchboard': return startSwitchboard(options)
     case 'ws': return startWsServer()
     case 'ws-prebuilt': return startWsServer({ prebuilt: true })
+    case 'ws-fastify': return startWsFastifyServer()
     // The same slow-receiver bound as the Switchboard subjects' send buffer limit.
     case 'uws': return startUwsServer(options.sendBufferLimit)
     case 'socketio': return startSocketioServer()

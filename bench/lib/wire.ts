@@ -12,9 +12,9 @@ export const CREDENTIALS = {
 export const CHANNEL = 'c'
 export const EVENT = 'bench'
 
-export type ServerKind = 'switchboard' | 'ws' | 'ws-prebuilt' | 'uws' | 'socketio'
-export type SubjectName = 'webrocket' | 'webrocket-rules' | 'webrocket-nometrics' | 'telegraphy' | 'syscache' | 'das' | 'das-unacked' | 'ws' | 'ws-prebuilt' | 'uws' | 'socketio'
-export const SUBJECTS: SubjectName[] = ['webrocket', 'webrocket-rules', 'webrocket-nometrics', 'telegraphy', 'syscache', 'das', 'das-unacked', 'ws', 'ws-prebuilt', 'uws', 'socketio']
+export type ServerKind = 'switchboard' | 'ws' | 'ws-prebuilt' | 'ws-fastify' | 'uws' | 'socketio'
+export type SubjectName = 'webrocket' | 'webrocket-rules' | 'webrocket-nometrics' | 'telegraphy' | 'syscache' | 'das' | 'das-unacked' | 'ws' | 'ws-prebuilt' | 'ws-fastify' | 'uws' | 'socketio'
+export const SUBJECTS: SubjectName[] = ['webrocket', 'webrocket-rules', 'webrocket-nometrics', 'telegraphy', 'syscache', 'das', 'das-unacked', 'ws', 'ws-prebuilt', 'ws-fastify', 'uws', 'socketio']
 
 /**
  * A Switchboard configured beyond the bench's plain config, to measure what a feature costs on
@@ -175,6 +175,9 @@ export const WIRES: Record<SubjectName, Wire> = {
   ws: plain('ws'),
   // The same wire; each publish writes one pre-built frame to every socket, corked per tick.
   'ws-prebuilt': plain('ws-prebuilt'),
+  // The same server behind Fastify + @fastify/websocket (bench/subjects/ws-fastify-server.ts): a
+  // connection-rate reference for what the design's HTTP stack costs, stated beside the targets.
+  'ws-fastify': plain('ws-fastify'),
   // The same wire on uWebSockets.js and its native pub/sub (bench/subjects/uws-server.ts).
   uws: plain('uws'),
   // Baseline: socket.io 4 (bench/subjects/socketio-server.ts), spoken as raw engine.io v4 frames so

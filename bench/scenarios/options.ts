@@ -30,7 +30,8 @@ export interface BenchOptions {
 }
 
 export const FANOUT_SUBJECTS: SubjectName[] = ['webrocket', 'webrocket-rules', 'webrocket-nometrics', 'telegraphy', 'das', 'das-unacked', 'uws', 'ws-prebuilt', 'ws', 'socketio']
-export const CONNECTION_SUBJECTS: SubjectName[] = ['webrocket', 'telegraphy', 'syscache', 'das', 'ws', 'socketio']
+// `ws-fastify` is a reference for the connection-rate targets (what Fastify's upgrade path costs).
+export const CONNECTION_SUBJECTS: SubjectName[] = ['webrocket', 'telegraphy', 'syscache', 'das', 'ws', 'ws-fastify', 'socketio']
 
 export function sizes (smoke: boolean, runId: string, generators: number): BenchOptions {
   if (smoke) {

@@ -6,7 +6,7 @@
 // binary is loaded directly and a machine without it has no `uws` subject (skipped, not failed).
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { CREDENTIALS } from '../lib/wire.js'
+import { plainRequest, type PlainClient } from './plain-wire.js'
 import type { RunningServer } from './types.js'
 
 type Uws = typeof import('@trufflesuite/uws-js-unofficial')
@@ -32,7 +32,7 @@ export function loadUws (binary?: string): { uws: Uws } | { error: string } {
   }
 }
 
-interface Client { user: string | null }
+type Client = PlainClient
 
 /** `maxBackpressure`: the outbound bytes per socket past which uWS skips that socket's publishes. */
 export async function startUwsServer (maxBackpressure: number): Promise<RunningServer> {
@@ -51,27 +51,13 @@ export async function startUwsServer (maxBackpressure: number): Promise<RunningS
     open: (ws) => { open.add(ws) },
     close: (ws) => { open.delete(ws) },
     message: (ws, data) => {
-      const client = ws.getUserData()
-      let message: { auth?: { user?: unknown, secret?: unknown }, sub?: unknown, pub?: unknown, event?: unknown, data?: unknown }
-      try {
-        message = JSON.parse(Buffer.from(data).toString())
-      } catch {
-        ws.send('{"error":"invalid json"}')
-        return
-      }
-      if (message.auth) {
-        const ok = message.auth.user === CREDENTIALS.user && message.auth.secret === CREDENTIALS.secret
-        client.user = ok ? CREDENTIALS.user : null
-        ws.send(ok ? '{"ok":"auth"}' : '{"error":"credentials"}')
-      } else if (!client.user) {
-        ws.send('{"error":"not authenticated"}')
-      } else if (typeof message.sub === 'string') {
-        ws.subscribe(message.sub)
+      const request = plainRequest(Buffer.from(data).toString(), ws.getUserData(), ws)
+      if (request === null) return
+      if ('sub' in request) {
+        ws.subscribe(request.sub)
         ws.send('{"ok":"sub"}')
-      } else if (typeof message.pub === 'string') {
-        app.publish(message.pub, JSON.stringify({ event: message.event, channel: message.pub, data: message.data }))
       } else {
-        ws.send('{"error":"unknown"}')
+        app.publish(request.pub, request.text)
       }
     },
   })

@@ -118,6 +118,17 @@ t.test('issue 21: uWebSockets.js, past saturation, p99 at 400k, DAS, and the str
   t.match(find(8, 'idle memory: das'), [{ value: 0.8, limit: 1.3, verdict: 'PASS' }], 'issue 8\'s target is kept')
   t.match(find(21, 'connection rate: das'), [{ value: 0.85, verdict: 'MISS' }])
   t.match(find(8, 'connection rate: das'), [{ value: 0.85, verdict: 'PASS' }])
+  t.notMatch(find(21, 'connection rate: das')[0]!.name, /Fastify/, 'no ws-fastify run, nothing said about it')
+  // The Fastify-fronted plain server is stated beside issue 21's connection-rate lines only.
+  const withFastify = targets({ ...results, connrate: [...results.connrate!, { subject: 'ws-fastify', connections: 10, perSecond: 960 }] })
+  const rate = (issue: number) => withFastify.filter((x) => x.issue === issue && x.name.startsWith('connection rate: das'))
+  t.match(rate(21), [{ value: 0.85, verdict: 'MISS' }], 'the target is still das against plain ws')
+  t.match(rate(21)[0]!.name, /\(ws behind Fastify 0\.96×\)$/, 'ws-fastify / ws stated beside it')
+  t.notMatch(rate(8)[0]!.name, /Fastify/, 'issue 8\'s line as it was')
+  t.equal(withFastify.filter((x) => x.name.includes('ws-fastify')).length, 0, 'ws-fastify has no target of its own')
+  const rounds = (subject: string, perSecond: number) => ({ subject, connections: 10, perSecond, rounds: [perSecond, perSecond] })
+  const paired = targets({ connrate: [rounds('das', 850), rounds('ws', 1000), rounds('ws-fastify', 900)] })
+  t.match(paired.find((x) => x.issue === 21)!.name, /plain ws \(median of per-round ratios; ws behind Fastify 0\.90×\)$/, 'one parenthesis')
 
   const table = pastSaturationTable([...results.fanout!, { ...fanout('ws', 80_000, 40), pastSaturation: null }, { ...fanout('ws-prebuilt', 0, 0), error: 'boom' }])
   t.match(table, /webrocket\s+800\s+650,000\s+1,600\s+620,000\s+0\.95\s+110\s+10\s+90\s+40\/40\s+5/, 'saturates at 800/s, 0.95 of the peak at 1600/s, RSS 110 MiB (+10)')

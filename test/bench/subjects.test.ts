@@ -6,6 +6,7 @@ import { CONNECTION_SUBJECTS, FANOUT_SUBJECTS } from '../../bench/scenarios/opti
 import { benchOverrides } from '../../bench/subjects/switchboard.js'
 import { textFrame } from '../../bench/subjects/prebuilt-frame.js'
 import { loadUws, startUwsServer } from '../../bench/subjects/uws-server.js'
+import { startWsFastifyServer } from '../../bench/subjects/ws-fastify-server.js'
 import { startWsServer } from '../../bench/subjects/ws-server.js'
 import type { RunningServer } from '../../bench/subjects/types.js'
 import { startApp } from '../helpers/app.js'
@@ -80,6 +81,11 @@ async function plainRoundTrip (t: Test, subject: SubjectName, server: RunningSer
 t.test('the ws and ws-prebuilt baselines deliver the same frames', async (t) => {
   await plainRoundTrip(t, 'ws', await startWsServer())
   await plainRoundTrip(t, 'ws-prebuilt', await startWsServer({ prebuilt: true }))
+})
+
+t.test('ws-fastify: the same server behind Fastify, a connection-rate reference only', async (t) => {
+  await plainRoundTrip(t, 'ws-fastify', await startWsFastifyServer())
+  t.ok(CONNECTION_SUBJECTS.includes('ws-fastify') && !FANOUT_SUBJECTS.includes('ws-fastify'), 'measured in the connection scenarios only')
 })
 
 // Skipped only on a machine where the package's binary does not load (the bench skips it too).

@@ -11,6 +11,7 @@ t.test('every subject\'s steps tell success, refusal and other frames apart', as
     syscache: [['{"name":"response","namespace":"rpc"}', '{"name":"error"}'], ['{"subscribe":"dispatcher"}', '{"name":"error"}']],
     ws: [['{"ok":"auth"}', '{"error":"no"}'], ['{"ok":"sub"}', '{"error":"no"}']],
     'ws-prebuilt': [['{"ok":"auth"}', '{"error":"no"}'], ['{"ok":"sub"}', '{"error":"no"}']],
+    'ws-fastify': [['{"ok":"auth"}', '{"error":"no"}'], ['{"ok":"sub"}', '{"error":"no"}']],
     uws: [['{"ok":"auth"}', '{"error":"no"}'], ['{"ok":"sub"}', '{"error":"no"}']],
     das: [['0{"sid":"x"}', '4'], ['40/das,{"sid":"y"}', '44/das,{"message":"no"}'],
       ['42/das,["resp_authorization",{"type":"resp_authorization","resp_id":1,"status":{"code":200,"message":"OK"}}]',
