@@ -91,12 +91,22 @@ export function memoryTable (results: MemoryResult[]): string {
   )
 }
 
+/**
+ * The server's CPU time per connection opened (µs), from the pass's CPU share and rate: unlike
+ * the rate, it does not depend on how the two cores were shared with the generators, so it says
+ * what a connection costs the server itself.
+ */
+export function serverMicrosPerConnection (r: ConnrateResult): number | undefined {
+  if (r.cpu === undefined || r.perSecond === undefined || !(r.perSecond > 0)) return undefined
+  return (r.cpu.server / 100) / r.perSecond * 1e6
+}
+
 export function connrateTable (results: ConnrateResult[]): string {
   return table(
-    ['subject', 'connections', 'conn/s', 'server CPU%', 'gen CPU% (each)'],
+    ['subject', 'connections', 'conn/s', 'server CPU%', 'server CPU µs/conn', 'gen CPU% (each)'],
     results.map((r) => r.error
       ? { subject: r.subject, failed: r.error }
-      : [r.subject, fmt(r.connections), fmt(r.perSecond), fmt(r.cpu?.server), (r.cpu?.generators ?? []).map((c) => fmt(c)).join('/')]),
+      : [r.subject, fmt(r.connections), fmt(r.perSecond), fmt(r.cpu?.server), fmt(serverMicrosPerConnection(r)), (r.cpu?.generators ?? []).map((c) => fmt(c)).join('/')]),
   )
 }
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { atCapacityRatio, clusterTable, connrateTable, fanoutTable, memoryTable, pairedRatio, pastSaturationTable, targets, targetsTable, type Results } from '../../bench/lib/report.js'
+import { atCapacityRatio, clusterTable, connrateTable, fanoutTable, memoryTable, pairedRatio, pastSaturationTable, serverMicrosPerConnection, targets, targetsTable, type Results } from '../../bench/lib/report.js'
 import { pastSaturation } from '../../bench/lib/saturation.js'
 import type { Level } from '../../bench/scenarios/fanout.js'
 
@@ -72,6 +72,10 @@ t.test('targets and tables from a whole run', async (t) => {
   t.match(tables, /syscache: server died/)
   t.match(tables, /2 nodes \+ Redis\s+800,000/)
   t.match(tables, /n\/a/)
+  // 90 % of a core at 2,700 connections/s: 333 µs of server CPU per connection.
+  t.match(connrateTable(results.connrate!), /webrocket\s+10\s+2,700\s+90\s+333\s+40\/41/)
+  t.equal(serverMicrosPerConnection({ subject: 'x', connections: 1, perSecond: 0, cpu: { server: 50, generators: [] } }), undefined, 'no rate, no figure')
+  t.equal(serverMicrosPerConnection({ subject: 'x', connections: 1, perSecond: 1000 }), undefined, 'no CPU sample, no figure')
 })
 
 t.test('issue 21: uWebSockets.js, past saturation, p99 at 400k, DAS, and the stricter connection targets', async (t) => {
